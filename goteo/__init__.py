@@ -1,0 +1,3 @@
+"""goteo: send a WhatsApp promotion to every customer, a few a day, never twice."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,13 @@
+"""Django app configuration for goteo."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GoteoConfig(AppConfig):
+    name = "goteo"
+    verbose_name = _("Promociones por WhatsApp")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from goteo import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,40 @@
+"""System checks: SQLite must run in the mode that keeps concurrent sends safe."""
+
+from __future__ import annotations
+
+from django.core.checks import Error, register
+from django.db import connections
+
+
+def sqlite_problems(alias: str = "default") -> list[str]:
+    """What is wrong with a SQLite connection's settings, read from the live connection."""
+    connection = connections[alias]
+    if connection.vendor != "sqlite":
+        return []
+    problems = []
+    mode = connection.settings_dict.get("OPTIONS", {}).get("transaction_mode")
+    if (mode or "").upper() != "IMMEDIATE":
+        problems.append(f"transaction_mode es {mode!r}; debe ser 'IMMEDIATE'")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+    if str(journal).lower() not in ("wal", "memory"):
+        problems.append(f"journal_mode es {journal!r}; debe ser 'wal'")
+    if int(synchronous) != 2:
+        problems.append(f"synchronous es {synchronous}; debe ser 2 (FULL)")
+    return problems
+
+
+@register("goteo")
+def check_sqlite(app_configs=None, **kwargs) -> list[Error]:
+    """goteo.E001: SQLite without IMMEDIATE transactions, WAL and synchronous=FULL."""
+    return [
+        Error(
+            f"SQLite no está configurado para envíos seguros: {problem}.",
+            hint="Use las OPTIONS de goteo.settings.SQLITE_OPTIONS en DATABASES.",
+            id="goteo.E001",
+        )
+        for problem in sqlite_problems()
+    ]

@@ -1,0 +1,22 @@
+"""goteo's data: who to message, what, from which number, and what happened."""
+
+from goteo.models.campaigns import Campaign, CampaignStatus
+from goteo.models.contacts import Contact, Tag
+from goteo.models.counters import DailyCounter
+from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
+from goteo.models.promotions import Promotion
+from goteo.models.senders import Sender
+
+__all__ = [
+    "Campaign",
+    "CampaignStatus",
+    "Contact",
+    "DailyCounter",
+    "Message",
+    "MessageEvent",
+    "MessageStatus",
+    "Promotion",
+    "Sender",
+    "SkipReason",
+    "Tag",
+]

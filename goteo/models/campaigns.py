@@ -1,0 +1,211 @@
+"""Campaigns: one promotion sent gradually to an audience by one sender."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from goteo.models.promotions import Promotion
+from goteo.models.senders import Sender
+
+DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
+RECOMMENDED_DAILY_LIMIT = 30
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Borrador")
+    ACTIVE = "active", _("En progreso")
+    PAUSED = "paused", _("Pausada")
+    COMPLETED = "completed", _("Completada")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown")
+
+
+class Campaign(models.Model):
+    """A promotion, a template and the pacing rules it is sent with."""
+
+    name = models.CharField(_("nombre"), max_length=200)
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("promoción")
+    )
+    sender = models.ForeignKey(
+        Sender, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("número")
+    )
+    template = models.TextField(_("plantilla"))
+    emojis = models.CharField(
+        _("emojis de cierre"), max_length=200, blank=True, default=DEFAULT_EMOJIS,
+        help_text=_("Separados por espacios; uno al azar cierra cada mensaje."),
+    )
+    provider_template = models.JSONField(
+        _("plantilla aprobada del proveedor"), default=dict, blank=True,
+        help_text=_('Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}'),
+    )
+    audience = models.CharField(_("audiencia"), max_length=100, default="all")
+    status = models.CharField(
+        _("estado"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    pause_reason = models.CharField(_("motivo de la pausa"), max_length=300, blank=True)
+    daily_limit = models.PositiveIntegerField(_("límite diario"), default=20)
+    delay_seconds = models.PositiveIntegerField(_("segundos entre mensajes"), default=10)
+    window_start = models.TimeField(_("desde"), default=time(9, 0))
+    window_end = models.TimeField(_("hasta"), default=time(19, 0))
+    send_days = models.CharField(_("días de envío"), max_length=40, default="mon,tue,wed,thu,fri")
+    skip_holidays = models.BooleanField(_("no enviar en festivos"), default=True)
+    max_attempts = models.PositiveSmallIntegerField(_("intentos máximos"), default=3)
+
+    total_count = models.PositiveIntegerField(default=0, editable=False)
+    pending_count = models.IntegerField(default=0, editable=False)
+    sending_count = models.IntegerField(default=0, editable=False)
+    sent_count = models.IntegerField(default=0, editable=False)
+    failed_count = models.IntegerField(default=0, editable=False)
+    skipped_count = models.IntegerField(default=0, editable=False)
+    unknown_count = models.IntegerField(default=0, editable=False)
+
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+    started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminada"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("campaña")
+        verbose_name_plural = _("campañas")
+
+    def __str__(self) -> str:
+        return self.name
+
+    # --- rules --------------------------------------------------------------------
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """Sending days as ``date.weekday()`` numbers (Monday is 0)."""
+        return frozenset(DAY_NAMES.index(d) for d in parse_days(self.send_days))
+
+    @property
+    def daily_limit_warning(self) -> str:
+        """A warning when the limit is above what is safe for a WhatsApp number."""
+        if self.daily_limit > RECOMMENDED_DAILY_LIMIT:
+            return (
+                f"Límite diario de {self.daily_limit}: no se recomienda pasar de "
+                f"{RECOMMENDED_DAILY_LIMIT} al día para evitar el bloqueo del número."
+            )
+        return ""
+
+    @property
+    def counter_scope(self) -> str:
+        return f"campaign:{self.pk}"
+
+    def clean(self) -> None:
+        from goteo.templating import TemplateError, validate_template
+
+        try:
+            validate_template(self.template)
+        except TemplateError as exc:
+            raise ValidationError({"template": str(exc)}) from exc
+        try:
+            parse_days(self.send_days)
+        except ValueError as exc:
+            raise ValidationError({"send_days": str(exc)}) from exc
+        if self.window_start >= self.window_end:
+            raise ValidationError({"window_end": _("La hora final debe ser posterior a la inicial.")})
+        if self.daily_limit < 1:
+            raise ValidationError({"daily_limit": _("El límite diario debe ser al menos 1.")})
+
+    # --- counts -------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Messages per status, read from the counters kept on the campaign row."""
+        return {s: getattr(self, f"{s}_count") for s in COUNTED_STATUSES} | {
+            "total": self.total_count
+        }
+
+    @staticmethod
+    def shift_count(campaign_id: int, from_status: str, to_status: str, n: int = 1) -> None:
+        """Move ``n`` messages between two status counters (inside the same transaction)."""
+        if n and from_status != to_status:
+            Campaign.objects.filter(pk=campaign_id).update(
+                **{
+                    f"{from_status}_count": F(f"{from_status}_count") - n,
+                    f"{to_status}_count": F(f"{to_status}_count") + n,
+                }
+            )
+
+    def recount(self) -> dict[str, int]:
+        """Rebuild the counters from the message table (a repair, not a hot path)."""
+        rows = self.messages.values_list("status").annotate(n=models.Count("id"))
+        found = dict.fromkeys(COUNTED_STATUSES, 0) | dict(rows)
+        fields = {f"{s}_count": found[s] for s in COUNTED_STATUSES}
+        Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **fields)
+        self.refresh_from_db()
+        return self.counts()
+
+    # --- verbs --------------------------------------------------------------------
+    def pause(self, reason: str = "") -> bool:
+        """Stop sending; pending messages wait. False when the campaign was not active."""
+        changed = Campaign.objects.filter(pk=self.pk, status=CampaignStatus.ACTIVE).update(
+            status=CampaignStatus.PAUSED, pause_reason=reason[:300]
+        )
+        self.refresh_from_db(fields=["status", "pause_reason"])
+        return changed == 1
+
+    def resume(self) -> bool:
+        """Send again after a pause. False when the campaign was not paused."""
+        changed = Campaign.objects.filter(pk=self.pk, status=CampaignStatus.PAUSED).update(
+            status=CampaignStatus.ACTIVE, pause_reason=""
+        )
+        self.refresh_from_db(fields=["status", "pause_reason"])
+        return changed == 1
+
+    def cancel(self, now: datetime) -> int:
+        """Stop for good: every pending message becomes skipped. Returns how many."""
+        from goteo.models.messages import Message, SkipReason
+
+        with transaction.atomic():
+            Campaign.objects.filter(
+                pk=self.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
+            ).update(status=CampaignStatus.CANCELLED, finished_at=now)
+            skipped = Message.skip_pending(self.messages.all(), SkipReason.CANCELLED, now)
+        self.refresh_from_db()
+        return skipped
+
+    def requeue_failed(self, now: datetime) -> int:
+        """Give failed messages another round of attempts (not to opted-out people)."""
+        from goteo.models.messages import Message
+
+        n = Message.requeue_failed(self.messages.all(), now)
+        if n and self.status == CampaignStatus.COMPLETED:
+            Campaign.objects.filter(pk=self.pk).update(status=CampaignStatus.ACTIVE, finished_at=None)
+        self.refresh_from_db()
+        return n
+
+    def complete_if_done(self, now: datetime) -> bool:
+        """Mark an active campaign completed once nothing is pending or in flight."""
+        done = Campaign.objects.filter(
+            pk=self.pk, status=CampaignStatus.ACTIVE, pending_count=0, sending_count=0
+        ).update(status=CampaignStatus.COMPLETED, finished_at=now)
+        if done:
+            self.refresh_from_db(fields=["status", "finished_at"])
+        return done == 1
+
+
+def parse_days(text: str) -> list[str]:
+    """``"mon,tue,fri"`` (or Spanish ``lun,mar,vie``) to canonical day names; rejects typos."""
+    spanish = {"lun": "mon", "mar": "tue", "mie": "wed", "mié": "wed", "jue": "thu",
+               "vie": "fri", "sab": "sat", "sáb": "sat", "dom": "sun"}
+    days: list[str] = []
+    for raw in text.split(","):
+        word = raw.strip().lower()
+        word = spanish.get(word, word[:3] if word[:3] in DAY_NAMES else word)
+        if word not in DAY_NAMES:
+            raise ValueError(
+                f"Día desconocido {raw.strip()!r}; use {','.join(DAY_NAMES)} (o lun,mar,mie,jue,vie,sab,dom)."
+            )
+        if word not in days:
+            days.append(word)
+    if not days:
+        raise ValueError("Indique al menos un día de envío.")
+    return sorted(days, key=DAY_NAMES.index)

@@ -1,0 +1,73 @@
+"""Contacts: the people a shop may message, with their consent and opt-out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tag(models.Model):
+    """A label for choosing an audience, e.g. ``vip`` or ``lentes-de-contacto``."""
+
+    name = models.CharField(_("nombre"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("etiqueta")
+        verbose_name_plural = _("etiquetas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A customer (the shop's patient). ``phone`` is E.164, or empty when invalid."""
+
+    full_name = models.CharField(_("nombre completo"), max_length=200)
+    phone = models.CharField(_("teléfono (E.164)"), max_length=20, blank=True, db_index=True)
+    phone_raw = models.CharField(_("teléfono como se escribió"), max_length=64, blank=True)
+    consent = models.BooleanField(_("acepta promociones"), default=False)
+    consent_at = models.DateTimeField(_("fecha del consentimiento"), null=True, blank=True)
+    consent_source = models.CharField(_("origen del consentimiento"), max_length=64, blank=True)
+    opted_out = models.BooleanField(_("dado de baja"), default=False)
+    opted_out_at = models.DateTimeField(_("fecha de la baja"), null=True, blank=True)
+    opt_out_source = models.CharField(_("origen de la baja"), max_length=64, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("etiquetas"))
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        verbose_name = _("contacto")
+        verbose_name_plural = _("contactos")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def first_name(self) -> str:
+        """The first word of the full name, for ``{name}``."""
+        parts = self.full_name.split()
+        return parts[0] if parts else ""
+
+    def opt_out(self, source: str, now: datetime) -> int:
+        """Record that this person wants no more promotions and skip what is pending.
+
+        Returns how many pending messages were skipped across all campaigns.
+        """
+        from goteo.models.messages import Message, SkipReason
+
+        if not self.opted_out:
+            self.opted_out = True
+            self.opted_out_at = now
+            self.opt_out_source = source
+            self.save(update_fields=["opted_out", "opted_out_at", "opt_out_source", "updated_at"])
+        return Message.skip_pending(
+            Message.objects.filter(contact=self), SkipReason.OPTED_OUT, now
+        ) + Message.skip_pending(
+            Message.objects.filter(phone=self.phone) if self.phone else Message.objects.none(),
+            SkipReason.OPTED_OUT,
+            now,
+        )

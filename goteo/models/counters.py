@@ -1,0 +1,47 @@
+"""Per-day counters that enforce the daily caps under concurrency."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import F
+
+
+class DailyCounter(models.Model):
+    """How many sends a scope (a sender or a campaign) has reserved on one local day.
+
+    A slot is reserved with a conditional increment in the same transaction as the claim,
+    so two workers can never both take the last slot.
+    """
+
+    scope = models.CharField(max_length=64)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "day"], name="goteo_counter_scope_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.day}: {self.used}"
+
+    @classmethod
+    def reserve(cls, scope: str, day: date, cap: int) -> bool:
+        """Take one slot if fewer than ``cap`` are used; True when a slot was taken."""
+        if cap <= 0:
+            return False
+        cls.objects.bulk_create([cls(scope=scope, day=day)], ignore_conflicts=True)
+        return cls.objects.filter(scope=scope, day=day, used__lt=cap).update(used=F("used") + 1) == 1
+
+    @classmethod
+    def release(cls, scope: str, day: date) -> None:
+        """Give back a slot whose message was definitely not sent."""
+        cls.objects.filter(scope=scope, day=day, used__gt=0).update(used=F("used") - 1)
+
+    @classmethod
+    def used_on(cls, scope: str, day: date) -> int:
+        """Slots used by ``scope`` on ``day``."""
+        row = cls.objects.filter(scope=scope, day=day).values_list("used", flat=True).first()
+        return row or 0

@@ -1,0 +1,158 @@
+"""Messages: one row per person per campaign, and the log of every change of state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import models, transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from goteo.models.campaigns import Campaign
+from goteo.models.contacts import Contact
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Pendiente")
+    SENDING = "sending", _("Enviando")
+    SENT = "sent", _("Enviado")
+    FAILED = "failed", _("Fallido")
+    SKIPPED = "skipped", _("Omitido")
+    UNKNOWN = "unknown", _("Sin confirmar")
+
+
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("sin consentimiento")
+    OPTED_OUT = "opted_out", _("se dio de baja")
+    INVALID_PHONE = "invalid_phone", _("teléfono inválido")
+    DUPLICATE_PHONE = "duplicate_phone", _("teléfono repetido en la campaña")
+    EXPIRED = "expired", _("la promoción venció")
+    CANCELLED = "cancelled", _("campaña cancelada")
+    EXCLUDED = "excluded", _("en lista de exclusión")
+    OPERATOR = "operator", _("omitido por una persona")
+
+
+class Message(models.Model):
+    """One person's message in one campaign: the unit that is sent at most once."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    contact_name = models.CharField(_("nombre"), max_length=200)
+    phone = models.CharField(_("teléfono"), max_length=20, null=True, blank=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    skip_reason = models.CharField(
+        _("motivo de omisión"), max_length=20, choices=SkipReason.choices, blank=True
+    )
+    rendered_text = models.TextField(_("texto"))
+    attempts = models.PositiveSmallIntegerField(_("intentos"), default=0)
+    next_attempt_at = models.DateTimeField(_("próximo intento"), null=True, blank=True)
+    last_error = models.TextField(_("último error"), blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    quota_day = models.DateField(null=True, blank=True, editable=False)
+    provider_message_id = models.CharField(
+        _("id del proveedor"), max_length=128, blank=True, db_index=True
+    )
+    delivery_status = models.CharField(_("entrega"), max_length=16, blank=True)
+    delivered_at = models.DateTimeField(_("entregado"), null=True, blank=True)
+    read_at = models.DateTimeField(_("leído"), null=True, blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("mensaje")
+        verbose_name_plural = _("mensajes")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="goteo_msg_once_per_contact"),
+            models.UniqueConstraint(fields=["campaign", "phone"], name="goteo_msg_once_per_phone"),
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="goteo_msg_status_valid"
+            ),
+        ]
+        indexes = [
+            # The engine's hot query: the next pending message of a campaign.
+            models.Index(fields=["campaign", "status", "id"], name="goteo_msg_next"),
+            models.Index(fields=["status", "claimed_at"], name="goteo_msg_stale"),
+            models.Index(fields=["campaign", "sent_at"], name="goteo_msg_sent_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_name} ({self.get_status_display()})"
+
+    # --- table-level changes that keep the campaign counters right ------------------
+    @staticmethod
+    def move(queryset: QuerySet[Message], to_status: str, now: datetime, **fields) -> int:
+        """Change the status of every row in ``queryset``, keeping campaign counters exact.
+
+        The rows are grouped by campaign and previous status so each counter shifts by
+        exactly the number of rows that changed. Returns the number of rows moved.
+        """
+        moved = 0
+        with transaction.atomic():
+            groups = (
+                queryset.exclude(status=to_status)
+                .values_list("campaign_id", "status")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            for campaign_id, from_status, _n in list(groups):
+                n = queryset.filter(campaign_id=campaign_id, status=from_status).update(
+                    status=to_status, **fields
+                )
+                Campaign.shift_count(campaign_id, from_status, to_status, n)
+                moved += n
+        return moved
+
+    @classmethod
+    def skip_pending(cls, queryset: QuerySet[Message], reason: str, now: datetime) -> int:
+        """Skip the pending rows of ``queryset`` with ``reason``; returns how many."""
+        return cls.move(
+            queryset.filter(status=MessageStatus.PENDING),
+            MessageStatus.SKIPPED,
+            now,
+            skip_reason=reason,
+            finished_at=now,
+        )
+
+    @classmethod
+    def requeue_failed(cls, queryset: QuerySet[Message], now: datetime) -> int:
+        """Send failed rows again with fresh attempts, except to people who opted out."""
+        candidates = queryset.filter(status=MessageStatus.FAILED).exclude(contact__opted_out=True)
+        return cls.move(
+            candidates,
+            MessageStatus.PENDING,
+            now,
+            attempts=0,
+            next_attempt_at=None,
+            finished_at=None,
+        )
+
+
+class MessageEvent(models.Model):
+    """An append-only record of one change of a message's state, and who made it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    actor = models.CharField(max_length=150, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("evento de mensaje")
+        verbose_name_plural = _("eventos de mensajes")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+

@@ -1,0 +1,101 @@
+"""Senders: the WhatsApp numbers goteo sends from, each with its own daily cap."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from goteo.conf import env_str
+
+
+class Backend(models.TextChoices):
+    CONSOLE = "console", _("Consola (imprime)")
+    FILE = "file", _("Archivo JSONL")
+    MEMORY = "memory", _("Memoria (pruebas)")
+    CLOUD = "cloud", _("Meta WhatsApp Cloud API")
+    TWILIO = "twilio", "Twilio"
+    EVOLUTION = "evolution", "Evolution API"
+    WAHA = "waha", "WAHA"
+
+
+DEFAULT_SENDER_NAME = "principal"
+
+
+class Sender(models.Model):
+    """One WhatsApp number. Its daily cap holds across all the campaigns it sends."""
+
+    name = models.CharField(_("nombre"), max_length=100, unique=True)
+    backend = models.CharField(
+        _("proveedor"), max_length=16, choices=Backend.choices, default=Backend.CONSOLE
+    )
+    from_environment = models.BooleanField(
+        _("configurado por variables de entorno"),
+        default=False,
+        help_text=_("El proveedor y sus credenciales se leen de WHATSAPP_BACKEND y afines."),
+    )
+    config = models.JSONField(_("configuración"), default=dict, blank=True)
+    secrets = models.JSONField(_("secretos"), default=dict, blank=True, editable=False)
+    daily_cap = models.PositiveIntegerField(_("máximo diario del número"), default=30)
+    time_zone = models.CharField(_("zona horaria"), max_length=64, blank=True)
+    is_active = models.BooleanField(_("activo"), default=True)
+    next_send_at = models.DateTimeField(_("próximo envío permitido"), null=True, blank=True)
+    paused_until = models.DateTimeField(_("frenado hasta"), null=True, blank=True)
+    pause_reason = models.CharField(_("motivo del freno"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("número de WhatsApp")
+        verbose_name_plural = _("números de WhatsApp")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def get_default(cls) -> Sender:
+        """The sender configured by the environment, created on first use."""
+        sender, _created = cls.objects.get_or_create(
+            name=DEFAULT_SENDER_NAME,
+            defaults={"from_environment": True, "backend": env_backend()},
+        )
+        return sender
+
+    @property
+    def effective_backend(self) -> str:
+        """The backend in use: the environment's for the default sender."""
+        return env_backend() if self.from_environment else self.backend
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The sender's time zone, which decides its days and windows."""
+        return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+
+    @property
+    def counter_scope(self) -> str:
+        return f"sender:{self.pk}"
+
+    def local_day(self, now: datetime):
+        """The calendar day in the sender's time zone at ``now``."""
+        return now.astimezone(self.tz).date()
+
+    def is_braked(self, now: datetime) -> bool:
+        """True while an automatic brake keeps this number silent."""
+        return self.paused_until is not None and self.paused_until > now
+
+    def brake(self, reason: str, until: datetime) -> None:
+        """Stop this number until ``until`` and pause its active campaigns with the reason."""
+        from goteo.models.campaigns import Campaign, CampaignStatus
+
+        Sender.objects.filter(pk=self.pk).update(paused_until=until, pause_reason=reason)
+        self.paused_until, self.pause_reason = until, reason
+        for campaign in Campaign.objects.filter(sender=self, status=CampaignStatus.ACTIVE):
+            campaign.pause(reason=reason)
+
+
+def env_backend() -> str:
+    """WHATSAPP_BACKEND, the default sender's provider (``console`` when unset)."""
+    return env_str("WHATSAPP_BACKEND", Backend.CONSOLE).lower()

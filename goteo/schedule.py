@@ -1,0 +1,182 @@
+"""When a campaign may send: windows, sending days, public holidays and forecasts.
+
+Pure functions of their inputs, with the clock passed in; nothing here touches the
+database or sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+SPANISH_WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+SPANISH_MONTHS = [
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
+    "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+]
+SEARCH_DAYS = 800  # how far ahead to look for an open day before giving up
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+def is_holiday(day: date, country: str) -> bool:
+    """True when ``day`` is a public holiday in ``country`` (ISO code, e.g. CO)."""
+    return day in _holidays(country.upper(), day.year)
+
+
+def check_country(country: str) -> str:
+    """The country code if the holidays library knows it; a clear error otherwise."""
+    code = country.strip().upper()
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"País de festivos desconocido {country!r} (use un código ISO como CO o ES).")
+    return code
+
+
+@dataclass(frozen=True)
+class SendingRules:
+    """A daily window [start, end) on some weekdays, optionally skipping holidays."""
+
+    window_start: time
+    window_end: time
+    weekdays: frozenset[int]
+    tz: ZoneInfo
+    holidays_country: str | None = None
+
+    def is_sending_day(self, day: date) -> bool:
+        if day.weekday() not in self.weekdays:
+            return False
+        return not (self.holidays_country and is_holiday(day, self.holidays_country))
+
+    def opens_on(self, day: date) -> datetime:
+        return datetime.combine(day, self.window_start, tzinfo=self.tz)
+
+    def closes_on(self, day: date) -> datetime:
+        return datetime.combine(day, self.window_end, tzinfo=self.tz)
+
+    def is_open(self, now: datetime) -> bool:
+        """True when a message may be sent at ``now`` (19:00 itself is closed)."""
+        local = now.astimezone(self.tz)
+        if not self.is_sending_day(local.date()):
+            return False
+        return self.window_start <= local.time() < self.window_end
+
+    def next_open(self, now: datetime) -> datetime | None:
+        """``now`` when open, else the start of the next window; None if there is none."""
+        if self.is_open(now):
+            return now
+        local = now.astimezone(self.tz)
+        day = local.date()
+        for _ in range(SEARCH_DAYS):
+            if self.is_sending_day(day):
+                start = self.opens_on(day)
+                if start > now:
+                    return start
+                if self.closes_on(day) > now:  # inside today's window (DST edge)
+                    return now
+            day += timedelta(days=1)
+        return None
+
+    def window_seconds(self) -> float:
+        start = datetime.combine(date(2001, 1, 1), self.window_start)
+        return (datetime.combine(date(2001, 1, 1), self.window_end) - start).total_seconds()
+
+
+def start_of_next_day(now: datetime, tz: ZoneInfo) -> datetime:
+    """Local midnight after ``now``."""
+    local = now.astimezone(tz)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def end_of_day(now: datetime, tz: ZoneInfo) -> datetime:
+    return start_of_next_day(now, tz)
+
+
+def next_send_time(
+    now: datetime,
+    rules: SendingRules,
+    *,
+    today_full: bool,
+    not_before: datetime | None = None,
+) -> datetime | None:
+    """When the next message may go out: pacing, the day's cap and the window together."""
+    candidate = now
+    if not_before is not None and not_before > candidate:
+        candidate = not_before
+    if today_full:
+        candidate = max(candidate, start_of_next_day(now, rules.tz))
+    return rules.next_open(candidate)
+
+
+def forecast_completion(
+    pending: int,
+    now: datetime,
+    rules: SendingRules,
+    *,
+    daily_limit: int,
+    sender_cap: Callable[[date], int] | int,
+    delay_seconds: float,
+    used_today: int = 0,
+    last_day: date | None = None,
+) -> date | None:
+    """The local day the last pending message should go out, or None if never.
+
+    Each sending day carries min(daily limit, the sender's cap that day, what fits in
+    the window at the delay). ``used_today`` is what was already sent today. Stops at
+    ``last_day`` (the promotion's expiry) or after a long search.
+    """
+    if pending <= 0:
+        return now.astimezone(rules.tz).date()
+    cap_for = sender_cap if callable(sender_cap) else (lambda _day, c=sender_cap: c)
+    per_window = int(rules.window_seconds() // max(delay_seconds, 1)) or 1
+    local = now.astimezone(rules.tz)
+    day = local.date()
+    remaining = pending
+    for _ in range(SEARCH_DAYS):
+        if last_day is not None and day > last_day:
+            return None
+        if rules.is_sending_day(day):
+            capacity = min(daily_limit, cap_for(day), per_window)
+            if day == local.date():
+                if now >= rules.closes_on(day):
+                    capacity = 0
+                else:
+                    open_from = max(now, rules.opens_on(day))
+                    left = (rules.closes_on(day) - open_from).total_seconds()
+                    capacity = max(0, min(capacity - used_today, int(left // max(delay_seconds, 1)) + 1))
+            remaining -= capacity
+            if remaining <= 0:
+                return day
+        day += timedelta(days=1)
+    return None
+
+
+def describe_moment(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """Spanish words for a moment: "hoy 14:30", "mañana 09:00", "lunes 09:00", "12/01 09:00"."""
+    if when is None:
+        return "—"
+    local = when.astimezone(tz)
+    today = now.astimezone(tz).date()
+    hour = local.strftime("%H:%M")
+    delta = (local.date() - today).days
+    if delta <= 0:
+        return f"hoy {hour}" if when > now else "ahora"
+    if delta == 1:
+        return f"mañana {hour}"
+    if delta < 7:
+        return f"{SPANISH_WEEKDAYS[local.weekday()]} {hour}"
+    return f"{local.strftime('%d/%m/%Y')} {hour}"
+
+
+def describe_day(day: date | None) -> str:
+    """"jueves 8 de enero de 2026"."""
+    if day is None:
+        return "—"
+    return f"{SPANISH_WEEKDAYS[day.weekday()]} {day.day} de {SPANISH_MONTHS[day.month - 1]} de {day.year}"

@@ -1,0 +1,112 @@
+"""Message templates: safe placeholders and per-message variation.
+
+Placeholders are a fixed set of names in braces ({name}, {code}...). Nothing in a
+template is ever evaluated: attribute access, indexes, positional fields and unknown
+names are rejected when the campaign is created. Variation comes from alternatives in
+square brackets, ``[Hola|Buenas|Qué tal]``, and a closing emoji; both are chosen from a
+seed fixed per message, so a retry sends exactly the same text.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+PLACEHOLDERS = {
+    "name": "nombre de pila del contacto",
+    "full_name": "nombre completo del contacto",
+    "code": "código de la promoción",
+    "benefit": "beneficio de la promoción",
+    "valid_until": "fecha de vencimiento (dd/mm/aaaa)",
+}
+
+_FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_CHOICE = re.compile(r"\[([^\[\]]*\|[^\[\]]*)\]")
+
+
+class TemplateError(ValueError):
+    """A template that cannot be used; the message says what is wrong and what is valid."""
+
+
+def valid_placeholders_text() -> str:
+    return ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+
+
+def validate_template(template: str) -> list[str]:
+    """Check a template and return the placeholders it uses, in order."""
+    if not template or not template.strip():
+        raise TemplateError("La plantilla está vacía.")
+    used: list[str] = []
+    for match in _FIELD.finditer(template):
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            continue
+        if match.group(1) is None:
+            raise TemplateError(
+                f"Llave sin cerrar en la posición {match.start() + 1}; "
+                "para escribir una llave literal use {{ o }}."
+            )
+        name = match.group(1)
+        if name not in PLACEHOLDERS:
+            raise TemplateError(
+                f"Marcador no permitido {token!r}. Los válidos son: {valid_placeholders_text()}."
+            )
+        used.append(name)
+    return used
+
+
+@dataclass(frozen=True)
+class Variables:
+    """The values placeholders are replaced with."""
+
+    full_name: str
+    code: str = ""
+    benefit: str = ""
+    valid_until: date | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        parts = self.full_name.split()
+        return {
+            "name": parts[0] if parts else "",
+            "full_name": self.full_name.strip(),
+            "code": self.code,
+            "benefit": self.benefit,
+            "valid_until": self.valid_until.strftime("%d/%m/%Y") if self.valid_until else "",
+        }
+
+
+def message_seed(campaign_id: int, key: str) -> int:
+    """A seed stable across processes and Python versions for one message."""
+    return zlib.crc32(f"{campaign_id}:{key}".encode())
+
+
+def render(template: str, variables: Variables, *, seed: int, emojis: Sequence[str] = ()) -> str:
+    """The message text for one person: alternatives chosen, placeholders filled, emoji added.
+
+    The template must have passed ``validate_template``.
+    """
+    rng = random.Random(seed)
+    values = variables.as_dict()
+    text = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+
+    def fill(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "{{":
+            return "{"
+        if token == "}}":
+            return "}"
+        return values[match.group(1)]
+
+    text = _FIELD.sub(fill, text).rstrip()
+    if emojis:
+        text = f"{text} {rng.choice(list(emojis))}"
+    return text
+
+
+def split_emojis(text: str) -> list[str]:
+    """The campaign's emoji setting (space separated) as a list."""
+    return [e for e in (text or "").split() if e]

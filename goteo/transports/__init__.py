@@ -1,0 +1,52 @@
+"""Transports by name, and building the one a sender uses."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+
+if TYPE_CHECKING:
+    from goteo.models import Sender
+
+TRANSPORTS: dict[str, str] = {
+    "console": "goteo.transports.console.ConsoleTransport",
+    "file": "goteo.transports.file.FileTransport",
+    "memory": "goteo.transports.memory.MemoryTransport",
+}
+
+
+class ConfigurationError(Exception):
+    """A sender cannot be used as configured; the message says what to fix."""
+
+
+def transport_class(backend: str) -> type[Transport]:
+    """The class registered for ``backend``."""
+    try:
+        dotted = TRANSPORTS[backend]
+    except KeyError:
+        valid = ", ".join(sorted(TRANSPORTS))
+        raise ConfigurationError(f"Proveedor de WhatsApp desconocido {backend!r}; use uno de: {valid}") from None
+    module_name, class_name = dotted.rsplit(".", 1)
+    return getattr(import_module(module_name), class_name)
+
+
+def transport_for(sender: Sender) -> Transport:
+    """Build the transport ``sender`` sends with (raises ``ConfigurationError``)."""
+    cls = transport_class(sender.effective_backend)
+    config = dict(sender.config or {})
+    config.update(sender.secrets or {})
+    return cls(config)
+
+
+__all__ = [
+    "TRANSPORTS",
+    "ConfigurationError",
+    "ConnectionStatus",
+    "OutgoingMessage",
+    "SendError",
+    "Transport",
+    "transport_class",
+    "transport_for",
+]

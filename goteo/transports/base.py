@@ -1,0 +1,94 @@
+"""The transport interface: send one message, and say whether the number can send.
+
+A transport is one small class per provider, chosen by a name (``console``, ``file``,
+``cloud``...). ``send`` returns the provider's message id or raises ``SendError`` whose
+``kind`` tells the engine what happens to the message next. Each transport classifies its
+provider's errors in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class SendError(Exception):
+    """A send that did not succeed, and what that means for the message.
+
+    kinds:
+      retry         definitely not sent (throttled, connection refused): try later
+      permanent     this recipient cannot get it (not on WhatsApp, invalid): failed
+      unknown       may have gone out (timeout after sending, 5xx): a person decides
+      disconnected  the number cannot send now (logged out, bad credentials): not sent,
+                    the run stops and everything stays pending
+      brake         a spam or quality signal: not sent; the number stops for the day
+                    and its campaigns pause until a person resumes them
+    """
+
+    RETRY = "retry"
+    PERMANENT = "permanent"
+    UNKNOWN = "unknown"
+    DISCONNECTED = "disconnected"
+    BRAKE = "brake"
+    KINDS = (RETRY, PERMANENT, UNKNOWN, DISCONNECTED, BRAKE)
+
+    def __init__(
+        self,
+        kind: str,
+        reason: str,
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+        opted_out: bool = False,
+    ) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown SendError kind {kind!r}")
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.code = code
+        self.retry_after = retry_after
+        self.opted_out = opted_out
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.reason}" if self.code else self.reason
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a transport needs to send one message."""
+
+    to: str  # E.164 with the leading +
+    text: str
+    message_id: str  # goteo's id for the message, echoed back in receipts where possible
+    variables: dict[str, str] = field(default_factory=dict)  # name, full_name, code, ...
+    provider_template: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """Whether a number can send now, and a sentence saying why not."""
+
+    connected: bool
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Transport:
+    """Base class of every transport."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send one message; return the provider's message id or raise ``SendError``."""
+        raise NotImplementedError
+
+    def check_connection(self) -> ConnectionStatus:
+        """Whether the number can send right now."""
+        return ConnectionStatus(True, "listo")
+
+    def close(self) -> None:
+        """Release connections; the transport is not used afterwards."""

@@ -1,0 +1,58 @@
+"""The file transport: appends one JSON line per message to an outbox file."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from goteo.transports.base import OutgoingMessage, SendError, Transport
+
+
+def default_outbox() -> Path:
+    from goteo.conf import data_dir, env_str
+
+    raw = env_str("WHATSAPP_FILE_PATH")
+    return Path(raw).expanduser() if raw else data_dir() / "outbox.jsonl"
+
+
+class FileTransport(Transport):
+    """Writes ``{"to", "text", "id", "at"}`` lines to WHATSAPP_FILE_PATH (outbox.jsonl)."""
+
+    name = "file"
+
+    def __init__(self, config=None) -> None:
+        super().__init__(config)
+        self.path = Path(self.config.get("path") or default_outbox())
+
+    def send(self, message: OutgoingMessage) -> str:
+        provider_id = f"file-{uuid.uuid4().hex[:12]}"
+        line = json.dumps(
+            {
+                "id": provider_id,
+                "message_id": message.message_id,
+                "to": message.to,
+                "text": message.text,
+                "at": datetime.now(UTC).isoformat(),
+            },
+            ensure_ascii=False,
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as outbox:
+                outbox.write(line + "\n")
+                outbox.flush()
+                os.fsync(outbox.fileno())
+        except OSError as exc:
+            raise SendError(SendError.DISCONNECTED, f"no se puede escribir {self.path}: {exc}") from exc
+        return provider_id
+
+    def check_connection(self):
+        from goteo.transports.base import ConnectionStatus
+
+        folder = self.path.parent
+        if folder.exists() and not os.access(folder, os.W_OK):
+            return ConnectionStatus(False, f"la carpeta {folder} no admite escritura")
+        return ConnectionStatus(True, f"escribe en {self.path}")
