@@ -64,10 +64,5 @@ class Contact(models.Model):
             self.opted_out_at = now
             self.opt_out_source = source
             self.save(update_fields=["opted_out", "opted_out_at", "opt_out_source", "updated_at"])
-        return Message.skip_pending(
-            Message.objects.filter(contact=self), SkipReason.OPTED_OUT, now
-        ) + Message.skip_pending(
-            Message.objects.filter(phone=self.phone) if self.phone else Message.objects.none(),
-            SkipReason.OPTED_OUT,
-            now,
-        )
+        mine = models.Q(contact=self) | (models.Q(phone=self.phone) if self.phone else models.Q())
+        return Message.skip_pending(Message.objects.filter(mine), SkipReason.OPTED_OUT, now)

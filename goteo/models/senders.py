@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -78,9 +78,13 @@ class Sender(models.Model):
     def counter_scope(self) -> str:
         return f"sender:{self.pk}"
 
-    def local_day(self, now: datetime):
+    def local_day(self, now: datetime) -> date:
         """The calendar day in the sender's time zone at ``now``."""
         return now.astimezone(self.tz).date()
+
+    def cap_on(self, day: date) -> int:
+        """How many messages this number may send on ``day`` across all its campaigns."""
+        return self.daily_cap
 
     def is_braked(self, now: datetime) -> bool:
         """True while an automatic brake keeps this number silent."""

@@ -6,6 +6,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.config import ConfigurationError, sender_config
 
 if TYPE_CHECKING:
     from goteo.models import Sender
@@ -14,11 +15,11 @@ TRANSPORTS: dict[str, str] = {
     "console": "goteo.transports.console.ConsoleTransport",
     "file": "goteo.transports.file.FileTransport",
     "memory": "goteo.transports.memory.MemoryTransport",
+    "cloud": "goteo.transports.cloud.CloudTransport",
+    "twilio": "goteo.transports.twilio.TwilioTransport",
+    "evolution": "goteo.transports.evolution.EvolutionTransport",
+    "waha": "goteo.transports.waha.WahaTransport",
 }
-
-
-class ConfigurationError(Exception):
-    """A sender cannot be used as configured; the message says what to fix."""
 
 
 def transport_class(backend: str) -> type[Transport]:
@@ -33,11 +34,13 @@ def transport_class(backend: str) -> type[Transport]:
 
 
 def transport_for(sender: Sender) -> Transport:
-    """Build the transport ``sender`` sends with (raises ``ConfigurationError``)."""
+    """Build the transport ``sender`` sends with (raises ``ConfigurationError``).
+
+    The default sender reads its provider and credentials from the environment; the
+    others from their ``config`` and write-only ``secrets``.
+    """
     cls = transport_class(sender.effective_backend)
-    config = dict(sender.config or {})
-    config.update(sender.secrets or {})
-    return cls(config)
+    return cls(sender_config(sender))
 
 
 __all__ = [

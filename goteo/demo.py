@@ -1,0 +1,171 @@
+"""The demo: 100 patients, the NAVIDAD2026 promotion and a campaign with the seed's template.
+
+``simulate`` runs sending days in simulated time, so a week of sending takes a moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+
+from goteo.clock import SimulatedClock
+from goteo.engine import Engine
+from goteo.launch import campaign_launch
+from goteo.models import Campaign, Contact, DailyCounter, Promotion, Sender, Tag
+from goteo.models.senders import Backend
+from goteo.status import sending_rules
+from goteo.transports.base import OutgoingMessage, Transport
+
+DEMO_TAG = "demo"
+DEMO_SENDER = "demo"
+DEMO_CAMPAIGN = "Navidad 2026"
+SEED_TEMPLATE = """🎄 ¡Hola {name}!
+
+👓 Tenemos una promoción especial de NAVIDAD para ti:
+
+💰 {benefit}
+🎁 Código: {code}
+
+📅 Válido hasta el {valid_until}
+
+¡Visítanos y aprovecha esta oferta!
+
+- CompuEasys"""
+
+FIRST_NAMES = [
+    "Daniel", "María", "Juan", "Valentina", "Santiago", "Camila", "Andrés", "Luisa", "Felipe",
+    "Sofía", "Mateo", "Isabella", "Sebastián", "Gabriela", "Julián", "Natalia", "Diego",
+    "Paula", "Alejandro", "Ana", "Carlos", "Laura", "Jorge", "Catalina", "Ricardo", "Mariana",
+    "Óscar", "Daniela", "Hernán", "Juliana", "Pedro", "Lucía", "Esteban", "Manuela", "Tomás",
+    "Carolina", "Nicolás", "Verónica", "Emilio", "Ximena",
+]
+SURNAMES = [
+    "Osorio", "García", "Pérez", "Rodríguez", "Martínez", "Gómez", "López", "González",
+    "Hernández", "Sánchez", "Ramírez", "Torres", "Flórez", "Rivera", "Moreno", "Jiménez",
+    "Vargas", "Castro", "Ortiz", "Rojas", "Ruiz", "Silva", "Mejía", "Restrepo", "Cárdenas",
+    "Muñoz", "Álvarez", "Quintero", "Zapata", "Díaz",
+]
+# The seed's own examples keep their places in the list.
+SEED_PATIENTS = {1: "Daniel Osorio", 2: "María García", 3: "Juan Pérez", 20: "Ana López",
+                 21: "Carlos Ruiz", 22: "Laura Silva", 40: "Pedro Díaz"}
+
+
+def demo_patients(n: int = 100) -> Iterator[tuple[str, str]]:
+    """(full name, Colombian mobile) for ``n`` made-up patients."""
+    for i in range(1, n + 1):
+        name = SEED_PATIENTS.get(i) or (
+            f"{FIRST_NAMES[(i * 7) % len(FIRST_NAMES)]} {SURNAMES[(i * 11) % len(SURNAMES)]}"
+        )
+        yield name, f"+57300{1000000 + i:07d}"
+
+
+@transaction.atomic
+def create_demo(start: datetime, patients: int = 100) -> Campaign:
+    """Replace any previous demo with fresh patients, promotion and launched campaign."""
+    sender, _ = Sender.objects.get_or_create(name=DEMO_SENDER, defaults={"backend": Backend.CONSOLE})
+    Campaign.objects.filter(sender=sender).delete()
+    DailyCounter.objects.filter(scope__in=[sender.counter_scope]).delete()
+    Sender.objects.filter(pk=sender.pk).update(next_send_at=None, paused_until=None, pause_reason="")
+    sender.refresh_from_db()
+    tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
+    Contact.objects.filter(tags=tag).delete()
+    contacts = Contact.objects.bulk_create(
+        Contact(full_name=name, phone=phone, phone_raw=phone, consent=True, consent_at=start,
+                consent_source="demo")
+        for name, phone in demo_patients(patients)
+    )
+    Contact.tags.through.objects.bulk_create(
+        Contact.tags.through(contact_id=c.pk, tag_id=tag.pk) for c in contacts
+    )
+    local_start = start.astimezone(sender.tz).date()
+    promotion, _ = Promotion.objects.update_or_create(
+        code="NAVIDAD2026",
+        defaults={
+            "name": "Navidad 2026",
+            "benefit": "30% de descuento en Monturas",
+            "valid_until": local_start + timedelta(days=31),
+        },
+    )
+    campaign = Campaign.objects.create(
+        name=DEMO_CAMPAIGN, promotion=promotion, sender=sender, template=SEED_TEMPLATE,
+        audience=f"tag:{DEMO_TAG}",
+    )
+    campaign_launch(campaign, start)
+    campaign.refresh_from_db()
+    return campaign
+
+
+class DemoTransport(Transport):
+    """Collects what would be sent; the simulation prints a table instead of each message."""
+
+    name = "demo"
+
+    def __init__(self, outbox: list[OutgoingMessage]) -> None:
+        super().__init__({})
+        self.outbox = outbox
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.outbox.append(message)
+        return f"demo-{len(self.outbox)}"
+
+
+@dataclass
+class DayReport:
+    """One simulated sending day, as the seed's day-by-day table shows it."""
+
+    number: int
+    date: date
+    sent_today: int
+    pending: int
+    sent: int
+    failed: int
+    skipped_days: list[date]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "date": self.date.isoformat(),
+            "sent_today": self.sent_today,
+            "pending": self.pending,
+            "sent": self.sent,
+            "failed": self.failed,
+        }
+
+
+def simulate(
+    campaign: Campaign,
+    start: datetime,
+    days: int,
+    run_at: time = time(10, 0),
+    on_day: Callable[[DayReport], None] | None = None,
+) -> list[DayReport]:
+    """Run ``process_campaigns`` once a day at ``run_at`` for ``days`` sending days."""
+    outbox: list[OutgoingMessage] = []
+    rules = sending_rules(campaign)
+    tz = campaign.sender.tz
+    day = start.astimezone(tz).date()
+    reports: list[DayReport] = []
+    skipped: list[date] = []
+    while len(reports) < days:
+        if not rules.is_sending_day(day):
+            skipped.append(day)
+            day += timedelta(days=1)
+            continue
+        clock = SimulatedClock(datetime.combine(day, run_at, tzinfo=tz))
+        before = len(outbox)
+        Engine(clock, max_wait=3600, transport_factory=lambda _s: DemoTransport(outbox)).run([campaign.pk])
+        campaign.refresh_from_db()
+        report = DayReport(
+            len(reports) + 1, day, len(outbox) - before, campaign.pending_count,
+            campaign.sent_count, campaign.failed_count, skipped,
+        )
+        reports.append(report)
+        if on_day:
+            on_day(report)
+        skipped = []
+        if campaign.pending_count == 0:
+            break
+        day += timedelta(days=1)
+    return reports

@@ -1,0 +1,516 @@
+"""The sending engine: claim one message, send it, record what happened.
+
+The protocol keeps goteo's three promises under concurrency and crashes:
+
+* never twice: a message is claimed with a compare-and-set ``pending -> sending`` that
+  is committed before the provider is called, and no transaction is held across the
+  call. A message whose outcome is not known (a timeout after the request left, a 5xx,
+  a crash) becomes ``unknown`` and is never retried automatically.
+* never lost: every message ends sent, failed, skipped or unknown, or stays pending
+  with a reason (window, cap, backoff).
+* never over a cap: the sender's and the campaign's slots for the day are reserved with
+  conditional increments in the claim transaction, and given back only when the message
+  definitely did not go out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+
+from goteo.clock import Clock, SystemClock
+from goteo.models import (
+    Campaign,
+    CampaignStatus,
+    Contact,
+    DailyCounter,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    Sender,
+    SkipReason,
+)
+from goteo.phones import mask_phone
+from goteo.schedule import end_of_day
+from goteo.status import is_expired, sending_rules
+from goteo.templating import Variables
+from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
+
+log = logging.getLogger("goteo.engine")
+
+JITTER = 0.3  # each pause is the delay times a random factor in [0.7, 1.3]
+BASE_BACKOFF_SECONDS = 60
+
+
+def jittered(delay_seconds: float, rng: random.Random) -> float:
+    """The pause after a send: the campaign's delay with random jitter proportional to it."""
+    if delay_seconds <= 0:
+        return 0.0
+    return delay_seconds * rng.uniform(1 - JITTER, 1 + JITTER)
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> float:
+    """How long a message that was definitely not sent waits before its next attempt."""
+    if retry_after is not None:
+        return max(retry_after, 1.0)
+    return BASE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Claim:
+    """A message this worker owns until it records the outcome."""
+
+    message_id: int
+    token: uuid.UUID
+    campaign: Campaign
+    sender: Sender
+    quota_day: object
+    attempts: int
+    outgoing: OutgoingMessage
+
+
+@dataclass
+class Wait:
+    """Nothing can be claimed before ``until`` (pacing, backoff or a closed window)."""
+
+    until: datetime | None
+    reason: str
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the command's output and its --json summary."""
+
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    swept: int = 0
+    expired: int = 0
+    disconnected: list[str] = field(default_factory=list)
+    braked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.disconnected
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "retried": self.retried,
+            "unknown": self.unknown,
+            "skipped": self.skipped,
+            "swept": self.swept,
+            "expired": self.expired,
+            "disconnected": self.disconnected,
+            "braked": self.braked,
+            "notes": self.notes,
+        }
+
+
+class Engine:
+    """Sends what is allowed now, one message at a time, for the given campaigns.
+
+    ``clock`` supplies the time and the sleeps; ``max_wait`` is the longest pause the run
+    waits through before returning (pacing between messages); ``report`` receives one
+    line of text per event for the command's output.
+    """
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        worker_name: str | None = None,
+        max_wait: float = 120.0,
+        report: Callable[[str], None] | None = None,
+        rng: random.Random | None = None,
+        transport_factory: Callable[[Sender], Transport] = transport_for,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.worker_name = worker_name or default_worker_name()
+        self.max_wait = max_wait
+        self.report = report or (lambda line: None)
+        self.rng = rng or random.Random()
+        self.transport_factory = transport_factory
+        self.shutdown = False
+        self.is_postgres = connection.vendor == "postgresql"
+
+    # --- the run --------------------------------------------------------------------
+    def run(self, campaign_ids: Iterable[int] | None = None) -> RunSummary:
+        """Send everything allowed now for the active campaigns, then return."""
+        summary = RunSummary()
+        ids = list(campaign_ids) if campaign_ids is not None else None
+        now = self.clock.now()
+        summary.swept = self.sweep_stale(now)
+        summary.expired = self.expire_campaigns(now, ids)
+        for sender in self.senders_with_work(ids):
+            if self.shutdown:
+                break
+            self.run_sender(sender, ids, summary)
+        return summary
+
+    def senders_with_work(self, campaign_ids: list[int] | None) -> list[Sender]:
+        campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
+        if campaign_ids is not None:
+            campaigns = campaigns.filter(pk__in=campaign_ids)
+        return list(Sender.objects.filter(campaigns__in=campaigns, is_active=True).distinct())
+
+    def active_campaigns(self, sender: Sender, campaign_ids: list[int] | None) -> list[Campaign]:
+        campaigns = (
+            Campaign.objects.filter(sender=sender, status=CampaignStatus.ACTIVE, pending_count__gt=0)
+            .select_related("promotion", "sender")
+            .order_by("id")
+        )
+        if campaign_ids is not None:
+            campaigns = campaigns.filter(pk__in=campaign_ids)
+        return list(campaigns)
+
+    def connect(self, sender: Sender, summary: RunSummary) -> Transport | None:
+        """The sender's transport if it can send now; otherwise note why and return None."""
+        try:
+            transport = self.transport_factory(sender)
+            status = transport.check_connection()
+        except ConfigurationError as exc:
+            summary.disconnected.append(f"{sender.name}: {exc}")
+            self.report(f"✖ {sender.name}: configuración inválida: {exc}")
+            return None
+        if not status.connected:
+            summary.disconnected.append(f"{sender.name}: {status.detail}")
+            self.report(f"✖ {sender.name}: WhatsApp no está conectado ({status.detail}); no se envía nada.")
+            return None
+        return transport
+
+    def run_sender(self, sender: Sender, campaign_ids: list[int] | None, summary: RunSummary) -> None:
+        """Send for one sender until nothing more is allowed within ``max_wait``."""
+        now = self.clock.now()
+        if sender.is_braked(now):
+            summary.notes.append(f"{sender.name}: frenado ({sender.pause_reason})")
+            return
+        campaigns = self.active_campaigns(sender, campaign_ids)
+        if not any(self.can_send_now(c, now) for c in campaigns):
+            return
+        transport = self.connect(sender, summary)
+        if transport is None:
+            return
+        try:
+            while not self.shutdown:
+                outcome = self.step(sender, transport, campaign_ids, summary)
+                if outcome is None:
+                    continue
+                if outcome.reason == "stop" or outcome.until is None:
+                    break
+                wait = (outcome.until - self.clock.now()).total_seconds()
+                if wait > self.max_wait:
+                    break
+                self.pause(wait)
+        finally:
+            transport.close()
+
+    def can_send_now(self, campaign: Campaign, now: datetime) -> bool:
+        return sending_rules(campaign).is_open(now) and not is_expired(campaign, now)
+
+    def step(
+        self,
+        sender: Sender,
+        transport: Transport,
+        campaign_ids: list[int] | None,
+        summary: RunSummary,
+    ) -> Wait | None:
+        """Claim, send and record one message. None when one was handled; else a Wait."""
+        now = self.clock.now()
+        campaigns = [c for c in self.active_campaigns(sender, campaign_ids) if self.can_send_now(c, now)]
+        if not campaigns:
+            return Wait(None, "window")
+        claim = self.claim(sender, campaigns, now)
+        if isinstance(claim, Wait):
+            return claim
+        try:
+            provider_id = transport.send(claim.outgoing)
+        except SendError as exc:
+            return self.record_failure(claim, exc, summary)
+        self.record_sent(claim, provider_id, summary)
+        return None
+
+    def pause(self, seconds: float) -> None:
+        """Sleep in slices of at most one second so a shutdown request is honoured at once."""
+        remaining = seconds
+        while remaining > 0 and not self.shutdown:
+            chunk = min(1.0, remaining)
+            self.clock.sleep(chunk)
+            remaining -= chunk
+
+    # --- claim ------------------------------------------------------------------------
+    def claim(self, sender: Sender, campaigns: list[Campaign], now: datetime) -> Claim | Wait:
+        """Reserve a pacing slot and the day's caps, and move one message to ``sending``."""
+        day = sender.local_day(now)
+        result = self.claim_in_transaction(sender, campaigns, now, day)
+        if result is not None:
+            return result
+        fresh = Sender.objects.get(pk=sender.pk)
+        if fresh.is_braked(now) or not fresh.is_active:
+            return Wait(None, "stop")
+        return Wait(fresh.next_send_at, "pacing")
+
+    def claim_in_transaction(
+        self, sender: Sender, campaigns: list[Campaign], now: datetime, day
+    ) -> Claim | Wait | None:
+        """The claim transaction; None when the sender is paced or braked."""
+        with transaction.atomic():
+            paced = Sender.objects.filter(pk=sender.pk, is_active=True).filter(
+                Q(next_send_at__isnull=True) | Q(next_send_at__lte=now)
+            ).filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+            # A conditional update, so concurrent workers serialise on the sender's row.
+            if paced.update(next_send_at=now) != 1:
+                transaction.set_rollback(True)
+                return None
+            if not DailyCounter.reserve(sender.counter_scope, day, sender.cap_on(day)):
+                transaction.set_rollback(True)
+                return Wait(None, "sender cap")
+            backoff_until: datetime | None = None
+            for campaign in campaigns:
+                candidate = self.next_candidate(campaign, now)
+                if candidate is None:
+                    retry_at = self.next_retry_at(campaign)
+                    if retry_at and (backoff_until is None or retry_at < backoff_until):
+                        backoff_until = retry_at
+                    continue
+                savepoint = transaction.savepoint()
+                if not DailyCounter.reserve(campaign.counter_scope, day, campaign.daily_limit):
+                    transaction.savepoint_rollback(savepoint)
+                    continue
+                token = uuid.uuid4()
+                claimed = Message.objects.filter(pk=candidate, status=MessageStatus.PENDING).update(
+                    status=MessageStatus.SENDING,
+                    claim_token=token,
+                    claimed_by=self.worker_name,
+                    claimed_at=now,
+                    quota_day=day,
+                    attempts=F("attempts") + 1,
+                )
+                if claimed != 1:
+                    transaction.savepoint_rollback(savepoint)
+                    continue
+                transaction.savepoint_commit(savepoint)
+                Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
+                pause = jittered(campaign.delay_seconds, self.rng)
+                Sender.objects.filter(pk=sender.pk).update(next_send_at=now + timedelta(seconds=pause))
+                MessageEvent.objects.create(
+                    message_id=candidate,
+                    at=now,
+                    from_status=MessageStatus.PENDING,
+                    to_status=MessageStatus.SENDING,
+                    actor=self.worker_name,
+                )
+                return self.build_claim(candidate, token, campaign, sender, day)
+            transaction.set_rollback(True)
+            return Wait(backoff_until, "backoff" if backoff_until else "nothing")
+
+    def next_candidate(self, campaign: Campaign, now: datetime) -> int | None:
+        candidates = (
+            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("id")
+        )
+        if self.is_postgres:
+            candidates = candidates.select_for_update(skip_locked=True)
+        return candidates.values_list("id", flat=True).first()
+
+    def next_retry_at(self, campaign: Campaign) -> datetime | None:
+        return (
+            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
+            .exclude(next_attempt_at__isnull=True)
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+
+    def build_claim(self, message_id: int, token: uuid.UUID, campaign: Campaign, sender: Sender, day) -> Claim:
+        message = Message.objects.get(pk=message_id)
+        promotion = campaign.promotion
+        variables = Variables(message.contact_name, promotion.code, promotion.benefit, promotion.valid_until)
+        outgoing = OutgoingMessage(
+            to=message.phone or "",
+            text=message.rendered_text,
+            message_id=str(message.uuid),
+            variables=variables.as_dict(),
+            provider_template=dict(campaign.provider_template or {}),
+        )
+        return Claim(message_id, token, campaign, sender, day, message.attempts, outgoing)
+
+    # --- record -----------------------------------------------------------------------
+    def finish(self, claim: Claim, to_status: str, now: datetime, detail: str = "", **fields) -> bool:
+        """Move a claimed message out of ``sending`` if this claim still owns it."""
+        owned = Message.objects.filter(
+            pk=claim.message_id, status=MessageStatus.SENDING, claim_token=claim.token
+        )
+        if owned.update(status=to_status, **fields) != 1:
+            return False
+        Campaign.shift_count(claim.campaign.pk, MessageStatus.SENDING, to_status)
+        MessageEvent.objects.create(
+            message_id=claim.message_id,
+            at=now,
+            from_status=MessageStatus.SENDING,
+            to_status=to_status,
+            actor=self.worker_name,
+            detail=detail[:2000],
+        )
+        return True
+
+    def release_slots(self, claim: Claim) -> None:
+        """Give back the day's slots of a message that definitely did not go out."""
+        DailyCounter.release(claim.sender.counter_scope, claim.quota_day)
+        DailyCounter.release(claim.campaign.counter_scope, claim.quota_day)
+
+    def record_sent(self, claim: Claim, provider_id: str, summary: RunSummary) -> None:
+        now = self.clock.now()
+        with transaction.atomic():
+            done = self.finish(
+                claim,
+                MessageStatus.SENT,
+                now,
+                detail=provider_id,
+                sent_at=now,
+                finished_at=now,
+                provider_message_id=provider_id or "",
+                last_error="",
+            )
+            if not done:
+                # The sweep marked it unknown while we were sending: the send did happen.
+                late = Message.objects.filter(
+                    pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
+                ).update(status=MessageStatus.SENT, sent_at=now, finished_at=now, provider_message_id=provider_id or "")
+                if late:
+                    Campaign.shift_count(claim.campaign.pk, MessageStatus.UNKNOWN, MessageStatus.SENT)
+                log.critical("late result for message %s: recorded as sent", claim.message_id)
+        summary.sent += 1
+        self.report(f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) enviado")
+        claim.campaign.complete_if_done(now)
+
+    def record_failure(self, claim: Claim, error: SendError, summary: RunSummary) -> Wait | None:
+        """Record a failed send; a Wait(stop) tells the run to stop for this sender."""
+        now = self.clock.now()
+        reason = str(error)
+        who = f"{claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)})"
+        log.warning("send to %s failed (%s): %s", mask_phone(claim.outgoing.to), error.kind, reason)
+        result: Wait | None = None
+        with transaction.atomic():
+            if error.kind == SendError.UNKNOWN:
+                self.finish(claim, MessageStatus.UNKNOWN, now, reason, last_error=reason, finished_at=now)
+                summary.unknown += 1
+                self.report(f"❓ {who}: resultado desconocido, queda para revisión ({reason})")
+            elif error.kind == SendError.PERMANENT:
+                if error.opted_out:
+                    self.finish(
+                        claim, MessageStatus.SKIPPED, now, reason,
+                        skip_reason=SkipReason.OPTED_OUT, last_error=reason, finished_at=now,
+                    )
+                    summary.skipped += 1
+                else:
+                    self.finish(claim, MessageStatus.FAILED, now, reason, last_error=reason, finished_at=now)
+                    summary.failed += 1
+                self.report(f"❌ {who}: {reason}")
+            elif error.kind == SendError.RETRY and claim.attempts >= claim.campaign.max_attempts:
+                final = f"{reason} (tras {claim.attempts} intentos)"
+                self.finish(claim, MessageStatus.FAILED, now, final, last_error=final, finished_at=now)
+                self.release_slots(claim)
+                summary.failed += 1
+                self.report(f"❌ {who}: {final}")
+            elif error.kind == SendError.RETRY:
+                wait = backoff_seconds(claim.attempts, error.retry_after)
+                self.finish(
+                    claim, MessageStatus.PENDING, now, reason,
+                    last_error=reason, next_attempt_at=now + timedelta(seconds=wait),
+                )
+                self.release_slots(claim)
+                summary.retried += 1
+                self.report(f"⏳ {who}: se reintentará ({reason})")
+            else:  # disconnected or brake: not sent, and this sender stops
+                self.finish(
+                    claim, MessageStatus.PENDING, now, reason,
+                    last_error=reason, attempts=F("attempts") - 1, claim_token=None,
+                )
+                self.release_slots(claim)
+                result = Wait(None, "stop")
+        if error.kind == SendError.PERMANENT and error.opted_out and claim.outgoing.to:
+            for contact in Contact.objects.filter(phone=claim.outgoing.to):
+                contact.opt_out("proveedor", now)
+        if error.kind == SendError.DISCONNECTED:
+            summary.disconnected.append(f"{claim.sender.name}: {reason}")
+            self.report(f"✖ {claim.sender.name}: WhatsApp se desconectó ({reason}); se detiene el envío.")
+        elif error.kind == SendError.BRAKE:
+            until = end_of_day(now, claim.sender.tz)
+            claim.sender.brake(f"Freno automático: {reason}", until)
+            summary.braked.append(f"{claim.sender.name}: {reason}")
+            self.report(f"🛑 {claim.sender.name}: freno automático ({reason}); campañas en pausa.")
+        claim.campaign.complete_if_done(now)
+        return result
+
+    # --- housekeeping -----------------------------------------------------------------
+    def sweep_stale(self, now: datetime) -> int:
+        """Messages left ``sending`` by a dead worker become ``unknown``, never pending."""
+        lease = getattr(settings, "GOTEO_SENDING_LEASE_SECONDS", 600)
+        stale = Message.objects.filter(
+            status=MessageStatus.SENDING, claimed_at__lt=now - timedelta(seconds=lease)
+        )
+        ids = list(stale.values_list("id", flat=True))
+        if not ids:
+            return 0
+        reason = "el proceso que lo enviaba se detuvo; puede haber salido: revisar"
+        with transaction.atomic():
+            moved = Message.move(
+                Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
+                MessageStatus.UNKNOWN,
+                now,
+                last_error=reason,
+                finished_at=now,
+            )
+            MessageEvent.objects.bulk_create(
+                MessageEvent(message_id=i, at=now, from_status="sending", to_status="unknown",
+                             actor=self.worker_name, detail=reason)
+                for i in ids
+            )
+        if moved:
+            log.warning("%d message(s) left sending by a stopped worker are now unknown", moved)
+        return moved
+
+    def expire_campaigns(self, now: datetime, campaign_ids: list[int] | None = None) -> int:
+        """Skip what remains of campaigns whose promotion is over; returns messages skipped."""
+        campaigns = Campaign.objects.filter(
+            status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
+        ).select_related("promotion", "sender")
+        if campaign_ids is not None:
+            campaigns = campaigns.filter(pk__in=campaign_ids)
+        skipped = 0
+        for campaign in campaigns:
+            if not is_expired(campaign, now):
+                continue
+            with transaction.atomic():
+                skipped += Message.skip_pending(campaign.messages.all(), SkipReason.EXPIRED, now)
+                Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
+                    status=CampaignStatus.COMPLETED, finished_at=now
+                )
+            self.report(f"⌛ {campaign.name}: la promoción venció; lo pendiente se omite.")
+        return skipped
+
+
+def refresh_connections() -> None:
+    """Drop broken or old connections between units of work (not inside a transaction)."""
+    if not connection.in_atomic_block:
+        close_old_connections()

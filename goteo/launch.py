@@ -1,0 +1,125 @@
+"""Launching a campaign: snapshot its audience into one message row per person.
+
+Nobody disappears silently: people who cannot receive the promotion get a ``skipped``
+row saying why (no consent, opted out, invalid or repeated phone).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from goteo.models import Campaign, CampaignStatus, Contact, Message, MessageStatus, SkipReason
+from goteo.status import forecast_warning, local_today
+from goteo.templating import Variables, message_seed, render, split_emojis, validate_template
+
+BATCH_SIZE = 2000
+
+
+class LaunchError(Exception):
+    """A campaign that cannot be launched; the message says why."""
+
+
+@dataclass
+class LaunchResult:
+    """What a launch created, and what the shop should know before it sends."""
+
+    total: int = 0
+    pending: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    forecast: date | None = None
+
+
+def audience(campaign: Campaign) -> QuerySet[Contact]:
+    """The contacts a campaign's audience names: ``all`` or ``tag:NAME``."""
+    spec = (campaign.audience or "all").strip()
+    if spec == "all":
+        return Contact.objects.all()
+    if spec.startswith("tag:") and spec[4:].strip():
+        return Contact.objects.filter(tags__name=spec[4:].strip()).distinct()
+    raise LaunchError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
+
+
+def skip_reason_for(consent: bool, opted_out: bool, phone: str, seen: set[str]) -> str:
+    """Why a contact gets a skipped row instead of a message, or "" when it is sendable."""
+    if opted_out:
+        return SkipReason.OPTED_OUT
+    if not consent:
+        return SkipReason.NO_CONSENT
+    if not phone:
+        return SkipReason.INVALID_PHONE
+    if phone in seen:
+        return SkipReason.DUPLICATE_PHONE
+    return ""
+
+
+def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
+    """Create the campaign's messages and make it active. Runs in one transaction."""
+    if campaign.status != CampaignStatus.DRAFT:
+        raise LaunchError(
+            f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
+        )
+    validate_template(campaign.template)
+    promotion = campaign.promotion
+    if promotion.valid_until < local_today(campaign, now):
+        raise LaunchError(
+            f"La promoción {promotion.code} venció el {promotion.valid_until:%d/%m/%Y}; "
+            "no se puede iniciar la campaña."
+        )
+    emojis = split_emojis(campaign.emojis)
+    result = LaunchResult()
+    seen: set[str] = set()
+    rows = (
+        audience(campaign)
+        .order_by("id")
+        .values_list("id", "full_name", "phone", "consent", "opted_out")
+    )
+    with transaction.atomic():
+        batch: list[Message] = []
+        for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
+            reason = skip_reason_for(consent, opted_out, phone, seen)
+            message = Message(
+                campaign_id=campaign.pk,
+                contact_id=contact_id,
+                contact_name=full_name,
+                phone=phone or None,
+            )
+            if reason:
+                message.status = MessageStatus.SKIPPED
+                message.skip_reason = reason
+                message.finished_at = now
+                if reason == SkipReason.DUPLICATE_PHONE:
+                    message.phone = None  # the phone already has its message in this campaign
+                    message.last_error = f"mismo teléfono que otro contacto ({phone})"
+                result.skipped[reason] += 1
+            else:
+                seen.add(phone)
+                message.rendered_text = render(
+                    campaign.template,
+                    Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until),
+                    seed=message_seed(campaign.pk, str(contact_id)),
+                    emojis=emojis,
+                )
+                result.pending += 1
+            batch.append(message)
+            if len(batch) >= BATCH_SIZE:
+                Message.objects.bulk_create(batch, ignore_conflicts=True)
+                batch = []
+        if batch:
+            Message.objects.bulk_create(batch, ignore_conflicts=True)
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.ACTIVE, started_at=now)
+        campaign.recount()
+    result.total = campaign.total_count
+    if campaign.daily_limit_warning:
+        result.warnings.append(campaign.daily_limit_warning)
+    warning, result.forecast = forecast_warning(campaign, now)
+    if warning:
+        result.warnings.append(warning)
+    if result.pending == 0:
+        campaign.complete_if_done(now)
+    return result

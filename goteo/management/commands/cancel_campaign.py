@@ -1,0 +1,27 @@
+"""``goteo cancel_campaign ID``: stop for good; what is pending is skipped."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from goteo.management.output import get_campaign
+from goteo.models import CampaignStatus
+
+
+class Command(BaseCommand):
+    help = "Cancela una campaña: lo pendiente queda omitido y no se enviará."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
+
+    def handle(self, *args, campaign_id, yes, **options):
+        campaign = get_campaign(campaign_id)
+        if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+            raise CommandError(f"La campaña {campaign_id} ya está {campaign.get_status_display().lower()}.")
+        if not yes:
+            answer = input(f"¿Cancelar '{campaign.name}' ({campaign.pending_count} pendientes)? [s/N] ")
+            if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):
+                self.stdout.write("No se canceló.")
+                return
+        skipped = campaign.cancel(timezone.now())
+        self.stdout.write(f"Campaña {campaign.name} cancelada; {skipped} mensajes pendientes omitidos.")

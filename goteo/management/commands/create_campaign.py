@@ -1,0 +1,131 @@
+"""``goteo create_campaign``: a new campaign (draft, or started with --start)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from goteo.launch import LaunchError, campaign_launch
+from goteo.models import Campaign, Promotion, Sender
+from goteo.models.campaigns import parse_days
+from goteo.schedule import describe_day
+from goteo.status import forecast_warning
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise CommandError(f"--window {text!r}: use HH:MM-HH:MM, por ejemplo 09:00-19:00.") from None
+    return start, end
+
+
+class Command(BaseCommand):
+    help = "Crea una campaña en borrador (o la inicia con --start) e imprime su id."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        text = parser.add_mutually_exclusive_group(required=True)
+        text.add_argument("--template", help="texto con {name}, {code}, {benefit}, {valid_until}...")
+        text.add_argument("--template-file", type=Path)
+        parser.add_argument("--promotion-code", required=True, help="p. ej. NAVIDAD2026")
+        parser.add_argument("--benefit", help="p. ej. '30%% de descuento en Monturas'")
+        parser.add_argument("--valid-until", type=date.fromisoformat, help="AAAA-MM-DD")
+        parser.add_argument("--promotion-name")
+        parser.add_argument("--daily-limit", type=int, default=20)
+        parser.add_argument("--delay", type=int, default=10, help="segundos entre mensajes")
+        parser.add_argument("--window", default="09:00-19:00")
+        parser.add_argument("--days", default="mon,tue,wed,thu,fri")
+        parser.add_argument("--no-holidays", action="store_true", help="enviar también en festivos")
+        parser.add_argument("--max-attempts", type=int, default=3)
+        parser.add_argument("--emojis", help="emojis de cierre separados por espacios ('' para ninguno)")
+        parser.add_argument("--audience", default="all", help="all | tag:NOMBRE")
+        parser.add_argument("--sender", help="nombre del número (por defecto, el del entorno)")
+        parser.add_argument("--start", action="store_true", help="iniciarla de inmediato")
+
+    def handle(self, *args, **o):
+        now = timezone.now()
+        template = o["template"] if o["template"] is not None else self.read(o["template_file"])
+        window_start, window_end = parse_window(o["window"])
+        try:
+            days = ",".join(parse_days(o["days"]))
+        except ValueError as exc:
+            raise CommandError(f"--days: {exc}") from None
+        sender = self.sender(o["sender"])
+        with transaction.atomic():
+            promotion = self.promotion(o)
+            campaign = Campaign(
+                name=o["name"], promotion=promotion, sender=sender, template=template,
+                audience=o["audience"], daily_limit=o["daily_limit"], delay_seconds=o["delay"],
+                window_start=window_start, window_end=window_end, send_days=days,
+                skip_holidays=not o["no_holidays"], max_attempts=o["max_attempts"],
+            )
+            if o["emojis"] is not None:
+                campaign.emojis = o["emojis"]
+            try:
+                campaign.full_clean()
+            except ValidationError as exc:
+                raise CommandError(self.explain(exc)) from None
+            campaign.save()
+        if campaign.daily_limit_warning:
+            self.stderr.write(f"Aviso: {campaign.daily_limit_warning}")
+        if o["start"]:
+            try:
+                result = campaign_launch(campaign, now)
+            except LaunchError as exc:
+                raise CommandError(f"{exc} La campaña {campaign.pk} quedó en borrador.") from None
+            for warning in result.warnings:
+                if warning != campaign.daily_limit_warning:
+                    self.stderr.write(f"Aviso: {warning}")
+            self.stderr.write(
+                f"Iniciada: {result.pending} por enviar, {sum(result.skipped.values())} omitidos; "
+                f"terminará el {describe_day(result.forecast)}."
+            )
+        else:
+            warning, _ = forecast_warning(campaign, now)
+            if warning:
+                self.stderr.write(f"Aviso: {warning}")
+        self.stdout.write(str(campaign.pk))
+
+    def read(self, path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"No se pudo leer {path}: {exc}") from None
+
+    def sender(self, name: str | None) -> Sender:
+        if not name:
+            return Sender.get_default()
+        try:
+            return Sender.objects.get(name=name)
+        except Sender.DoesNotExist:
+            raise CommandError(f"No existe el número {name!r}.") from None
+
+    def promotion(self, o) -> Promotion:
+        code = o["promotion_code"].strip()
+        promotion = Promotion.objects.filter(code=code).first()
+        if promotion is None:
+            if not o["benefit"] or not o["valid_until"]:
+                raise CommandError(
+                    f"La promoción {code} no existe: indique --benefit y --valid-until para crearla."
+                )
+            promotion = Promotion(code=code, name=o["promotion_name"] or code)
+        if o["benefit"]:
+            promotion.benefit = o["benefit"]
+        if o["valid_until"]:
+            promotion.valid_until = o["valid_until"]
+        if o["promotion_name"]:
+            promotion.name = o["promotion_name"]
+        promotion.save()
+        return promotion
+
+    def explain(self, exc: ValidationError) -> str:
+        parts = []
+        for field, messages in exc.message_dict.items():
+            parts.append(f"{field}: {' '.join(messages)}")
+        return "; ".join(parts)

@@ -1,0 +1,19 @@
+"""``goteo pause_campaign ID``: stop sending; pending messages wait."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from goteo.management.output import get_campaign
+
+
+class Command(BaseCommand):
+    help = "Pausa una campaña activa; lo pendiente espera hasta reanudarla."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("--reason", default="pausada por una persona")
+
+    def handle(self, *args, campaign_id, reason, **options):
+        campaign = get_campaign(campaign_id)
+        if not campaign.pause(reason=reason):
+            raise CommandError(f"La campaña {campaign_id} no está en progreso ({campaign.get_status_display()}).")
+        self.stdout.write(f"Campaña {campaign.name} pausada.")

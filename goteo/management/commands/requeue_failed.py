@@ -1,0 +1,18 @@
+"""``goteo requeue_failed ID``: try failed messages again."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from goteo.management.output import get_campaign
+
+
+class Command(BaseCommand):
+    help = "Vuelve a poner en cola los mensajes fallidos (no a quienes se dieron de baja)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", type=int)
+
+    def handle(self, *args, campaign_id, **options):
+        campaign = get_campaign(campaign_id)
+        n = campaign.requeue_failed(timezone.now())
+        self.stdout.write(f"{n} mensajes fallidos vuelven a estar pendientes en {campaign.name}.")

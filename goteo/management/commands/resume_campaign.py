@@ -1,0 +1,18 @@
+"""``goteo resume_campaign ID``: send again after a pause."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from goteo.management.output import get_campaign
+
+
+class Command(BaseCommand):
+    help = "Reanuda una campaña pausada."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", type=int)
+
+    def handle(self, *args, campaign_id, **options):
+        campaign = get_campaign(campaign_id)
+        if not campaign.resume():
+            raise CommandError(f"La campaña {campaign_id} no está pausada ({campaign.get_status_display()}).")
+        self.stdout.write(f"Campaña {campaign.name} reanudada.")

@@ -1,0 +1,69 @@
+"""``goteo start_campaign ID``: show who receives what and when, then start sending."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.management.output import get_campaign
+from goteo.models import CampaignStatus
+from goteo.phones import mask_phone
+from goteo.schedule import describe_day
+from goteo.status import campaign_summary, next_recipients
+from goteo.transports import ConfigurationError, transport_for
+
+
+class Command(BaseCommand):
+    help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
+
+    def add_arguments(self, parser):
+        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
+
+    def handle(self, *args, campaign_id, yes, **options):
+        now = timezone.now()
+        campaign = get_campaign(campaign_id)
+        if campaign.status != CampaignStatus.DRAFT:
+            raise CommandError(
+                f"La campaña {campaign_id} ya fue iniciada ({campaign.get_status_display()}); "
+                "use resume_campaign si está pausada."
+            )
+        self.stdout.write(f"Campaña: {campaign.name}")
+        self.stdout.write(f"Promoción: {campaign.promotion}")
+        try:
+            self.stdout.write(f"Contactos en la audiencia: {audience(campaign).count()}")
+        except LaunchError as exc:
+            raise CommandError(str(exc)) from None
+        connected, detail = self.whatsapp(campaign)
+        self.stdout.write(f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}")
+        if not yes:
+            answer = input("¿Iniciar la campaña? [s/N] ")
+            if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):
+                self.stdout.write("No se inició; la campaña sigue en borrador.")
+                return
+        try:
+            result = campaign_launch(campaign, now)
+        except LaunchError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Mensajes creados: {result.total} ({result.pending} por enviar)")
+        for reason, n in sorted(result.skipped.items()):
+            self.stdout.write(f"  omitidos por {reason}: {n}")
+        for warning in result.warnings:
+            self.stderr.write(f"Aviso: {warning}")
+        summary = campaign_summary(campaign, now)
+        today = next_recipients(campaign, now)
+        self.stdout.write(f"Próximo envío: {summary['next_send_text']}")
+        self.stdout.write(f"Recibirían hoy ({len(today)}):")
+        for name, phone in today:
+            self.stdout.write(f"  · {name} ({mask_phone(phone)})")
+        self.stdout.write(f"Terminará: {describe_day(result.forecast)}")
+        if not connected:
+            self.stderr.write("Aviso: WhatsApp no está conectado; no se enviará nada hasta que lo esté.")
+
+    def whatsapp(self, campaign) -> tuple[bool, str]:
+        try:
+            status = transport_for(campaign.sender).check_connection()
+        except ConfigurationError as exc:
+            return False, str(exc)
+        return status.connected, status.detail

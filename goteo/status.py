@@ -1,0 +1,163 @@
+"""Where a campaign stands: counts, the next send, and when it should finish.
+
+Everything here reads the counters kept on the campaign and sender rows, never scans the
+message table, so it stays fast with millions of messages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+
+from goteo.models import Campaign, CampaignStatus, DailyCounter
+from goteo.schedule import (
+    SendingRules,
+    describe_day,
+    describe_moment,
+    forecast_completion,
+    next_send_time,
+)
+
+
+def sending_rules(campaign: Campaign) -> SendingRules:
+    """The campaign's window, days and holidays, in its sender's time zone."""
+    country = getattr(settings, "GOTEO_HOLIDAYS_COUNTRY", "CO") if campaign.skip_holidays else None
+    return SendingRules(
+        window_start=campaign.window_start,
+        window_end=campaign.window_end,
+        weekdays=campaign.weekdays,
+        tz=campaign.sender.tz,
+        holidays_country=country or None,
+    )
+
+
+def local_today(campaign: Campaign, now: datetime) -> date:
+    return campaign.sender.local_day(now)
+
+
+def is_expired(campaign: Campaign, now: datetime) -> bool:
+    """True once the promotion's valid-until day is over in the sender's time zone."""
+    return campaign.promotion.valid_until < local_today(campaign, now)
+
+
+def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
+    """Slots used today by the campaign and by its sender."""
+    day = local_today(campaign, now)
+    return (
+        DailyCounter.used_on(campaign.counter_scope, day),
+        DailyCounter.used_on(campaign.sender.counter_scope, day),
+    )
+
+
+def campaign_forecast(campaign: Campaign, now: datetime) -> date | None:
+    """The day the last pending message should go out at the campaign's pace."""
+    campaign_used, sender_used = used_today(campaign, now)
+    sender = campaign.sender
+    today = local_today(campaign, now)
+
+    def cap(day: date) -> int:
+        return sender.cap_on(day) - (sender_used if day == today else 0)
+
+    return forecast_completion(
+        campaign.pending_count,
+        now,
+        sending_rules(campaign),
+        daily_limit=campaign.daily_limit,
+        sender_cap=cap,
+        delay_seconds=campaign.delay_seconds,
+        used_today=campaign_used,
+    )
+
+
+def forecast_warning(campaign: Campaign, now: datetime) -> tuple[str, date | None]:
+    """A warning when the campaign cannot finish before its promotion expires."""
+    forecast = campaign_forecast(campaign, now)
+    valid_until = campaign.promotion.valid_until
+    if campaign.pending_count == 0:
+        return "", forecast
+    if forecast is None or forecast > valid_until:
+        finish = describe_day(forecast) if forecast else "nunca con estas reglas"
+        return (
+            f"Al ritmo configurado terminaría el {finish}, después del vencimiento de la "
+            f"promoción ({valid_until:%d/%m/%Y}): los que queden pendientes se omitirán. "
+            "Suba el límite diario o amplíe la vigencia.",
+            forecast,
+        )
+    return "", forecast
+
+
+def next_send_at(campaign: Campaign, now: datetime) -> datetime | None:
+    """When this campaign's next message may go out, or None if it will not send."""
+    if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0:
+        return None
+    if is_expired(campaign, now):
+        return None
+    sender = campaign.sender
+    campaign_used, sender_used = used_today(campaign, now)
+    today_full = (
+        campaign_used >= campaign.daily_limit
+        or sender_used >= sender.cap_on(local_today(campaign, now))
+    )
+    not_before = sender.next_send_at
+    if sender.paused_until and (not_before is None or sender.paused_until > not_before):
+        not_before = sender.paused_until
+    return next_send_time(now, sending_rules(campaign), today_full=today_full, not_before=not_before)
+
+
+def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """Counts, percentages, next send and forecast: what campaign_status and the dashboard show."""
+    counts = campaign.counts()
+    total = counts["total"]
+    when = next_send_at(campaign, now)
+    forecast = campaign_forecast(campaign, now) if campaign.status == CampaignStatus.ACTIVE else None
+    tz = campaign.sender.tz
+
+    def pct(n: int) -> int:
+        return round(100 * n / total) if total else 0
+
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "status": campaign.status,
+        "status_label": str(campaign.get_status_display()),
+        "pause_reason": campaign.pause_reason,
+        "total": total,
+        "sent": counts["sent"],
+        "pending": counts["pending"],
+        "sending": counts["sending"],
+        "failed": counts["failed"],
+        "skipped": counts["skipped"],
+        "unknown": counts["unknown"],
+        "percent": pct(counts["sent"]),
+        "percent_pending": pct(counts["pending"]),
+        "next_send_at": when,
+        "next_send_text": describe_moment(when, now, tz),
+        "estimated_completion": forecast if counts["pending"] else None,
+        "estimated_completion_text": describe_day(forecast) if counts["pending"] else "—",
+        "daily_limit": campaign.daily_limit,
+        "sender": campaign.sender.name,
+    }
+
+
+def allowed_today(campaign: Campaign, now: datetime) -> int:
+    """How many more messages the campaign may send today (caps only, not the window)."""
+    campaign_used, sender_used = used_today(campaign, now)
+    sender_left = campaign.sender.cap_on(local_today(campaign, now)) - sender_used
+    return max(0, min(campaign.daily_limit - campaign_used, sender_left, campaign.pending_count))
+
+
+def next_recipients(campaign: Campaign, now: datetime, limit: int | None = None) -> list[tuple[str, str]]:
+    """(name, phone) of the people the campaign would message next today, in order."""
+    from goteo.models import MessageStatus
+
+    count = allowed_today(campaign, now) if limit is None else limit
+    if count <= 0:
+        return []
+    rows = (
+        campaign.messages.filter(status=MessageStatus.PENDING)
+        .order_by("id")
+        .values_list("contact_name", "phone")[:count]
+    )
+    return [(name, phone or "") for name, phone in rows]

@@ -1,0 +1,267 @@
+"""Meta's WhatsApp Cloud API: approved templates (or free text) through the Graph API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from goteo.phones import mask_phone
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.config import ConfigurationError
+from goteo.transports.http import json_body, make_client, request, snippet
+
+logger = logging.getLogger(__name__)
+
+DAY = 24 * 3600
+
+# Error codes by what they mean for the message and the number (Meta's error-code table).
+AUTH_CODES = frozenset({0, 3, 10, 190, 131005}) | frozenset(range(200, 300))
+SPAM_CODES = frozenset({131048, 131064})
+ACCOUNT_CODES = frozenset(
+    {368, 131031, 131042, 33, 133010, 131045, 131037, 131063, 131030, 100, 131008, 131051, 135000}
+)
+THROTTLE_CODES = frozenset({4, 80007, 130429})
+TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 131057, 133004})
+RECIPIENT_CODES = frozenset({131026, 130403, 131021, 130472, 130497, 131009, 137000, 131047})
+OPT_OUT_CODE = 131050
+PAIR_RATE_CODE = 131056
+PER_USER_MARKETING_CODE = 131049
+
+# Fields read for the connection check; unknown ones are ignored by the API.
+HEALTH_FIELDS = (
+    "display_phone_number,verified_name,status,quality_rating,name_status,"
+    "health_status,whatsapp_business_manager_messaging_limit,throughput"
+)
+
+
+def classify_error(code: int | None, detail: str) -> SendError:
+    """What a Graph API error ``code`` means for this message and for the number."""
+    tag = str(code) if code is not None else ""
+    if code is None:
+        return SendError(SendError.RETRY, f"error de la API de Meta sin código: {detail}")
+    if code in AUTH_CODES:
+        return SendError(
+            SendError.DISCONNECTED,
+            f"Meta rechazó el token o sus permisos ({detail}); genere un token nuevo",
+            code=tag,
+        )
+    if code in SPAM_CODES:
+        return SendError(
+            SendError.BRAKE,
+            f"Meta limitó el número por spam o calidad ({detail}); revise WhatsApp Manager",
+            code=tag,
+        )
+    if code in ACCOUNT_CODES or 132000 <= code <= 132999:
+        return SendError(
+            SendError.BRAKE, f"Meta no deja enviar con esta cuenta o plantilla: {detail}", code=tag
+        )
+    if code == PAIR_RATE_CODE:
+        return SendError(
+            SendError.RETRY, f"demasiados mensajes seguidos a esta persona: {detail}",
+            code=tag, retry_after=60,
+        )
+    if code == PER_USER_MARKETING_CODE:
+        return SendError(
+            SendError.RETRY,
+            f"Meta limita las promociones a esta persona; se reintenta en 24 horas: {detail}",
+            code=tag, retry_after=DAY + 600,
+        )
+    if code == OPT_OUT_CODE:
+        return SendError(
+            SendError.PERMANENT,
+            f"la persona pidió no recibir promociones de esta empresa: {detail}",
+            code=tag, opted_out=True,
+        )
+    if code in RECIPIENT_CODES:
+        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+    if code in THROTTLE_CODES:
+        return SendError(
+            SendError.RETRY, f"límite de velocidad de Meta: {detail}", code=tag, retry_after=300
+        )
+    if code in TRANSIENT_CODES:
+        return SendError(SendError.RETRY, f"error pasajero de Meta: {detail}", code=tag)
+    return SendError(SendError.RETRY, f"error de Meta: {detail}", code=tag)
+
+
+def classify_response(response: httpx.Response) -> SendError:
+    """A failed HTTP answer from the Graph API as a ``SendError``."""
+    if response.status_code >= 500:
+        return SendError(
+            SendError.UNKNOWN,
+            f"Meta respondió HTTP {response.status_code} después de recibir el mensaje",
+            code=f"http{response.status_code}",
+        )
+    body = json_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = error.get("code")
+        return classify_error(code if isinstance(code, int) else None, error_detail(error))
+    if response.status_code == 429:
+        return SendError(SendError.RETRY, "Meta pidió esperar (HTTP 429)", code="http429")
+    if response.status_code in (401, 403):
+        return SendError(
+            SendError.DISCONNECTED,
+            f"Meta rechazó las credenciales (HTTP {response.status_code})",
+            code=f"http{response.status_code}",
+        )
+    return SendError(
+        SendError.DISCONNECTED,
+        f"respuesta inesperada de Meta, HTTP {response.status_code}: {snippet(response)}",
+        code=f"http{response.status_code}",
+    )
+
+
+def error_detail(error: dict[str, Any]) -> str:
+    """The human explanation in a Graph error (details, else the message)."""
+    data = error.get("error_data")
+    if isinstance(data, dict) and data.get("details"):
+        return str(data["details"])
+    return str(error.get("message") or "sin detalle")
+
+
+def template_component(template: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
+    """The ``template`` object for an approved template, parameters in placeholder order."""
+    params = list(template.get("params") or [])
+    missing = [p for p in params if p not in variables]
+    if missing:
+        raise SendError(
+            SendError.BRAKE,
+            f"la plantilla {template['name']!r} pide {', '.join(missing)}, que no existe",
+        )
+    body: dict[str, Any] = {
+        "name": template["name"],
+        "language": {"code": template.get("language") or "es", "policy": "deterministic"},
+    }
+    if params:
+        body["components"] = [
+            {
+                "type": "body",
+                "parameters": [{"type": "text", "text": variables[p] or "-"} for p in params],
+            }
+        ]
+    return body
+
+
+class CloudTransport(Transport):
+    """Sends through ``POST /<version>/<phone_number_id>/messages`` with a Bearer token."""
+
+    name = "cloud"
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        for key in ("token", "phone_number_id"):
+            if not self.config.get(key):
+                raise ConfigurationError(f"Falta {key} para la Cloud API de Meta.")
+        version = str(self.config.get("api_version") or "v25.0")
+        self.version = version if version.startswith("v") else f"v{version}"
+        self.phone_number_id = str(self.config["phone_number_id"])
+        self.client = make_client(
+            str(self.config.get("base_url") or "https://graph.facebook.com"),
+            headers={"Authorization": f"Bearer {self.config['token']}"},
+            read_timeout=float(self.config.get("read_timeout") or 20),
+        )
+
+    def payload(self, message: OutgoingMessage) -> dict[str, Any]:
+        """The JSON body for ``message``: a template when the campaign has one, else text."""
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.to,
+            "biz_opaque_callback_data": message.message_id,
+        }
+        template = message.provider_template or {}
+        if template.get("name"):
+            body["type"] = "template"
+            body["template"] = template_component(template, message.variables)
+        else:
+            body["type"] = "text"
+            body["text"] = {"preview_url": False, "body": message.text}
+        return body
+
+    def send(self, message: OutgoingMessage) -> str:
+        body = self.payload(message)
+        url = f"/{self.version}/{self.phone_number_id}/messages"
+        response = request(self.client, "POST", url, json=body)
+        if response.status_code >= 300:
+            error = classify_response(response)
+            logger.info("Cloud API a %s: %s", mask_phone(message.to), error)
+            raise error
+        data = json_body(response)
+        try:
+            return str(data["messages"][0]["id"])
+        except (TypeError, KeyError, IndexError):
+            raise SendError(
+                SendError.UNKNOWN,
+                f"Meta aceptó la petición pero no devolvió el id del mensaje: {snippet(response)}",
+            ) from None
+
+    def check_connection(self) -> ConnectionStatus:
+        try:
+            response = request(
+                self.client, "GET", f"/{self.version}/{self.phone_number_id}",
+                params={"fields": HEALTH_FIELDS},
+            )
+        except SendError as exc:
+            return ConnectionStatus(False, f"sin conexión con Meta: {exc.reason}")
+        if response.status_code >= 300:
+            error = classify_response(response)
+            return ConnectionStatus(False, f"Meta rechazó la consulta: {error}")
+        data = json_body(response)
+        if not isinstance(data, dict):
+            return ConnectionStatus(False, f"respuesta ilegible de Meta: {snippet(response)}")
+        return phone_status(data)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def phone_status(data: dict[str, Any]) -> ConnectionStatus:
+    """Whether a phone number can send, from its Graph API fields.
+
+    Connected means status CONNECTED and health not BLOCKED. A RED quality rating or a
+    BLOCKED health is also a reason to brake the number (``extra["brake"]``).
+    """
+    status = str(data.get("status") or "")
+    quality = str(data.get("quality_rating") or "")
+    health = data.get("health_status") if isinstance(data.get("health_status"), dict) else {}
+    can_send = str(health.get("can_send_message") or "")
+    limit = str(data.get("whatsapp_business_manager_messaging_limit") or "")
+    extra = {
+        "status": status,
+        "quality_rating": quality,
+        "messaging_limit": limit,
+        "health_status": can_send,
+        "display_phone_number": str(data.get("display_phone_number") or ""),
+    }
+    problems = health_problems(health)
+    summary = f"estado {status or '?'}, calidad {quality or '?'}, límite {limit or '?'}, " + (
+        f"salud {can_send or '?'}"
+    )
+    if can_send == "BLOCKED":
+        extra["brake"] = "Meta bloqueó el envío desde este número" + (
+            f": {problems}" if problems else ""
+        )
+        return ConnectionStatus(False, f"{summary}; bloqueado: {problems or 'sin detalle'}", extra)
+    if status and status != "CONNECTED":
+        return ConnectionStatus(False, f"{summary}; el número no está conectado", extra)
+    if quality == "RED":
+        extra["brake"] = "la calidad del número está en ROJO"
+        return ConnectionStatus(False, f"{summary}; calidad en rojo: se frena el número", extra)
+    detail = summary + (f"; limitado: {problems}" if can_send == "LIMITED" and problems else "")
+    return ConnectionStatus(True, detail, extra)
+
+
+def health_problems(health: dict[str, Any]) -> str:
+    """The explanations Meta attaches to LIMITED or BLOCKED entities, joined."""
+    texts: list[str] = []
+    for entity in health.get("entities") or []:
+        if not isinstance(entity, dict):
+            continue
+        for info in entity.get("additional_info") or []:
+            texts.append(str(info))
+        for error in entity.get("errors") or []:
+            if isinstance(error, dict):
+                texts.append(str(error.get("error_description") or error.get("error_code")))
+    return "; ".join(dict.fromkeys(texts))

@@ -1,0 +1,116 @@
+"""Where each provider's settings come from: environment variables or a sender's row.
+
+The default sender (``from_environment``) reads WHATSAPP_* and the provider's own variables;
+senders added by staff keep non-secret settings in ``config`` and credentials in the
+write-only ``secrets``. A missing credential is a ``ConfigurationError`` naming what to set,
+raised when the sender is used, never at start-up. Values are never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from goteo.conf import env_str
+
+if TYPE_CHECKING:
+    from goteo.models import Sender
+
+
+class ConfigurationError(Exception):
+    """A sender cannot be used as configured; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One provider setting: its key in ``config``, its variable, and whether it is needed."""
+
+    key: str
+    env: str
+    label: str
+    required: bool = False
+    secret: bool = False
+    default: str = ""
+
+
+SETTINGS: dict[str, tuple[Setting, ...]] = {
+    "cloud": (
+        Setting("token", "WHATSAPP_CLOUD_TOKEN", "token de acceso de Meta", True, True),
+        Setting("phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True),
+        Setting("api_version", "WHATSAPP_CLOUD_API_VERSION", "versión de la API", default="v25.0"),
+        Setting(
+            "base_url", "WHATSAPP_CLOUD_BASE_URL", "URL de la API",
+            default="https://graph.facebook.com",
+        ),
+        Setting("app_secret", "WHATSAPP_APP_SECRET", "clave secreta de la app", secret=True),
+        Setting("verify_token", "WHATSAPP_VERIFY_TOKEN", "token de verificación", secret=True),
+    ),
+    "twilio": (
+        Setting("account_sid", "TWILIO_ACCOUNT_SID", "Account SID de Twilio", True),
+        Setting("auth_token", "TWILIO_AUTH_TOKEN", "Auth Token de Twilio", True, True),
+        Setting("from", "TWILIO_WHATSAPP_FROM", "número remitente de WhatsApp en Twilio", True),
+        Setting("base_url", "TWILIO_BASE_URL", "URL de la API", default="https://api.twilio.com"),
+    ),
+    "evolution": (
+        Setting("base_url", "EVOLUTION_BASE_URL", "URL de Evolution API", True),
+        Setting("api_key", "EVOLUTION_API_KEY", "apikey de Evolution API", True, True),
+        Setting("instance", "EVOLUTION_INSTANCE", "nombre de la instancia", True),
+        Setting(
+            "webhook_secret", "EVOLUTION_WEBHOOK_SECRET", "secreto de la URL del webhook",
+            secret=True,
+        ),
+    ),
+    "waha": (
+        Setting("base_url", "WAHA_BASE_URL", "URL de WAHA", True),
+        Setting("api_key", "WAHA_API_KEY", "X-Api-Key de WAHA", secret=True),
+        Setting("session", "WAHA_SESSION", "sesión de WAHA", default="default"),
+        Setting("webhook_hmac_key", "WAHA_WEBHOOK_HMAC_KEY", "clave HMAC del webhook", secret=True),
+    ),
+}
+
+# Settings every gateway understands: the typing pause before each message.
+TYPING = Setting("typing", "WHATSAPP_TYPING", "simular que se escribe")
+
+
+def env_config(backend: str) -> dict[str, Any]:
+    """The settings of ``backend`` read from the environment (defaults filled in)."""
+    config: dict[str, Any] = {}
+    for setting in SETTINGS.get(backend, ()):
+        value = env_str(setting.env, setting.default)
+        if value:
+            config[setting.key] = value
+    if backend in ("evolution", "waha") and env_str(TYPING.env):
+        config[TYPING.key] = env_str(TYPING.env).lower() in {"1", "true", "yes", "si", "sí", "on"}
+    return config
+
+
+def sender_config(sender: Sender) -> dict[str, Any]:
+    """The complete settings ``sender`` sends with; raises ``ConfigurationError`` if incomplete."""
+    backend = sender.effective_backend
+    if sender.from_environment:
+        config = env_config(backend)
+    else:
+        config = {s.key: s.default for s in SETTINGS.get(backend, ()) if s.default}
+        config.update({k: v for k, v in (sender.config or {}).items() if v not in ("", None)})
+        config.update({k: v for k, v in (sender.secrets or {}).items() if v not in ("", None)})
+    missing = [s for s in SETTINGS.get(backend, ()) if s.required and not config.get(s.key)]
+    if missing:
+        raise ConfigurationError(missing_message(sender, backend, missing))
+    return config
+
+
+def missing_message(sender: Sender, backend: str, missing: list[Setting]) -> str:
+    """A sentence naming what to set, as environment variables or as the sender's fields."""
+    if sender.from_environment:
+        names = ", ".join(f"{s.env} ({s.label})" for s in missing)
+        return (
+            f"El número «{sender.name}» usa {backend} pero faltan variables de entorno: {names}. "
+            "Defínalas y vuelva a intentarlo."
+        )
+    names = ", ".join(f"{s.label} ({s.key})" for s in missing)
+    return f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
+
+
+def secret_keys(backend: str) -> frozenset[str]:
+    """Keys of ``backend`` that are credentials: stored write-only, never shown or logged."""
+    return frozenset(s.key for s in SETTINGS.get(backend, ()) if s.secret)

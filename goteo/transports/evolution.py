@@ -1,0 +1,128 @@
+"""Evolution API (a self-hosted WhatsApp-Web gateway): sendText with a typing delay."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from goteo.phones import mask_phone
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.config import ConfigurationError
+from goteo.transports.gateway import DropWatch, typing_ms
+from goteo.transports.http import json_body, make_client, request, snippet
+
+logger = logging.getLogger(__name__)
+
+STATES = {
+    "open": "conectado",
+    "connecting": "conectando: la sesión aún no está lista",
+    "close": "sesión cerrada: escanee el código QR de la instancia en Evolution",
+    "refused": "WhatsApp rechazó la conexión de la instancia",
+}
+
+
+def digits(phone: str) -> str:
+    """``+57 300...`` -> ``57300...``: Evolution's ``number`` is digits only."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def error_messages(body: Any) -> list[Any]:
+    """The items of Evolution's ``response.message`` (a list, or a single string)."""
+    if not isinstance(body, dict):
+        return []
+    response = body.get("response")
+    message = response.get("message") if isinstance(response, dict) else body.get("message")
+    if message is None:
+        return []
+    return message if isinstance(message, list) else [message]
+
+
+def classify_response(response: httpx.Response) -> SendError:
+    """What a failed sendText means; "Connection Closed" means the session is down."""
+    status = response.status_code
+    items = error_messages(json_body(response))
+    text = "; ".join(str(i) for i in items) or snippet(response) or f"HTTP {status}"
+    tag = f"http{status}"
+    if any(isinstance(i, dict) and i.get("exists") is False for i in items):
+        return SendError(SendError.PERMANENT, "el número no tiene WhatsApp", code="exists:false")
+    if "connection closed" in text.lower():
+        return SendError(
+            SendError.DISCONNECTED, "la sesión de WhatsApp de Evolution se cerró", code=tag
+        )
+    if status in (401, 403):
+        return SendError(SendError.DISCONNECTED, "Evolution rechazó la apikey", code=tag)
+    if status == 404:
+        return SendError(SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag)
+    if status == 429:
+        return SendError(SendError.RETRY, "Evolution pidió esperar (HTTP 429)", code=tag)
+    if status == 400 and ("requires property" in text or "is required" in text.lower()):
+        return SendError(SendError.PERMANENT, f"Evolution rechazó el mensaje: {text}", code=tag)
+    # A 400 raised inside the send or any 5xx: the message may have gone out.
+    return SendError(SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag)
+
+
+class EvolutionTransport(Transport):
+    """Sends through ``POST /message/sendText/<instance>`` with the ``apikey`` header."""
+
+    name = "evolution"
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        for key in ("base_url", "api_key", "instance"):
+            if not self.config.get(key):
+                raise ConfigurationError(f"Falta {key} para Evolution API.")
+        self.instance = quote(str(self.config["instance"]), safe="")
+        self.typing = bool(self.config.get("typing", True))
+        self.base_url = str(self.config["base_url"])
+        self.headers = {"apikey": str(self.config["api_key"])}
+        self.read_timeout = float(self.config.get("read_timeout") or 20)
+        self.client = make_client(self.base_url, headers=self.headers, read_timeout=self.read_timeout)
+        self.drops = DropWatch()
+
+    def payload(self, message: OutgoingMessage) -> dict[str, Any]:
+        body: dict[str, Any] = {"number": digits(message.to), "text": message.text, "linkPreview": False}
+        if self.typing:
+            body["delay"] = typing_ms(message.text)
+        return body
+
+    def send(self, message: OutgoingMessage) -> str:
+        body = self.payload(message)
+        # The call returns only after the typing delay, so the read timeout must allow it.
+        timeout = httpx.Timeout(
+            connect=5.0, read=self.read_timeout + body.get("delay", 0) / 1000, write=self.read_timeout,
+            pool=5.0,
+        )
+        try:
+            response = request(
+                self.client, "POST", f"/message/sendText/{self.instance}", json=body, timeout=timeout
+            )
+        except SendError as exc:
+            raise self.drops.check(exc) from exc
+        if response.status_code >= 300:
+            error = self.drops.check(classify_response(response))
+            logger.info("Evolution a %s: %s", mask_phone(message.to), error)
+            raise error
+        data = json_body(response)
+        key = data.get("key") if isinstance(data, dict) else None
+        provider_id = key.get("id") if isinstance(key, dict) else None
+        self.drops.sent()
+        return str(provider_id or "")
+
+    def check_connection(self) -> ConnectionStatus:
+        try:
+            response = request(self.client, "GET", f"/instance/connectionState/{self.instance}")
+        except SendError as exc:
+            return ConnectionStatus(False, f"sin conexión con Evolution API: {exc.reason}")
+        if response.status_code >= 300:
+            return ConnectionStatus(False, classify_response(response).reason)
+        data = json_body(response)
+        instance = data.get("instance") if isinstance(data, dict) else None
+        state = str(instance.get("state") or "") if isinstance(instance, dict) else ""
+        detail = STATES.get(state, f"estado desconocido {state or '(vacío)'}")
+        return ConnectionStatus(state == "open", detail, {"state": state})
+
+    def close(self) -> None:
+        self.client.close()

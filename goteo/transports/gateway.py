@@ -1,0 +1,46 @@
+"""What the WhatsApp-Web gateways (Evolution API, WAHA) share: typing pauses and ban signs.
+
+A gateway drives a personal WhatsApp account, so the number can be banned. Two habits
+lower the risk: a typing pause proportional to the message, and stopping at once when the
+session drops right after sending, the usual first sign that WhatsApp closed the account.
+"""
+
+from __future__ import annotations
+
+import time
+
+from goteo.transports.base import SendError
+
+TYPING_MS_PER_CHAR = 40
+TYPING_MIN_MS = 2_000
+TYPING_MAX_MS = 8_000
+# A session that closes within this many seconds of a successful send is treated as a ban.
+DROP_AFTER_SEND_SECONDS = 15 * 60
+
+
+def typing_ms(text: str) -> int:
+    """How long to show "typing..." before ``text``: longer texts take longer to type."""
+    return max(TYPING_MIN_MS, min(TYPING_MAX_MS, len(text) * TYPING_MS_PER_CHAR))
+
+
+class DropWatch:
+    """Remembers the last successful send, to tell a ban from an ordinary disconnection."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock = clock
+        self.last_sent: float | None = None
+
+    def sent(self) -> None:
+        self.last_sent = self.clock()
+
+    def check(self, error: SendError) -> SendError:
+        """A disconnection right after a send becomes a brake; anything else is unchanged."""
+        recent = self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
+        if error.kind == SendError.DISCONNECTED and recent:
+            return SendError(
+                SendError.BRAKE,
+                "la sesión de WhatsApp se cerró justo después de enviar; el número puede estar "
+                f"bloqueado. Revíselo en el teléfono antes de reanudar ({error.reason})",
+                code=error.code,
+            )
+        return error

@@ -1,0 +1,90 @@
+"""The HTTP plumbing every provider shares: timeouts, and what a failed request means.
+
+Whether a failed request may have reached the provider decides everything: a refused
+connection certainly did not, so the message can go back to the queue; a read timeout or a
+dropped connection after the request went out may have been delivered, so it is "unknown"
+and never retried automatically.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from goteo.transports.base import SendError
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 20.0
+
+
+def make_client(
+    base_url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+    read_timeout: float = READ_TIMEOUT,
+) -> httpx.Client:
+    """An ``httpx.Client`` with explicit connect and read timeouts and no kept-alive sockets.
+
+    Sends are seconds apart, so reusing a connection gains nothing and risks writing into
+    one the server has just closed, which would turn a clean send into an unknown one.
+    """
+    return httpx.Client(
+        base_url=base_url.rstrip("/"),
+        headers=headers or {},
+        auth=auth,
+        timeout=httpx.Timeout(
+            connect=CONNECT_TIMEOUT, read=read_timeout, write=read_timeout, pool=CONNECT_TIMEOUT
+        ),
+        limits=httpx.Limits(max_keepalive_connections=0),
+        follow_redirects=False,
+    )
+
+
+def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """Make one request; a transport failure becomes a ``SendError`` of the right kind."""
+    try:
+        return client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
+        raise SendError(
+            SendError.RETRY, f"no se pudo conectar con {host_of(client)}: {describe(exc)}"
+        ) from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise SendError(
+            SendError.DISCONNECTED, f"la URL del proveedor no es válida: {describe(exc)}"
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise SendError(
+            SendError.UNKNOWN,
+            f"{host_of(client)} no respondió a tiempo después de recibir el mensaje",
+        ) from exc
+    except httpx.TransportError as exc:
+        raise SendError(
+            SendError.UNKNOWN,
+            f"se cortó la conexión con {host_of(client)} después de enviar: {describe(exc)}",
+        ) from exc
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response's JSON, or ``None`` when the body is empty or not JSON (an HTML page)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def host_of(client: httpx.Client) -> str:
+    return client.base_url.host or str(client.base_url)
+
+
+def describe(exc: Exception) -> str:
+    """A short description of a transport error that never includes the request's headers."""
+    return type(exc).__name__ + (f" ({exc})" if str(exc) else "")
+
+
+def snippet(response: httpx.Response, limit: int = 200) -> str:
+    """The start of a response body for an error message, on one line."""
+    text = " ".join(response.text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")

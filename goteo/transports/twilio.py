@@ -1,0 +1,177 @@
+"""Twilio's WhatsApp channel through the Messages resource (form-encoded, Basic auth)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from goteo.conf import env_str
+from goteo.phones import mask_phone
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.config import ConfigurationError
+from goteo.transports.http import json_body, make_client, request, snippet
+
+logger = logging.getLogger(__name__)
+
+DAY = 24 * 3600
+
+AUTH_CODES = frozenset({20003, 20401, 20404, 63007, 21606, 21608, 21212})
+RECIPIENT_CODES = frozenset({21211, 21614, 63003, 63024, 63016, 63032})
+OPT_OUT_CODES = frozenset({21610})
+TEMPLATE_CODES = frozenset({21656, 63027, 63028, 63005})
+THROTTLE_CODES = frozenset({20429, 63017, 63018})
+SLOW_RETRY_CODES = frozenset({63038, 63049})
+
+
+def whatsapp_address(phone: str) -> str:
+    """``+5511...`` -> ``whatsapp:+5511...`` (left alone when already prefixed)."""
+    phone = phone.strip()
+    return phone if phone.startswith("whatsapp:") else f"whatsapp:{phone}"
+
+
+def classify_error(status: int, code: int | None, detail: str) -> SendError:
+    """What a Twilio error means for this message and for the number."""
+    tag = str(code) if code is not None else f"http{status}"
+    if status >= 500:
+        return SendError(
+            SendError.UNKNOWN,
+            f"Twilio respondió HTTP {status} después de recibir el mensaje",
+            code=tag,
+        )
+    if code in AUTH_CODES or (code is None and status in (401, 403)):
+        return SendError(
+            SendError.DISCONNECTED, f"Twilio rechazó la cuenta o el remitente: {detail}", code=tag
+        )
+    if code in OPT_OUT_CODES:
+        return SendError(
+            SendError.PERMANENT, f"la persona se dio de baja: {detail}", code=tag, opted_out=True
+        )
+    if code in RECIPIENT_CODES:
+        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+    if code in TEMPLATE_CODES:
+        return SendError(SendError.BRAKE, f"Twilio rechazó la plantilla: {detail}", code=tag)
+    if code in SLOW_RETRY_CODES:
+        return SendError(
+            SendError.RETRY, f"límite diario de Twilio o Meta: {detail}", code=tag, retry_after=DAY
+        )
+    if code in THROTTLE_CODES or status == 429:
+        return SendError(
+            SendError.RETRY, f"límite de velocidad de Twilio: {detail}", code=tag, retry_after=300
+        )
+    return SendError(SendError.RETRY, f"error de Twilio: {detail}", code=tag)
+
+
+def classify_response(response: httpx.Response) -> SendError:
+    body = json_body(response)
+    code = body.get("code") if isinstance(body, dict) else None
+    detail = str(body.get("message")) if isinstance(body, dict) and body.get("message") else (
+        snippet(response) or f"HTTP {response.status_code}"
+    )
+    return classify_error(response.status_code, code if isinstance(code, int) else None, detail)
+
+
+def content_sid(template: dict[str, Any]) -> str:
+    """The ContentSid (``HX...``) of an approved template, if the campaign has one."""
+    sid = str(template.get("content_sid") or template.get("name") or "")
+    return sid if sid.startswith("HX") else ""
+
+
+def public_url(config: dict[str, Any]) -> str:
+    """The address Twilio reaches goteo at, for status callbacks (GOTEO_PUBLIC_URL)."""
+    return str(config.get("public_url") or env_str("GOTEO_PUBLIC_URL")).rstrip("/")
+
+
+def status_callback_url(config: dict[str, Any], message_id: str) -> str:
+    """The per-message StatusCallback URL, or "" when goteo's public address is unknown."""
+    base = public_url(config)
+    if not base or not message_id:
+        return ""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        path = reverse("goteo:webhooks:twilio_status", args=[message_id])
+    except NoReverseMatch:
+        return ""
+    return base + path
+
+
+class TwilioTransport(Transport):
+    """Sends through ``POST /2010-04-01/Accounts/<sid>/Messages.json``."""
+
+    name = "twilio"
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        for key in ("account_sid", "auth_token", "from"):
+            if not self.config.get(key):
+                raise ConfigurationError(f"Falta {key} para Twilio.")
+        self.account_sid = str(self.config["account_sid"])
+        sender = str(self.config["from"])
+        self.from_field = (
+            ("MessagingServiceSid", sender)
+            if sender.startswith("MG")
+            else ("From", whatsapp_address(sender))
+        )
+        self.client = make_client(
+            str(self.config.get("base_url") or "https://api.twilio.com"),
+            auth=(self.account_sid, str(self.config["auth_token"])),
+            read_timeout=float(self.config.get("read_timeout") or 20),
+        )
+
+    def form(self, message: OutgoingMessage) -> dict[str, str]:
+        """The form fields for ``message``: ContentSid and variables, or Body."""
+        fields = {"To": whatsapp_address(message.to), self.from_field[0]: self.from_field[1]}
+        template = message.provider_template or {}
+        sid = content_sid(template)
+        if sid:
+            params = list(template.get("params") or [])
+            missing = [p for p in params if p not in message.variables]
+            if missing:
+                raise SendError(
+                    SendError.BRAKE, f"la plantilla {sid} pide {', '.join(missing)}, que no existe"
+                )
+            fields["ContentSid"] = sid
+            if params:
+                variables = {str(i): message.variables[p] for i, p in enumerate(params, start=1)}
+                fields["ContentVariables"] = json.dumps(variables, ensure_ascii=False)
+        else:
+            fields["Body"] = message.text
+        callback = status_callback_url(self.config, message.message_id)
+        if callback:
+            fields["StatusCallback"] = callback
+        return fields
+
+    def send(self, message: OutgoingMessage) -> str:
+        url = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        response = request(self.client, "POST", url, data=self.form(message))
+        if response.status_code >= 300:
+            error = classify_response(response)
+            logger.info("Twilio a %s: %s", mask_phone(message.to), error)
+            raise error
+        data = json_body(response)
+        sid = data.get("sid") if isinstance(data, dict) else None
+        if not sid:
+            raise SendError(
+                SendError.UNKNOWN,
+                f"Twilio aceptó la petición pero no devolvió el SID: {snippet(response)}",
+            )
+        return str(sid)
+
+    def check_connection(self) -> ConnectionStatus:
+        try:
+            response = request(self.client, "GET", f"/2010-04-01/Accounts/{self.account_sid}.json")
+        except SendError as exc:
+            return ConnectionStatus(False, f"sin conexión con Twilio: {exc.reason}")
+        if response.status_code >= 300:
+            return ConnectionStatus(False, f"Twilio rechazó la consulta: {classify_response(response)}")
+        data = json_body(response)
+        status = str(data.get("status") or "") if isinstance(data, dict) else ""
+        if status != "active":
+            return ConnectionStatus(False, f"la cuenta de Twilio está {status or 'en estado desconocido'}")
+        return ConnectionStatus(True, "cuenta de Twilio activa", {"status": status})
+
+    def close(self) -> None:
+        self.client.close()

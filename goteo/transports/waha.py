@@ -1,0 +1,188 @@
+"""WAHA (a self-hosted WhatsApp-Web gateway): sendText to ``<digits>@c.us``, typing around it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from goteo.phones import mask_phone
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.config import ConfigurationError
+from goteo.transports.gateway import DropWatch, typing_ms
+from goteo.transports.http import json_body, make_client, request, snippet
+
+logger = logging.getLogger(__name__)
+
+STATUSES = {
+    "WORKING": "conectado",
+    "STARTING": "la sesión está iniciando",
+    "SCAN_QR_CODE": "la sesión espera que escanee el código QR en WAHA",
+    "PASSKEY_REQUIRED": "la sesión pide una llave de acceso en el teléfono",
+    "PASSKEY_CONFIRMATION_REQUIRED": "la sesión espera confirmar la llave de acceso",
+    "STOPPED": "la sesión está detenida: iníciela en WAHA",
+    "FAILED": "la sesión falló: reiníciela o vuelva a vincular el teléfono",
+}
+# WhatsApp's "reach-out time-lock" for contacts that never wrote to the number.
+TIMELOCK_MARK = "error 463"
+
+
+def chat_id(phone: str) -> str:
+    """``+5511...`` -> ``5511...@c.us``, WAHA's id of a person's chat."""
+    return "".join(ch for ch in phone if ch.isdigit()) + "@c.us"
+
+
+def error_text(response: httpx.Response) -> str:
+    body = json_body(response)
+    if isinstance(body, dict):
+        exception = body.get("exception")
+        for value in (
+            body.get("error"),
+            exception.get("message") if isinstance(exception, dict) else None,
+            body.get("message"),
+        ):
+            if value:
+                return str(value)
+    return snippet(response) or f"HTTP {response.status_code}"
+
+
+def classify_response(response: httpx.Response) -> SendError:
+    """What a failed WAHA call means; 422 is a session that is not WORKING."""
+    status = response.status_code
+    text = error_text(response)
+    tag = f"http{status}"
+    if status == 422:
+        return SendError(SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag)
+    if status in (401, 403):
+        return SendError(SendError.DISCONNECTED, "WAHA rechazó la X-Api-Key", code=tag)
+    if status == 404:
+        return SendError(SendError.DISCONNECTED, f"WAHA no encuentra la sesión: {text}", code=tag)
+    if "connection closed" in text.lower():
+        return SendError(SendError.DISCONNECTED, "la sesión de WhatsApp de WAHA se cerró", code=tag)
+    if TIMELOCK_MARK in text:
+        return SendError(
+            SendError.RETRY,
+            "WhatsApp no deja escribir aún a este contacto (error 463); se reintenta mañana",
+            code="463", retry_after=24 * 3600,
+        )
+    if status == 429:
+        return SendError(SendError.RETRY, "WAHA pidió esperar (HTTP 429)", code=tag)
+    if status >= 500:
+        return SendError(SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag)
+    return SendError(SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag)
+
+
+def not_sent(error: SendError) -> SendError:
+    """Before sendText nothing has gone out, so an unknown outcome is only a retry."""
+    if error.kind == SendError.UNKNOWN:
+        return SendError(SendError.RETRY, error.reason, code=error.code)
+    return error
+
+
+def message_id(data: Any) -> str:
+    """The id in WAHA's engine-specific answer; an empty body is allowed."""
+    if not isinstance(data, dict):
+        return ""
+    inner = data.get("_data") if isinstance(data.get("_data"), dict) else {}
+    for candidate in (data.get("id"), inner.get("id"), data.get("key")):
+        if isinstance(candidate, dict):
+            value = candidate.get("_serialized") or candidate.get("id")
+            if value:
+                return str(value)
+        elif candidate:
+            return str(candidate)
+    return ""
+
+
+class WahaTransport(Transport):
+    """Sends through ``POST /api/sendText`` with ``X-Api-Key`` when the server asks for one."""
+
+    name = "waha"
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        if not self.config.get("base_url"):
+            raise ConfigurationError("Falta base_url para WAHA.")
+        self.session = str(self.config.get("session") or "default")
+        self.typing = bool(self.config.get("typing", True))
+        self.check_exists = bool(self.config.get("check_exists", True))
+        headers = {"X-Api-Key": str(self.config["api_key"])} if self.config.get("api_key") else {}
+        self.client = make_client(
+            str(self.config["base_url"]),
+            headers=headers,
+            read_timeout=float(self.config.get("read_timeout") or 20),
+        )
+        self.drops = DropWatch()
+        self.sleep = time.sleep
+
+    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A request made before sendText: any failure means nothing was sent."""
+        try:
+            response = request(self.client, method, url, **kwargs)
+        except SendError as exc:
+            raise self.drops.check(not_sent(exc)) from exc
+        if response.status_code >= 300:
+            raise self.drops.check(not_sent(classify_response(response)))
+        return response
+
+    def recipient(self, message: OutgoingMessage) -> str:
+        """The chat id to write to, after checking the number is on WhatsApp."""
+        default = chat_id(message.to)
+        if not self.check_exists:
+            return default
+        phone = default.removesuffix("@c.us")
+        data = json_body(
+            self.call(
+                "GET", "/api/contacts/check-exists", params={"phone": phone, "session": self.session}
+            )
+        )
+        if isinstance(data, dict) and data.get("numberExists") is False:
+            raise SendError(SendError.PERMANENT, "el número no tiene WhatsApp", code="exists:false")
+        found = str(data.get("chatId") or "") if isinstance(data, dict) else ""
+        return found if found.endswith("@c.us") else default
+
+    def send(self, message: OutgoingMessage) -> str:
+        chat = self.recipient(message)
+        if self.typing:
+            self.show_typing(chat, typing_ms(message.text))
+        body = {"session": self.session, "chatId": chat, "text": message.text, "linkPreview": False}
+        try:
+            response = request(self.client, "POST", "/api/sendText", json=body)
+        except SendError as exc:
+            raise self.drops.check(exc) from exc
+        if response.status_code >= 300:
+            error = self.drops.check(classify_response(response))
+            logger.info("WAHA a %s: %s", mask_phone(message.to), error)
+            raise error
+        self.drops.sent()
+        return message_id(json_body(response))
+
+    def show_typing(self, chat: str, milliseconds: int) -> None:
+        """Show "typing..." for ``milliseconds``, then stop, as a person would."""
+        body = {"session": self.session, "chatId": chat}
+        self.call("POST", "/api/startTyping", json=body)
+        self.sleep(milliseconds / 1000)
+        try:
+            self.call("POST", "/api/stopTyping", json=body)
+        except SendError as exc:
+            if exc.kind != SendError.RETRY:
+                raise
+            logger.info("WAHA: no se pudo dejar de escribir: %s", exc)
+
+    def check_connection(self) -> ConnectionStatus:
+        try:
+            response = request(self.client, "GET", f"/api/sessions/{quote(self.session, safe='')}")
+        except SendError as exc:
+            return ConnectionStatus(False, f"sin conexión con WAHA: {exc.reason}")
+        if response.status_code >= 300:
+            return ConnectionStatus(False, classify_response(response).reason)
+        data = json_body(response)
+        status = str(data.get("status") or "") if isinstance(data, dict) else ""
+        detail = STATUSES.get(status, f"estado desconocido {status or '(vacío)'}")
+        return ConnectionStatus(status == "WORKING", detail, {"status": status})
+
+    def close(self) -> None:
+        self.client.close()
