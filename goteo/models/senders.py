@@ -45,6 +45,9 @@ class Sender(models.Model):
     next_send_at = models.DateTimeField(_("próximo envío permitido"), null=True, blank=True)
     paused_until = models.DateTimeField(_("frenado hasta"), null=True, blank=True)
     pause_reason = models.CharField(_("motivo del freno"), max_length=300, blank=True)
+    # The last connection check ({"connected", "detail", "extra", "checked_at"}), kept so
+    # polling stays within the providers' request budgets (goteo.health).
+    health = models.JSONField(_("estado de la conexión"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:

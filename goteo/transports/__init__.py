@@ -28,7 +28,9 @@ def transport_class(backend: str) -> type[Transport]:
         dotted = TRANSPORTS[backend]
     except KeyError:
         valid = ", ".join(sorted(TRANSPORTS))
-        raise ConfigurationError(f"Proveedor de WhatsApp desconocido {backend!r}; use uno de: {valid}") from None
+        raise ConfigurationError(
+            f"Proveedor de WhatsApp desconocido {backend!r}; use uno de: {valid}"
+        ) from None
     module_name, class_name = dotted.rsplit(".", 1)
     return getattr(import_module(module_name), class_name)
 

@@ -59,23 +59,29 @@ def classify_error(code: int | None, detail: str) -> SendError:
         )
     if code == PAIR_RATE_CODE:
         return SendError(
-            SendError.RETRY, f"demasiados mensajes seguidos a esta persona: {detail}",
-            code=tag, retry_after=60,
+            SendError.RETRY,
+            f"demasiados mensajes seguidos a esta persona: {detail}",
+            code=tag,
+            retry_after=60,
         )
     if code == PER_USER_MARKETING_CODE:
         return SendError(
             SendError.RETRY,
             f"Meta limita las promociones a esta persona; se reintenta en 24 horas: {detail}",
-            code=tag, retry_after=DAY + 600,
+            code=tag,
+            retry_after=DAY + 600,
         )
     if code == OPT_OUT_CODE:
         return SendError(
             SendError.PERMANENT,
             f"la persona pidió no recibir promociones de esta empresa: {detail}",
-            code=tag, opted_out=True,
+            code=tag,
+            opted_out=True,
         )
     if code in RECIPIENT_CODES:
-        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+        return SendError(
+            SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag
+        )
     if code in THROTTLE_CODES:
         return SendError(
             SendError.RETRY, f"límite de velocidad de Meta: {detail}", code=tag, retry_after=300
@@ -200,7 +206,9 @@ class CloudTransport(Transport):
     def check_connection(self) -> ConnectionStatus:
         try:
             response = request(
-                self.client, "GET", f"/{self.version}/{self.phone_number_id}",
+                self.client,
+                "GET",
+                f"/{self.version}/{self.phone_number_id}",
                 params={"fields": HEALTH_FIELDS},
             )
         except SendError as exc:

@@ -36,10 +36,14 @@ class Setting:
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     "cloud": (
         Setting("token", "WHATSAPP_CLOUD_TOKEN", "token de acceso de Meta", True, True),
-        Setting("phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True),
+        Setting(
+            "phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True
+        ),
         Setting("api_version", "WHATSAPP_CLOUD_API_VERSION", "versión de la API", default="v25.0"),
         Setting(
-            "base_url", "WHATSAPP_CLOUD_BASE_URL", "URL de la API",
+            "base_url",
+            "WHATSAPP_CLOUD_BASE_URL",
+            "URL de la API",
             default="https://graph.facebook.com",
         ),
         Setting("app_secret", "WHATSAPP_APP_SECRET", "clave secreta de la app", secret=True),
@@ -56,7 +60,9 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("api_key", "EVOLUTION_API_KEY", "apikey de Evolution API", True, True),
         Setting("instance", "EVOLUTION_INSTANCE", "nombre de la instancia", True),
         Setting(
-            "webhook_secret", "EVOLUTION_WEBHOOK_SECRET", "secreto de la URL del webhook",
+            "webhook_secret",
+            "EVOLUTION_WEBHOOK_SECRET",
+            "secreto de la URL del webhook",
             secret=True,
         ),
     ),
@@ -108,7 +114,9 @@ def missing_message(sender: Sender, backend: str, missing: list[Setting]) -> str
             "Defínalas y vuelva a intentarlo."
         )
     names = ", ".join(f"{s.label} ({s.key})" for s in missing)
-    return f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
+    return (
+        f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
+    )
 
 
 def secret_keys(backend: str) -> frozenset[str]:

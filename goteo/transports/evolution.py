@@ -55,13 +55,17 @@ def classify_response(response: httpx.Response) -> SendError:
     if status in (401, 403):
         return SendError(SendError.DISCONNECTED, "Evolution rechazó la apikey", code=tag)
     if status == 404:
-        return SendError(SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag)
+        return SendError(
+            SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag
+        )
     if status == 429:
         return SendError(SendError.RETRY, "Evolution pidió esperar (HTTP 429)", code=tag)
     if status == 400 and ("requires property" in text or "is required" in text.lower()):
         return SendError(SendError.PERMANENT, f"Evolution rechazó el mensaje: {text}", code=tag)
     # A 400 raised inside the send or any 5xx: the message may have gone out.
-    return SendError(SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag)
+    return SendError(
+        SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag
+    )
 
 
 class EvolutionTransport(Transport):
@@ -79,11 +83,17 @@ class EvolutionTransport(Transport):
         self.base_url = str(self.config["base_url"])
         self.headers = {"apikey": str(self.config["api_key"])}
         self.read_timeout = float(self.config.get("read_timeout") or 20)
-        self.client = make_client(self.base_url, headers=self.headers, read_timeout=self.read_timeout)
+        self.client = make_client(
+            self.base_url, headers=self.headers, read_timeout=self.read_timeout
+        )
         self.drops = DropWatch()
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
-        body: dict[str, Any] = {"number": digits(message.to), "text": message.text, "linkPreview": False}
+        body: dict[str, Any] = {
+            "number": digits(message.to),
+            "text": message.text,
+            "linkPreview": False,
+        }
         if self.typing:
             body["delay"] = typing_ms(message.text)
         return body
@@ -92,12 +102,18 @@ class EvolutionTransport(Transport):
         body = self.payload(message)
         # The call returns only after the typing delay, so the read timeout must allow it.
         timeout = httpx.Timeout(
-            connect=5.0, read=self.read_timeout + body.get("delay", 0) / 1000, write=self.read_timeout,
+            connect=5.0,
+            read=self.read_timeout + body.get("delay", 0) / 1000,
+            write=self.read_timeout,
             pool=5.0,
         )
         try:
             response = request(
-                self.client, "POST", f"/message/sendText/{self.instance}", json=body, timeout=timeout
+                self.client,
+                "POST",
+                f"/message/sendText/{self.instance}",
+                json=body,
+                timeout=timeout,
             )
         except SendError as exc:
             raise self.drops.check(exc) from exc

@@ -35,7 +35,9 @@ class DropWatch:
 
     def check(self, error: SendError) -> SendError:
         """A disconnection right after a send becomes a brake; anything else is unchanged."""
-        recent = self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
+        recent = (
+            self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
+        )
         if error.kind == SendError.DISCONNECTED and recent:
             return SendError(
                 SendError.BRAKE,

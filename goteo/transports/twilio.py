@@ -50,7 +50,9 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
             SendError.PERMANENT, f"la persona se dio de baja: {detail}", code=tag, opted_out=True
         )
     if code in RECIPIENT_CODES:
-        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+        return SendError(
+            SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag
+        )
     if code in TEMPLATE_CODES:
         return SendError(SendError.BRAKE, f"Twilio rechazó la plantilla: {detail}", code=tag)
     if code in SLOW_RETRY_CODES:
@@ -67,8 +69,10 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
 def classify_response(response: httpx.Response) -> SendError:
     body = json_body(response)
     code = body.get("code") if isinstance(body, dict) else None
-    detail = str(body.get("message")) if isinstance(body, dict) and body.get("message") else (
-        snippet(response) or f"HTTP {response.status_code}"
+    detail = (
+        str(body.get("message"))
+        if isinstance(body, dict) and body.get("message")
+        else (snippet(response) or f"HTTP {response.status_code}")
     )
     return classify_error(response.status_code, code if isinstance(code, int) else None, detail)
 
@@ -166,11 +170,15 @@ class TwilioTransport(Transport):
         except SendError as exc:
             return ConnectionStatus(False, f"sin conexión con Twilio: {exc.reason}")
         if response.status_code >= 300:
-            return ConnectionStatus(False, f"Twilio rechazó la consulta: {classify_response(response)}")
+            return ConnectionStatus(
+                False, f"Twilio rechazó la consulta: {classify_response(response)}"
+            )
         data = json_body(response)
         status = str(data.get("status") or "") if isinstance(data, dict) else ""
         if status != "active":
-            return ConnectionStatus(False, f"la cuenta de Twilio está {status or 'en estado desconocido'}")
+            return ConnectionStatus(
+                False, f"la cuenta de Twilio está {status or 'en estado desconocido'}"
+            )
         return ConnectionStatus(True, "cuenta de Twilio activa", {"status": status})
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ STATUSES = {
     "STOPPED": "la sesión está detenida: iníciela en WAHA",
     "FAILED": "la sesión falló: reiníciela o vuelva a vincular el teléfono",
 }
+SESSION_DOWN = frozenset({"http401", "http403", "http422"})
 # WhatsApp's "reach-out time-lock" for contacts that never wrote to the number.
 TIMELOCK_MARK = "error 463"
 
@@ -55,7 +56,9 @@ def classify_response(response: httpx.Response) -> SendError:
     text = error_text(response)
     tag = f"http{status}"
     if status == 422:
-        return SendError(SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag)
+        return SendError(
+            SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag
+        )
     if status in (401, 403):
         return SendError(SendError.DISCONNECTED, "WAHA rechazó la X-Api-Key", code=tag)
     if status == 404:
@@ -66,13 +69,18 @@ def classify_response(response: httpx.Response) -> SendError:
         return SendError(
             SendError.RETRY,
             "WhatsApp no deja escribir aún a este contacto (error 463); se reintenta mañana",
-            code="463", retry_after=24 * 3600,
+            code="463",
+            retry_after=24 * 3600,
         )
     if status == 429:
         return SendError(SendError.RETRY, "WAHA pidió esperar (HTTP 429)", code=tag)
     if status >= 500:
-        return SendError(SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag)
-    return SendError(SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag)
+        return SendError(
+            SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag
+        )
+    return SendError(
+        SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag
+    )
 
 
 def not_sent(error: SendError) -> SendError:
@@ -136,7 +144,9 @@ class WahaTransport(Transport):
         phone = default.removesuffix("@c.us")
         data = json_body(
             self.call(
-                "GET", "/api/contacts/check-exists", params={"phone": phone, "session": self.session}
+                "GET",
+                "/api/contacts/check-exists",
+                params={"phone": phone, "session": self.session},
             )
         )
         if isinstance(data, dict) and data.get("numberExists") is False:
@@ -161,14 +171,24 @@ class WahaTransport(Transport):
         return message_id(json_body(response))
 
     def show_typing(self, chat: str, milliseconds: int) -> None:
-        """Show "typing..." for ``milliseconds``, then stop, as a person would."""
+        """Show "typing..." for ``milliseconds``, then stop, as a person would.
+
+        Typing is a courtesy: only a session that is down (or a server that cannot be
+        reached) stops the send; an engine without typing support does not.
+        """
         body = {"session": self.session, "chatId": chat}
-        self.call("POST", "/api/startTyping", json=body)
+        try:
+            self.call("POST", "/api/startTyping", json=body)
+        except SendError as exc:
+            if exc.kind in (SendError.RETRY, SendError.BRAKE) or exc.code in SESSION_DOWN:
+                raise
+            logger.info("WAHA: no se pudo mostrar que se escribe: %s", exc)
+            return
         self.sleep(milliseconds / 1000)
         try:
             self.call("POST", "/api/stopTyping", json=body)
         except SendError as exc:
-            if exc.kind != SendError.RETRY:
+            if exc.kind == SendError.BRAKE or exc.code in SESSION_DOWN:
                 raise
             logger.info("WAHA: no se pudo dejar de escribir: %s", exc)
 
