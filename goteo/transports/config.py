@@ -122,3 +122,26 @@ def missing_message(sender: Sender, backend: str, missing: list[Setting]) -> str
 def secret_keys(backend: str) -> frozenset[str]:
     """Keys of ``backend`` that are credentials: stored write-only, never shown or logged."""
     return frozenset(s.key for s in SETTINGS.get(backend, ()) if s.secret)
+
+
+def senders_using(backend: str) -> list[tuple[Sender, dict[str, Any]]]:
+    """Active senders on ``backend`` with their complete settings (incomplete ones left out).
+
+    The default sender is included when the environment selects ``backend``, created on
+    first use like everywhere else.
+    """
+    from goteo.models import Sender
+    from goteo.models.senders import env_backend
+
+    senders = [s for s in Sender.objects.filter(is_active=True) if s.effective_backend == backend]
+    if env_backend() == backend and not any(s.from_environment for s in senders):
+        default = Sender.get_default()
+        if default.is_active:
+            senders.append(default)
+    found = []
+    for sender in senders:
+        try:
+            found.append((sender, sender_config(sender)))
+        except ConfigurationError:
+            continue
+    return found

@@ -1,0 +1,116 @@
+"""Whether each number can send now, checked against its provider and remembered a while.
+
+Meta allows about 200 management requests per hour, and a dashboard polls far more often
+than that, so each sender's last answer is kept on its row (``Sender.health``) and reused
+for a few minutes. A check that reports a spam or quality signal (quality rating RED,
+health BLOCKED) brakes the number for the rest of its day.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from goteo.conf import env_int
+from goteo.models import Sender
+from goteo.schedule import end_of_day
+from goteo.transports import ConfigurationError, ConnectionStatus, Transport, transport_for
+
+log = logging.getLogger(__name__)
+
+CONNECTED_SECONDS = 300  # how long a good answer is trusted
+DISCONNECTED_SECONDS = 60  # a bad one is asked again sooner, so a fix shows up quickly
+
+
+def cache_seconds(connected: bool) -> int:
+    """How long a check is reused (GOTEO_HEALTH_CACHE_SECONDS overrides the good case)."""
+    if connected:
+        return env_int("GOTEO_HEALTH_CACHE_SECONDS", CONNECTED_SECONDS)
+    return min(DISCONNECTED_SECONDS, env_int("GOTEO_HEALTH_CACHE_SECONDS", CONNECTED_SECONDS))
+
+
+def sender_status(
+    sender: Sender,
+    now: datetime,
+    use_cache: bool = True,
+    *,
+    transport: Transport | None = None,
+) -> ConnectionStatus:
+    """Whether ``sender`` can send now, and why not; brakes it on a quality signal.
+
+    ``transport`` reuses one already built for sending; otherwise one is built and closed.
+    A configuration problem is reported as not connected, never raised.
+    """
+    if use_cache:
+        cached = cached_status(sender, now)
+        if cached is not None:
+            return cached
+    status = fresh_status(sender, transport)
+    remember(sender, status, now)
+    reason = status.extra.get("brake")
+    if reason and sender.pk is not None and not sender.is_braked(now):
+        log.warning("sender %s braked by its connection check: %s", sender.name, reason)
+        sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz))
+    return status
+
+
+def fresh_status(sender: Sender, transport: Transport | None = None) -> ConnectionStatus:
+    """Ask the provider now."""
+    own = transport is None
+    try:
+        if transport is None:
+            transport = transport_for(sender)
+        return transport.check_connection()
+    except ConfigurationError as exc:
+        return ConnectionStatus(False, str(exc))
+    finally:
+        if own and transport is not None:
+            transport.close()
+
+
+def cached_status(sender: Sender, now: datetime) -> ConnectionStatus | None:
+    """The remembered answer while it is fresh and for the same provider, else None."""
+    health: dict[str, Any] = sender.health or {}
+    try:
+        checked_at = datetime.fromisoformat(str(health["checked_at"]))
+        connected = bool(health["connected"])
+    except (KeyError, ValueError):
+        return None
+    if health.get("backend") != sender.effective_backend:
+        return None
+    age = now - checked_at
+    if age < timedelta(0) or age > timedelta(seconds=cache_seconds(connected)):
+        return None
+    return ConnectionStatus(
+        connected, str(health.get("detail") or ""), dict(health.get("extra") or {})
+    )
+
+
+def remember(sender: Sender, status: ConnectionStatus, now: datetime) -> None:
+    """Keep ``status`` on the sender's row (senders not yet saved are not cached)."""
+    health = {
+        "connected": status.connected,
+        "detail": status.detail,
+        "extra": {k: v for k, v in status.extra.items() if isinstance(v, str | int | bool)},
+        "checked_at": now.isoformat(),
+        "backend": sender.effective_backend,
+    }
+    sender.health = health
+    if sender.pk is not None:
+        Sender.objects.filter(pk=sender.pk).update(health=health)
+
+
+def forget(sender: Sender) -> None:
+    """Drop the remembered answer, so the next check asks the provider (after a failed send)."""
+    sender.health = {}
+    if sender.pk is not None:
+        Sender.objects.filter(pk=sender.pk).update(health={})
+
+
+def brake_note(sender: Sender, now: datetime) -> str:
+    """A sentence about an active brake, or "" when the number is free to send."""
+    if not sender.is_braked(now) or sender.paused_until is None:
+        return ""
+    until = sender.paused_until.astimezone(sender.tz).strftime("%d/%m/%Y %H:%M")
+    return f"frenado hasta {until}: {sender.pause_reason}"

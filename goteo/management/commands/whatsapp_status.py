@@ -1,0 +1,65 @@
+"""``goteo whatsapp_status [--json]``: whether each WhatsApp number can send now, and why not."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from goteo import health
+from goteo.management.output import to_json
+from goteo.models import Sender
+from goteo.models.senders import DEFAULT_SENDER_NAME
+
+
+class Command(BaseCommand):
+    help = (
+        "Muestra si cada número de WhatsApp puede enviar ahora y por qué no. "
+        "Termina con código 0 solo si todos los números activos están conectados."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="imprime el resultado en JSON")
+        parser.add_argument(
+            "--fresh",
+            action="store_true",
+            help="consulta al proveedor aunque haya una respuesta reciente",
+        )
+
+    def handle(self, *args, json=False, fresh=False, **options):
+        now = timezone.now()
+        rows = []
+        for sender in active_senders():
+            status = health.sender_status(sender, now, use_cache=not fresh)
+            detail = status.detail
+            brake = health.brake_note(sender, now)
+            if brake:
+                detail = f"{detail}; {brake}" if detail else brake
+            rows.append(
+                {
+                    "name": sender.name,
+                    "backend": sender.effective_backend,
+                    "connected": status.connected,
+                    "detail": detail,
+                }
+            )
+        if json:
+            self.stdout.write(to_json({"senders": rows}))
+        else:
+            for row in rows:
+                mark = "✅ conectado" if row["connected"] else "✖ desconectado"
+                self.stdout.write(f"{row['name']} ({row['backend']}): {mark} — {row['detail']}")
+        if not all(row["connected"] for row in rows):
+            sys.exit(1)
+
+
+def active_senders() -> list[Sender]:
+    """The active senders; the default one from the environment when none is stored yet."""
+    senders = list(Sender.objects.filter(is_active=True))
+    if (
+        not any(s.from_environment for s in senders)
+        and not Sender.objects.filter(name=DEFAULT_SENDER_NAME).exists()
+    ):
+        senders.insert(0, Sender(name=DEFAULT_SENDER_NAME, from_environment=True))
+    return senders

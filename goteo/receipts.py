@@ -1,0 +1,397 @@
+"""Acting on what providers report back: receipts, opt-outs, and signals to brake a number.
+
+Every function here is safe to run twice with the same event: providers retry webhooks
+and deliver them out of order, so a delivery state only ever moves forward and a message
+already resolved is left alone. Message states change only through ``Message.move``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from goteo.conf import env_str
+from goteo.models import (
+    Campaign,
+    CampaignStatus,
+    Contact,
+    Message,
+    MessageEvent,
+    MessageStatus,
+    Sender,
+    SkipReason,
+)
+from goteo.phones import mask_phone
+from goteo.schedule import end_of_day
+from goteo.transports import ConnectionStatus
+from goteo.transports.config import senders_using
+from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS
+from goteo.webhooks.events import (
+    DELIVERED,
+    FAILED,
+    READ,
+    AccountAlert,
+    Event,
+    Inbound,
+    Receipt,
+    StopPromotions,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OPT_OUT_WORDS = ("BAJA", "STOP", "NO MAS", "CANCELAR", "DESUSCRIBIR")
+MAX_OPT_OUT_WORDS = 5  # a longer message is a conversation, not a request to leave
+RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3}
+# Error codes in a "failed" receipt (Meta and Twilio) and what they call for.
+SPAM_CODES = frozenset({"131048", "131064"})
+OPT_OUT_CODES = frozenset({"131050", "21610"})
+TRY_TOMORROW_CODES = frozenset({"131049", "63049"})
+
+
+@dataclass
+class Outcome:
+    """What handling one webhook did."""
+
+    receipts: int = 0
+    resolved: int = 0
+    opted_out: list[str] = field(default_factory=list)
+    braked: list[str] = field(default_factory=list)
+    replies: list[tuple[Sender, str]] = field(default_factory=list)
+
+
+def handle_events(events: list[Event], backend: str, now: datetime) -> Outcome:
+    """Apply a webhook's events; ``backend`` names the provider that sent them."""
+    outcome = Outcome()
+    for event in events:
+        if isinstance(event, Receipt):
+            apply_receipt(event, backend, now, outcome)
+        elif isinstance(event, Inbound):
+            if is_opt_out(event.text):
+                opt_out_phone(event.phone, f"respuesta por {backend}", now, outcome)
+                if opt_out_reply():
+                    senders = find_senders(backend, event.account)
+                    if senders:
+                        outcome.replies.append((senders[0], event.phone))
+        elif isinstance(event, StopPromotions):
+            opt_out_phone(event.phone, "WhatsApp: detener promociones", now, outcome)
+        elif isinstance(event, AccountAlert):
+            apply_alert(event, backend, now, outcome)
+    return outcome
+
+
+# --- delivery receipts ---------------------------------------------------------------------
+def find_message(receipt: Receipt, backend: str = "") -> Message | None:
+    """The message a receipt is about: by our uuid first, then by the provider's id."""
+    try:
+        our_id = uuid.UUID(receipt.message_uuid) if receipt.message_uuid else None
+    except ValueError:
+        our_id = None
+    if our_id is not None:
+        found = Message.objects.filter(uuid=our_id).first()
+        if found is not None:
+            return found
+    provider_id = receipt.provider_id
+    if not provider_id:
+        return None
+    match = Q(provider_message_id=provider_id)
+    if backend == "waha":
+        # WAHA answers with a short id on some engines and "true_<chat>_<id>" on others.
+        short = provider_id.rsplit("_", 1)[-1]
+        match |= Q(provider_message_id=short) | Q(provider_message_id__endswith=f"_{short}")
+    return Message.objects.filter(match).order_by("-id").first()
+
+
+def apply_receipt(receipt: Receipt, backend: str, now: datetime, outcome: Outcome) -> None:
+    """Record a delivery state; an unknown message the provider confirms becomes sent."""
+    message = find_message(receipt, backend)
+    if message is None:
+        log.info("receipt %s for a message goteo does not know; ignored", receipt.status)
+        return
+    outcome.receipts += 1
+    at = receipt.at or now
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if receipt.status == FAILED:
+            record_delivery_failure(message, receipt, backend, at, now, outcome)
+            return
+        if message.status == MessageStatus.UNKNOWN:
+            resolve_as_sent(message, receipt, backend, at, now)
+            outcome.resolved += 1
+        advance_delivery(message, receipt, at)
+
+
+def advance_delivery(message: Message, receipt: Receipt, at: datetime) -> None:
+    """Move the delivery state forward only; keep the earliest time of each step."""
+    fields: dict[str, object] = {}
+    current = message.delivery_status
+    if current != FAILED and RANK.get(receipt.status, 0) > RANK.get(current, 0):
+        fields["delivery_status"] = receipt.status
+    if receipt.status in (DELIVERED, READ) and (
+        message.delivered_at is None or at < message.delivered_at
+    ):
+        fields["delivered_at"] = at
+    if receipt.status == READ and (message.read_at is None or at < message.read_at):
+        fields["read_at"] = at
+    if receipt.provider_id and not message.provider_message_id:
+        fields["provider_message_id"] = receipt.provider_id[:128]
+    if fields:
+        Message.objects.filter(pk=message.pk).update(**fields)
+
+
+def resolve_as_sent(
+    message: Message, receipt: Receipt, backend: str, at: datetime, now: datetime
+) -> None:
+    moved = Message.move(
+        Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
+        MessageStatus.SENT,
+        now,
+        sent_at=message.sent_at or at,
+        finished_at=message.finished_at or now,
+        last_error="",
+    )
+    if moved:
+        log_event(
+            message,
+            MessageStatus.UNKNOWN,
+            MessageStatus.SENT,
+            backend,
+            now,
+            f"el proveedor confirmó el mensaje ({receipt.status})",
+        )
+
+
+def record_delivery_failure(
+    message: Message,
+    receipt: Receipt,
+    backend: str,
+    at: datetime,
+    now: datetime,
+    outcome: Outcome,
+) -> None:
+    """A "failed" receipt: accepted by the provider but not delivered."""
+    code = receipt.error_code
+    reason = (
+        "WhatsApp no entregó el mensaje"
+        + (f" [{code}]" if code else "")
+        + (f": {receipt.error}" if receipt.error else "")
+    )
+    if message.delivery_status in (DELIVERED, READ):
+        return  # a late or replayed failure cannot undo a delivery
+    Message.objects.filter(pk=message.pk).update(delivery_status=FAILED, last_error=reason[:2000])
+    campaign = Campaign.objects.select_related("sender").get(pk=message.campaign_id)
+    in_doubt = (MessageStatus.UNKNOWN, MessageStatus.SENT)
+    if code in TRY_TOMORROW_CODES and message.status in in_doubt and can_retry(message, campaign):
+        retry_at = at + timedelta(hours=24, minutes=10)
+        moved = Message.move(
+            Message.objects.filter(pk=message.pk, status=message.status),
+            MessageStatus.PENDING,
+            now,
+            next_attempt_at=retry_at,
+            delivery_status="",
+            finished_at=None,
+        )
+        if moved:
+            log_event(
+                message,
+                message.status,
+                MessageStatus.PENDING,
+                backend,
+                now,
+                f"{reason}; se reintenta desde {retry_at.isoformat()}",
+            )
+    elif message.status == MessageStatus.UNKNOWN:
+        to_status = MessageStatus.SKIPPED if code in OPT_OUT_CODES else MessageStatus.FAILED
+        extra = {"skip_reason": SkipReason.OPTED_OUT} if code in OPT_OUT_CODES else {}
+        moved = Message.move(
+            Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
+            to_status,
+            now,
+            finished_at=message.finished_at or now,
+            **extra,
+        )
+        if moved:
+            log_event(message, MessageStatus.UNKNOWN, to_status, backend, now, reason)
+    if code in OPT_OUT_CODES and message.phone:
+        opt_out_phone(message.phone, "WhatsApp", now, outcome)
+    if code in SPAM_CODES:
+        brake(campaign.sender, reason, now, outcome)
+
+
+def can_retry(message: Message, campaign: Campaign) -> bool:
+    """Whether a message refused for today may be tried again later in its campaign."""
+    open_campaign = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
+    return open_campaign and message.attempts < campaign.max_attempts
+
+
+def log_event(
+    message: Message, from_status: str, to_status: str, backend: str, now: datetime, detail: str
+) -> None:
+    MessageEvent.objects.create(
+        message_id=message.pk,
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        actor=f"webhook:{backend}",
+        detail=detail[:2000],
+    )
+
+
+# --- opt-outs ------------------------------------------------------------------------------
+def opt_out_words() -> list[str]:
+    """The words that mean "no more promotions" (GOTEO_OPT_OUT_WORDS, comma-separated)."""
+    raw = env_str("GOTEO_OPT_OUT_WORDS")
+    words = [w.strip() for w in raw.split(",")] if raw else list(DEFAULT_OPT_OUT_WORDS)
+    return [w for w in words if normalize(w)]
+
+
+def normalize(text: str) -> str:
+    """Lower case, accents and punctuation removed: ``"¡No MÁS!"`` -> ``"no mas"``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", plain).replace("_", " ").split())
+
+
+def is_opt_out(text: str, words: list[str] | None = None) -> bool:
+    """Whether a short message asks to stop: one of the words, alone or in a few words."""
+    said = normalize(text).split()
+    if not said or len(said) > MAX_OPT_OUT_WORDS:
+        return False
+    for word in words if words is not None else opt_out_words():
+        wanted = normalize(word).split()
+        size = len(wanted)
+        if any(said[i : i + size] == wanted for i in range(len(said) - size + 1)):
+            return True
+    return False
+
+
+def phone_candidates(phone: str) -> list[str]:
+    """The ways a WhatsApp id may be stored as E.164 (Mexico's old 521, Brazil's 9th digit)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    found = [f"+{digits}"]
+    if digits.startswith("521") and len(digits) == 13:
+        found.append(f"+52{digits[3:]}")
+    if digits.startswith("55") and len(digits) == 12:
+        found.append(f"+{digits[:4]}9{digits[4:]}")
+    return found
+
+
+def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | None = None) -> int:
+    """Opt out every contact with ``phone`` and skip what is pending for that number.
+
+    Returns how many pending messages were skipped.
+    """
+    phones = phone_candidates(phone)
+    skipped = 0
+    with transaction.atomic():
+        for contact in Contact.objects.filter(phone__in=phones):
+            skipped += contact.opt_out(source, now)
+        skipped += Message.skip_pending(
+            Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now
+        )
+    log.info("opt-out from %s (%s): %d pending skipped", mask_phone(phone), source, skipped)
+    if outcome is not None:
+        outcome.opted_out.append(phone)
+    return skipped
+
+
+def opt_out_reply() -> str:
+    """The confirmation sent after an opt-out (GOTEO_OPT_OUT_REPLY); empty sends none."""
+    return env_str("GOTEO_OPT_OUT_REPLY")
+
+
+# --- the number's standing -----------------------------------------------------------------
+def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outcome) -> None:
+    """Remember a connection change and brake on a ban or quality signal."""
+    from goteo import health
+
+    for sender in find_senders(backend, alert.account):
+        if alert.connected is not None:
+            health.remember(sender, ConnectionStatus(alert.connected, alert.reason), now)
+        if alert.brake:
+            brake(sender, alert.reason, now, outcome)
+        elif alert.session_closed and sent_recently(sender, now):
+            brake(sender, f"{alert.reason} justo después de enviar; posible bloqueo", now, outcome)
+
+
+def sent_recently(sender: Sender, now: datetime) -> bool:
+    since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
+    return Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists()
+
+
+def brake(sender: Sender, reason: str, now: datetime, outcome: Outcome | None = None) -> None:
+    """Stop ``sender`` until the end of its day and pause its campaigns, once."""
+    sender.refresh_from_db(fields=["paused_until", "pause_reason"])
+    if sender.is_braked(now):
+        return
+    log.warning("sender %s braked: %s", sender.name, reason)
+    sender.brake(f"Freno automático: {reason}"[:300], end_of_day(now, sender.tz))
+    if outcome is not None:
+        outcome.braked.append(sender.name)
+
+
+def find_senders(backend: str, account: dict[str, str]) -> list[Sender]:
+    """The senders an event is about, by the ids it carries.
+
+    An id no sender is configured with (e.g. a display number not yet seen) falls back to
+    every sender on the provider; an id some sender has but none matches is not ours.
+    """
+    candidates = senders_using(backend)
+    wanted = {key: value for key, value in account.items() if value}
+    if not wanted:
+        return [sender for sender, _config in candidates]
+    known = [
+        (sender, config)
+        for sender, config in candidates
+        if any(account_value(sender, config, key) for key in wanted)
+    ]
+    if not known:
+        return [sender for sender, _config in candidates]
+    return [
+        sender
+        for sender, config in known
+        if any(same_id(account_value(sender, config, key), value) for key, value in wanted.items())
+    ]
+
+
+def account_value(sender: Sender, config: dict, key: str) -> str:
+    if key == "display_phone_number":
+        extra = (sender.health or {}).get("extra") or {}
+        return str(config.get(key) or extra.get(key) or "")
+    return str(config.get(key) or "")
+
+
+def same_id(ours: str, theirs: str) -> bool:
+    if not ours:
+        return False
+    if any(ch.isdigit() for ch in ours) and not any(ch.isalpha() for ch in ours):
+        return "".join(filter(str.isdigit, ours)) == "".join(filter(str.isdigit, theirs))
+    return ours == theirs
+
+
+def send_replies(outcome: Outcome, now: datetime) -> None:
+    """Confirm opt-outs to the people who asked, from the number they wrote to."""
+    from goteo.transports import OutgoingMessage, SendError, transport_for
+    from goteo.transports.config import ConfigurationError
+
+    text = opt_out_reply()
+    if not text:
+        return
+    for sender, phone in outcome.replies:
+        try:
+            transport = transport_for(sender)
+        except ConfigurationError as exc:
+            log.warning("no opt-out reply from %s: %s", sender.name, exc)
+            continue
+        try:
+            transport.send(OutgoingMessage(phone, text, f"baja-{uuid.uuid4()}"))
+        except SendError as exc:
+            log.warning("opt-out reply to %s failed: %s", mask_phone(phone), exc)
+        finally:
+            transport.close()

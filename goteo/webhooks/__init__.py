@@ -1,0 +1,1 @@
+"""Webhooks the providers call: delivery receipts, messages from people, account alerts."""

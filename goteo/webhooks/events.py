@@ -1,0 +1,328 @@
+"""Provider webhook payloads read into a few plain events, with no database access.
+
+Each provider reports the same things in its own shape: a delivery receipt for a message
+we sent, a message a person wrote to us, a request to stop promotions, and a change in the
+number's standing. ``goteo.receipts`` acts on the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# Delivery states every provider is mapped into; "played" voice notes count as read.
+SENT, DELIVERED, READ, FAILED = "sent", "delivered", "read", "failed"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of a message we sent (found by our uuid or the provider's id)."""
+
+    status: str
+    provider_id: str = ""
+    message_uuid: str = ""
+    at: datetime | None = None
+    error_code: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message a person wrote to one of our numbers."""
+
+    phone: str
+    text: str
+    account: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StopPromotions:
+    """The person asked WhatsApp itself to stop this business's promotions."""
+
+    phone: str
+
+
+@dataclass(frozen=True)
+class AccountAlert:
+    """A change in a number's standing: connected or not, and whether to brake it."""
+
+    reason: str
+    account: dict[str, str] = field(default_factory=dict)
+    connected: bool | None = None
+    brake: bool = False
+    # A gateway session that closed: a ban when it follows sends closely.
+    session_closed: bool = False
+
+
+Event = Receipt | Inbound | StopPromotions | AccountAlert
+
+
+def unix_time(value: Any) -> datetime | None:
+    """A Unix-seconds timestamp (number or string) as an aware datetime."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    if seconds > 1e11:  # milliseconds
+        seconds /= 1000
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def phone_from(address: Any) -> str:
+    """``5511...@s.whatsapp.net``, ``whatsapp:+1...``, ``1650...`` -> ``+...``; "" for groups."""
+    text = str(address or "")
+    if "@" in text and not text.endswith(("@c.us", "@s.whatsapp.net")):
+        return ""  # groups, channels and hidden ids are not a person's phone
+    user = text.removeprefix("whatsapp:").split("@")[0].split(":")[0]  # drop a device suffix
+    digits = "".join(ch for ch in user if ch.isdigit())
+    return f"+{digits}" if digits else ""
+
+
+def as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [value] if value else []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+# --- Meta Cloud API ------------------------------------------------------------------------
+META_DELIVERY = {
+    "sent": SENT,
+    "delivered": DELIVERED,
+    "read": READ,
+    "played": READ,
+    "failed": FAILED,
+}
+# Quality events that mean the number is being limited for spam or low quality.
+META_QUALITY_ALERTS = frozenset({"FLAGGED", "DOWNGRADE"})
+META_ACCOUNT_ALERTS = frozenset(
+    {"ACCOUNT_RESTRICTION", "ACCOUNT_VIOLATION", "DISABLED_UPDATE", "ACCOUNT_DELETED"}
+)
+
+
+def parse_meta(payload: Any) -> list[Event]:
+    """Events in a Cloud API webhook (``object: whatsapp_business_account``)."""
+    events: list[Event] = []
+    for entry in as_list(as_dict(payload).get("entry")):
+        entry = as_dict(entry)
+        for change in as_list(entry.get("changes")):
+            change = as_dict(change)
+            value = as_dict(change.get("value"))
+            field_name = change.get("field")
+            if field_name == "messages":
+                events.extend(meta_messages(value))
+            elif field_name == "user_preferences":
+                events.extend(meta_preferences(value))
+            elif field_name == "phone_number_quality_update":
+                events.extend(meta_quality(value))
+            elif field_name == "account_update":
+                events.extend(meta_account(value, str(entry.get("id") or "")))
+    return events
+
+
+def meta_messages(value: dict[str, Any]) -> list[Event]:
+    account = {"phone_number_id": str(as_dict(value.get("metadata")).get("phone_number_id") or "")}
+    events: list[Event] = []
+    for status in as_list(value.get("statuses")):
+        status = as_dict(status)
+        state = META_DELIVERY.get(str(status.get("status")))
+        if state is None:
+            continue
+        error = as_dict((as_list(status.get("errors")) or [{}])[0])
+        events.append(
+            Receipt(
+                status=state,
+                provider_id=str(status.get("id") or ""),
+                message_uuid=str(status.get("biz_opaque_callback_data") or ""),
+                at=unix_time(status.get("timestamp")),
+                error_code=str(error.get("code") or ""),
+                error=str(
+                    as_dict(error.get("error_data")).get("details")
+                    or error.get("title")
+                    or error.get("message")
+                    or ""
+                ),
+            )
+        )
+    for message in as_list(value.get("messages")):
+        message = as_dict(message)
+        text = meta_text(message)
+        phone = phone_from(message.get("from"))
+        if phone and text:
+            events.append(Inbound(phone, text, account))
+    return events
+
+
+def meta_text(message: dict[str, Any]) -> str:
+    """The words of an inbound message: text, a quick-reply button, or a list/button reply."""
+    kind = message.get("type")
+    if kind == "text":
+        return str(as_dict(message.get("text")).get("body") or "")
+    if kind == "button":
+        button = as_dict(message.get("button"))
+        return str(button.get("text") or button.get("payload") or "")
+    if kind == "interactive":
+        interactive = as_dict(message.get("interactive"))
+        reply = as_dict(interactive.get("button_reply")) or as_dict(interactive.get("list_reply"))
+        return str(reply.get("title") or "")
+    return ""
+
+
+def meta_preferences(value: dict[str, Any]) -> list[Event]:
+    events: list[Event] = []
+    for preference in as_list(value.get("user_preferences")):
+        preference = as_dict(preference)
+        if str(preference.get("value")).lower() == "stop":
+            phone = phone_from(preference.get("wa_id"))
+            if phone:
+                events.append(StopPromotions(phone))
+    return events
+
+
+def meta_quality(value: dict[str, Any]) -> list[Event]:
+    event = str(value.get("event") or "").upper()
+    rating = str(value.get("new_quality_score") or value.get("quality_rating") or "").upper()
+    if event not in META_QUALITY_ALERTS and rating != "RED":
+        return []
+    limit = value.get("current_limit") or value.get("new_limit") or ""
+    reason = f"Meta bajó la calidad del número ({event or rating}" + (
+        f", límite {limit})" if limit else ")"
+    )
+    account = {"display_phone_number": str(value.get("display_phone_number") or "")}
+    return [AccountAlert(reason, account, brake=True)]
+
+
+def meta_account(value: dict[str, Any], waba_id: str) -> list[Event]:
+    event = str(value.get("event") or "").upper()
+    if event not in META_ACCOUNT_ALERTS:
+        return []
+    info = as_dict(value.get("violation_info")) or as_dict(value.get("ban_info"))
+    detail = info.get("violation_type") or info.get("waba_ban_state") or ""
+    reason = f"Meta restringió la cuenta de WhatsApp ({event}" + (f": {detail})" if detail else ")")
+    return [AccountAlert(reason, {"waba_id": waba_id}, brake=True)]
+
+
+# --- Twilio --------------------------------------------------------------------------------
+TWILIO_DELIVERY = {
+    "sent": SENT,
+    "delivered": DELIVERED,
+    "read": READ,
+    "failed": FAILED,
+    "undelivered": FAILED,
+}
+
+
+def parse_twilio_status(form: dict[str, str], message_uuid: str) -> list[Event]:
+    """A Twilio StatusCallback (form fields) for the message with ``message_uuid``."""
+    state = TWILIO_DELIVERY.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
+    if state is None:
+        return []
+    return [
+        Receipt(
+            status=state,
+            provider_id=form.get("MessageSid") or form.get("SmsSid") or "",
+            message_uuid=message_uuid,
+            error_code=form.get("ErrorCode") or "",
+            error=form.get("ErrorMessage") or "",
+        )
+    ]
+
+
+def parse_twilio_inbound(form: dict[str, str]) -> list[Event]:
+    """A message a person sent to our Twilio WhatsApp number."""
+    phone = phone_from(form.get("From"))
+    text = form.get("Body") or form.get("ButtonText") or ""
+    if not phone or not text:
+        return []
+    return [Inbound(phone, text, {"account_sid": form.get("AccountSid") or ""})]
+
+
+# --- Evolution API -------------------------------------------------------------------------
+EVOLUTION_DELIVERY = {
+    "SERVER_ACK": SENT,
+    "DELIVERY_ACK": DELIVERED,
+    "READ": READ,
+    "PLAYED": READ,
+    "ERROR": FAILED,
+}
+# Disconnection codes after which Baileys stops reconnecting: logged out, forbidden, banned.
+EVOLUTION_BAN_CODES = frozenset({401, 402, 403, 406})
+
+
+def parse_evolution(payload: Any) -> list[Event]:
+    """Events in an Evolution API webhook (``{"event", "instance", "data"}``)."""
+    payload = as_dict(payload)
+    event = str(payload.get("event") or "").lower().replace("_", ".")
+    account = {"instance": str(payload.get("instance") or "")}
+    events: list[Event] = []
+    if event == "messages.upsert":
+        data = payload.get("data")
+        items = (
+            as_list(as_dict(data).get("messages")) if "messages" in as_dict(data) else as_list(data)
+        )
+        for item in items:
+            item = as_dict(item)
+            key = as_dict(item.get("key"))
+            if key.get("fromMe"):
+                continue
+            message = as_dict(item.get("message"))
+            text = message.get("conversation") or as_dict(message.get("extendedTextMessage")).get(
+                "text"
+            )
+            phone = phone_from(key.get("remoteJid"))
+            if phone and text:
+                events.append(Inbound(phone, str(text), account))
+    elif event == "messages.update":
+        for item in as_list(payload.get("data")):
+            item = as_dict(item)
+            state = EVOLUTION_DELIVERY.get(str(item.get("status") or "").upper())
+            if state and item.get("fromMe", True):
+                provider_id = item.get("keyId") or as_dict(item.get("key")).get("id") or ""
+                events.append(Receipt(status=state, provider_id=str(provider_id)))
+    elif event == "connection.update":
+        data = as_dict(payload.get("data"))
+        state = str(data.get("state") or data.get("status") or "").lower()
+        code = data.get("statusReason") or data.get("disconnectionReasonCode")
+        if state == "open":
+            events.append(AccountAlert("la sesión de WhatsApp se conectó", account, connected=True))
+        elif state in ("close", "closed", "refused"):
+            banned = isinstance(code, int) and code in EVOLUTION_BAN_CODES
+            reason = f"la sesión de WhatsApp de Evolution se cerró (código {code or 'desconocido'})"
+            events.append(
+                AccountAlert(reason, account, connected=False, brake=banned, session_closed=True)
+            )
+    return events
+
+
+# --- WAHA ----------------------------------------------------------------------------------
+WAHA_DELIVERY = {1: SENT, 2: DELIVERED, 3: READ, 4: READ, -1: FAILED}
+WAHA_DOWN = frozenset({"STOPPED", "FAILED", "SCAN_QR_CODE"})
+
+
+def parse_waha(payload: Any) -> list[Event]:
+    """Events in a WAHA webhook (``{"event", "session", "payload"}``)."""
+    payload = as_dict(payload)
+    event = str(payload.get("event") or "")
+    body = as_dict(payload.get("payload"))
+    account = {"session": str(payload.get("session") or "")}
+    if event == "message" and not body.get("fromMe"):
+        phone = phone_from(body.get("from"))
+        text = str(body.get("body") or "")
+        return [Inbound(phone, text, account)] if phone and text else []
+    if event == "message.ack" and body.get("fromMe", True):
+        state = WAHA_DELIVERY.get(body.get("ack")) if isinstance(body.get("ack"), int) else None
+        if state is None:
+            return []
+        return [Receipt(status=state, provider_id=str(body.get("id") or ""))]
+    if event == "session.status":
+        status = str(body.get("status") or "")
+        if status == "WORKING":
+            return [AccountAlert("la sesión de WAHA está funcionando", account, connected=True)]
+        if status in WAHA_DOWN:
+            reason = f"la sesión de WAHA pasó a {status}"
+            return [AccountAlert(reason, account, connected=False, session_closed=True)]
+    return []

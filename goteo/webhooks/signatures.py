@@ -1,0 +1,60 @@
+"""Checking that a webhook really comes from the provider, each in its own way.
+
+Every comparison is constant-time, and a webhook without any configured secret is refused:
+an unsigned request could otherwise opt people out or mark messages as delivered.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+
+
+def meta_signature_ok(body: bytes, header: str, app_secrets: Iterable[str]) -> bool:
+    """``X-Hub-Signature-256: sha256=<hex>``, an HMAC-SHA256 of the raw body with the app secret."""
+    if not header.startswith("sha256="):
+        return False
+    received = header.removeprefix("sha256=").strip().lower()
+    return any(
+        hmac.compare_digest(hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(), received)
+        for secret in app_secrets
+        if secret
+    )
+
+
+def twilio_signature(url: str, params: Mapping[str, Sequence[str]], auth_token: str) -> str:
+    """Twilio's signature: HMAC-SHA1 of the URL followed by each sorted name and value."""
+    data = url
+    for name in sorted(params):
+        for value in sorted(params[name]):
+            data += name + value
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_signature_ok(
+    url: str, params: Mapping[str, Sequence[str]], header: str, auth_token: str
+) -> bool:
+    """``X-Twilio-Signature`` checked against the URL Twilio called and the form fields."""
+    if not header or not auth_token:
+        return False
+    return hmac.compare_digest(twilio_signature(url, params, auth_token), header.strip())
+
+
+def waha_hmac_ok(body: bytes, header: str, keys: Iterable[str]) -> bool:
+    """``X-Webhook-Hmac``: the HMAC-SHA512 of the raw body, in hex."""
+    received = header.strip().lower()
+    if not received:
+        return False
+    return any(
+        hmac.compare_digest(hmac.new(key.encode(), body, hashlib.sha512).hexdigest(), received)
+        for key in keys
+        if key
+    )
+
+
+def secret_matches(given: str, secrets: Iterable[str]) -> bool:
+    """Whether ``given`` equals one of ``secrets`` (a secret carried in the URL)."""
+    return any(hmac.compare_digest(given.encode(), s.encode()) for s in secrets if s)
