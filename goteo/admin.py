@@ -27,8 +27,13 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "status", "sender", "total_count", "sent_count", "pending_count"]
     list_filter = ["status", "sender"]
     readonly_fields = [
-        "total_count", "pending_count", "sending_count", "sent_count",
-        "failed_count", "skipped_count", "unknown_count",
+        "total_count",
+        "pending_count",
+        "sending_count",
+        "sent_count",
+        "failed_count",
+        "skipped_count",
+        "unknown_count",
     ]
 
 

@@ -6,6 +6,7 @@ here and nowhere else; they are never printed or logged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -60,8 +61,6 @@ def secret_key(folder: Path) -> str:
         return key_file.read_text(encoding="utf-8").strip()
     key = secrets.token_urlsafe(50)
     key_file.write_text(key, encoding="utf-8")
-    try:
+    with contextlib.suppress(OSError):  # filesystems without permissions (Windows)
         key_file.chmod(0o600)
-    except OSError:  # pragma: no cover - filesystems without permissions (Windows)
-        pass
     return key

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -36,21 +37,89 @@ SEED_TEMPLATE = """🎄 ¡Hola {name}!
 - CompuEasys"""
 
 FIRST_NAMES = [
-    "Daniel", "María", "Juan", "Valentina", "Santiago", "Camila", "Andrés", "Luisa", "Felipe",
-    "Sofía", "Mateo", "Isabella", "Sebastián", "Gabriela", "Julián", "Natalia", "Diego",
-    "Paula", "Alejandro", "Ana", "Carlos", "Laura", "Jorge", "Catalina", "Ricardo", "Mariana",
-    "Óscar", "Daniela", "Hernán", "Juliana", "Pedro", "Lucía", "Esteban", "Manuela", "Tomás",
-    "Carolina", "Nicolás", "Verónica", "Emilio", "Ximena",
+    "Daniel",
+    "María",
+    "Juan",
+    "Valentina",
+    "Santiago",
+    "Camila",
+    "Andrés",
+    "Luisa",
+    "Felipe",
+    "Sofía",
+    "Mateo",
+    "Isabella",
+    "Sebastián",
+    "Gabriela",
+    "Julián",
+    "Natalia",
+    "Diego",
+    "Paula",
+    "Alejandro",
+    "Ana",
+    "Carlos",
+    "Laura",
+    "Jorge",
+    "Catalina",
+    "Ricardo",
+    "Mariana",
+    "Óscar",
+    "Daniela",
+    "Hernán",
+    "Juliana",
+    "Pedro",
+    "Lucía",
+    "Esteban",
+    "Manuela",
+    "Tomás",
+    "Carolina",
+    "Nicolás",
+    "Verónica",
+    "Emilio",
+    "Ximena",
 ]
 SURNAMES = [
-    "Osorio", "García", "Pérez", "Rodríguez", "Martínez", "Gómez", "López", "González",
-    "Hernández", "Sánchez", "Ramírez", "Torres", "Flórez", "Rivera", "Moreno", "Jiménez",
-    "Vargas", "Castro", "Ortiz", "Rojas", "Ruiz", "Silva", "Mejía", "Restrepo", "Cárdenas",
-    "Muñoz", "Álvarez", "Quintero", "Zapata", "Díaz",
+    "Osorio",
+    "García",
+    "Pérez",
+    "Rodríguez",
+    "Martínez",
+    "Gómez",
+    "López",
+    "González",
+    "Hernández",
+    "Sánchez",
+    "Ramírez",
+    "Torres",
+    "Flórez",
+    "Rivera",
+    "Moreno",
+    "Jiménez",
+    "Vargas",
+    "Castro",
+    "Ortiz",
+    "Rojas",
+    "Ruiz",
+    "Silva",
+    "Mejía",
+    "Restrepo",
+    "Cárdenas",
+    "Muñoz",
+    "Álvarez",
+    "Quintero",
+    "Zapata",
+    "Díaz",
 ]
 # The seed's own examples keep their places in the list.
-SEED_PATIENTS = {1: "Daniel Osorio", 2: "María García", 3: "Juan Pérez", 20: "Ana López",
-                 21: "Carlos Ruiz", 22: "Laura Silva", 40: "Pedro Díaz"}
+SEED_PATIENTS = {
+    1: "Daniel Osorio",
+    2: "María García",
+    3: "Juan Pérez",
+    20: "Ana López",
+    21: "Carlos Ruiz",
+    22: "Laura Silva",
+    40: "Pedro Díaz",
+}
 
 
 def demo_patients(n: int = 100) -> Iterator[tuple[str, str]]:
@@ -73,8 +142,14 @@ def create_demo(start: datetime, patients: int = 100) -> Campaign:
     tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
     Contact.objects.filter(tags=tag).delete()
     contacts = Contact.objects.bulk_create(
-        Contact(full_name=name, phone=phone, phone_raw=phone, consent=True, consent_at=start,
-                consent_source="demo")
+        Contact(
+            full_name=name,
+            phone=phone,
+            phone_raw=phone,
+            consent=True,
+            consent_at=start,
+            consent_source="demo",
+        )
         for name, phone in demo_patients(patients)
     )
     Contact.tags.through.objects.bulk_create(
@@ -90,7 +165,10 @@ def create_demo(start: datetime, patients: int = 100) -> Campaign:
         },
     )
     campaign = Campaign.objects.create(
-        name=DEMO_CAMPAIGN, promotion=promotion, sender=sender, template=SEED_TEMPLATE,
+        name=DEMO_CAMPAIGN,
+        promotion=promotion,
+        sender=sender,
+        template=SEED_TEMPLATE,
         audience=f"tag:{DEMO_TAG}",
     )
     campaign_launch(campaign, start)
@@ -117,12 +195,12 @@ class DayReport:
     """One simulated sending day, as the seed's day-by-day table shows it."""
 
     number: int
-    date: date
+    date: dt.date
     sent_today: int
     pending: int
     sent: int
     failed: int
-    skipped_days: list[date]
+    skipped_days: list[dt.date]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -158,8 +236,13 @@ def simulate(
         Engine(clock, max_wait=3600, transport_factory=lambda _s: DemoTransport(outbox)).run([campaign.pk])
         campaign.refresh_from_db()
         report = DayReport(
-            len(reports) + 1, day, len(outbox) - before, campaign.pending_count,
-            campaign.sent_count, campaign.failed_count, skipped,
+            len(reports) + 1,
+            day,
+            len(outbox) - before,
+            campaign.pending_count,
+            campaign.sent_count,
+            campaign.failed_count,
+            skipped,
         )
         reports.append(report)
         if on_day:

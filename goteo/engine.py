@@ -22,7 +22,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -78,7 +78,7 @@ class Claim:
     token: uuid.UUID
     campaign: Campaign
     sender: Sender
-    quota_day: object
+    quota_day: date
     attempts: int
     outgoing: OutgoingMessage
 
@@ -269,13 +269,15 @@ class Engine:
         return Wait(fresh.next_send_at, "pacing")
 
     def claim_in_transaction(
-        self, sender: Sender, campaigns: list[Campaign], now: datetime, day
+        self, sender: Sender, campaigns: list[Campaign], now: datetime, day: date
     ) -> Claim | Wait | None:
         """The claim transaction; None when the sender is paced or braked."""
         with transaction.atomic():
-            paced = Sender.objects.filter(pk=sender.pk, is_active=True).filter(
-                Q(next_send_at__isnull=True) | Q(next_send_at__lte=now)
-            ).filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+            paced = (
+                Sender.objects.filter(pk=sender.pk, is_active=True)
+                .filter(Q(next_send_at__isnull=True) | Q(next_send_at__lte=now))
+                .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+            )
             # A conditional update, so concurrent workers serialise on the sender's row.
             if paced.update(next_send_at=now) != 1:
                 transaction.set_rollback(True)
@@ -341,7 +343,9 @@ class Engine:
             .first()
         )
 
-    def build_claim(self, message_id: int, token: uuid.UUID, campaign: Campaign, sender: Sender, day) -> Claim:
+    def build_claim(
+        self, message_id: int, token: uuid.UUID, campaign: Campaign, sender: Sender, day: date
+    ) -> Claim:
         message = Message.objects.get(pk=message_id)
         promotion = campaign.promotion
         variables = Variables(message.contact_name, promotion.code, promotion.benefit, promotion.valid_until)
@@ -395,12 +399,19 @@ class Engine:
                 # The sweep marked it unknown while we were sending: the send did happen.
                 late = Message.objects.filter(
                     pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
-                ).update(status=MessageStatus.SENT, sent_at=now, finished_at=now, provider_message_id=provider_id or "")
+                ).update(
+                    status=MessageStatus.SENT,
+                    sent_at=now,
+                    finished_at=now,
+                    provider_message_id=provider_id or "",
+                )
                 if late:
                     Campaign.shift_count(claim.campaign.pk, MessageStatus.UNKNOWN, MessageStatus.SENT)
                 log.critical("late result for message %s: recorded as sent", claim.message_id)
         summary.sent += 1
-        self.report(f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) enviado")
+        self.report(
+            f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) enviado"
+        )
         claim.campaign.complete_if_done(now)
 
     def record_failure(self, claim: Claim, error: SendError, summary: RunSummary) -> Wait | None:
@@ -418,8 +429,13 @@ class Engine:
             elif error.kind == SendError.PERMANENT:
                 if error.opted_out:
                     self.finish(
-                        claim, MessageStatus.SKIPPED, now, reason,
-                        skip_reason=SkipReason.OPTED_OUT, last_error=reason, finished_at=now,
+                        claim,
+                        MessageStatus.SKIPPED,
+                        now,
+                        reason,
+                        skip_reason=SkipReason.OPTED_OUT,
+                        last_error=reason,
+                        finished_at=now,
                     )
                     summary.skipped += 1
                 else:
@@ -435,16 +451,25 @@ class Engine:
             elif error.kind == SendError.RETRY:
                 wait = backoff_seconds(claim.attempts, error.retry_after)
                 self.finish(
-                    claim, MessageStatus.PENDING, now, reason,
-                    last_error=reason, next_attempt_at=now + timedelta(seconds=wait),
+                    claim,
+                    MessageStatus.PENDING,
+                    now,
+                    reason,
+                    last_error=reason,
+                    next_attempt_at=now + timedelta(seconds=wait),
                 )
                 self.release_slots(claim)
                 summary.retried += 1
                 self.report(f"⏳ {who}: se reintentará ({reason})")
             else:  # disconnected or brake: not sent, and this sender stops
                 self.finish(
-                    claim, MessageStatus.PENDING, now, reason,
-                    last_error=reason, attempts=F("attempts") - 1, claim_token=None,
+                    claim,
+                    MessageStatus.PENDING,
+                    now,
+                    reason,
+                    last_error=reason,
+                    attempts=F("attempts") - 1,
+                    claim_token=None,
                 )
                 self.release_slots(claim)
                 result = Wait(None, "stop")
@@ -482,8 +507,14 @@ class Engine:
                 finished_at=now,
             )
             MessageEvent.objects.bulk_create(
-                MessageEvent(message_id=i, at=now, from_status="sending", to_status="unknown",
-                             actor=self.worker_name, detail=reason)
+                MessageEvent(
+                    message_id=i,
+                    at=now,
+                    from_status="sending",
+                    to_status="unknown",
+                    actor=self.worker_name,
+                    detail=reason,
+                )
                 for i in ids
             )
         if moved:

@@ -148,14 +148,16 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
     with transaction.atomic():
         existing: dict[tuple[str, str], Contact] = {}
         phones = {row.phone for row in rows}
-        for contact in Contact.objects.filter(phone__in=phones) if len(phones) < 5000 else Contact.objects.all():
+        for contact in (
+            Contact.objects.filter(phone__in=phones) if len(phones) < 5000 else Contact.objects.all()
+        ):
             existing.setdefault((contact.phone, contact.full_name.casefold()), contact)
         to_create: list[Contact] = []
         to_update: list[Contact] = []
         tags_for: list[tuple[Contact, list[str]]] = []
         for row in rows:
-            contact = existing.get((row.phone, row.full_name.casefold()))
-            if contact is None:
+            found = existing.get((row.phone, row.full_name.casefold()))
+            if found is None:
                 contact = Contact(
                     full_name=row.full_name,
                     phone=row.phone,
@@ -166,6 +168,7 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
                 )
                 to_create.append(contact)
             else:
+                contact = found
                 if row.consent and not contact.consent:
                     contact.consent_at, contact.consent_source = now, source_name
                 contact.consent = row.consent

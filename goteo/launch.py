@@ -74,11 +74,7 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     emojis = split_emojis(campaign.emojis)
     result = LaunchResult()
     seen: set[str] = set()
-    rows = (
-        audience(campaign)
-        .order_by("id")
-        .values_list("id", "full_name", "phone", "consent", "opted_out")
-    )
+    rows = audience(campaign).order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
     with transaction.atomic():
         batch: list[Message] = []
         for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):

@@ -16,8 +16,18 @@ import holidays
 
 SPANISH_WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
 SPANISH_MONTHS = [
-    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-    "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
 ]
 SEARCH_DAYS = 800  # how far ahead to look for an open day before giving up
 
@@ -134,7 +144,11 @@ def forecast_completion(
     """
     if pending <= 0:
         return now.astimezone(rules.tz).date()
-    cap_for = sender_cap if callable(sender_cap) else (lambda _day, c=sender_cap: c)
+    fixed_cap = sender_cap if isinstance(sender_cap, int) else 0
+
+    def cap_for(day: date) -> int:
+        return sender_cap(day) if callable(sender_cap) else fixed_cap
+
     per_window = int(rules.window_seconds() // max(delay_seconds, 1)) or 1
     local = now.astimezone(rules.tz)
     day = local.date()
@@ -176,7 +190,7 @@ def describe_moment(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
 
 
 def describe_day(day: date | None) -> str:
-    """"jueves 8 de enero de 2026"."""
+    """ "jueves 8 de enero de 2026"."""
     if day is None:
         return "—"
     return f"{SPANISH_WEEKDAYS[day.weekday()]} {day.day} de {SPANISH_MONTHS[day.month - 1]} de {day.year}"

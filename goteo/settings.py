@@ -74,18 +74,14 @@ SQLITE_OPTIONS = {
 
 _database_url = env_str("DATABASE_URL")
 if _database_url:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            _database_url, conn_max_age=60, conn_health_checks=True
-        )
-    }
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "goteo.sqlite3",
+            "NAME": str(DATA_DIR / "goteo.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }

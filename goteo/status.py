@@ -96,9 +96,8 @@ def next_send_at(campaign: Campaign, now: datetime) -> datetime | None:
         return None
     sender = campaign.sender
     campaign_used, sender_used = used_today(campaign, now)
-    today_full = (
-        campaign_used >= campaign.daily_limit
-        or sender_used >= sender.cap_on(local_today(campaign, now))
+    today_full = campaign_used >= campaign.daily_limit or sender_used >= sender.cap_on(
+        local_today(campaign, now)
     )
     not_before = sender.next_send_at
     if sender.paused_until and (not_before is None or sender.paused_until > not_before):

@@ -74,7 +74,11 @@ def make_campaign(db, memory_sender):
         counter["n"] += 1
         start = Contact.objects.count()
         Contact.objects.bulk_create(
-            Contact(full_name=f"Persona {start + i} Prueba", phone=f"+57300{2000000 + start + i:07d}", consent=True)
+            Contact(
+                full_name=f"Persona {start + i} Prueba",
+                phone=f"+57300{2000000 + start + i:07d}",
+                consent=True,
+            )
             for i in range(contacts)
         )
         promotion = Promotion.objects.create(
@@ -82,8 +86,11 @@ def make_campaign(db, memory_sender):
         )
         fields.setdefault("delay_seconds", 10)
         campaign = Campaign.objects.create(
-            name=f"Campaña {counter['n']}", promotion=promotion, sender=sender or memory_sender,
-            template=template, **fields,
+            name=f"Campaña {counter['n']}",
+            promotion=promotion,
+            sender=sender or memory_sender,
+            template=template,
+            **fields,
         )
         if launch:
             campaign_launch(campaign, now or datetime.combine(FRIDAY, time(9, 0), tzinfo=BOGOTA))

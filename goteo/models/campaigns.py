@@ -40,12 +40,19 @@ class Campaign(models.Model):
     )
     template = models.TextField(_("plantilla"))
     emojis = models.CharField(
-        _("emojis de cierre"), max_length=200, blank=True, default=DEFAULT_EMOJIS,
+        _("emojis de cierre"),
+        max_length=200,
+        blank=True,
+        default=DEFAULT_EMOJIS,
         help_text=_("Separados por espacios; uno al azar cierra cada mensaje."),
     )
     provider_template = models.JSONField(
-        _("plantilla aprobada del proveedor"), default=dict, blank=True,
-        help_text=_('Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}'),
+        _("plantilla aprobada del proveedor"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}'
+        ),
     )
     audience = models.CharField(_("audiencia"), max_length=100, default="all")
     status = models.CharField(
@@ -119,9 +126,7 @@ class Campaign(models.Model):
     # --- counts -------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Messages per status, read from the counters kept on the campaign row."""
-        return {s: getattr(self, f"{s}_count") for s in COUNTED_STATUSES} | {
-            "total": self.total_count
-        }
+        return {s: getattr(self, f"{s}_count") for s in COUNTED_STATUSES} | {"total": self.total_count}
 
     @staticmethod
     def shift_count(campaign_id: int, from_status: str, to_status: str, n: int = 1) -> None:
@@ -177,8 +182,10 @@ class Campaign(models.Model):
         from goteo.models.messages import Message
 
         n = Message.requeue_failed(self.messages.all(), now)
-        if n and self.status == CampaignStatus.COMPLETED:
-            Campaign.objects.filter(pk=self.pk).update(status=CampaignStatus.ACTIVE, finished_at=None)
+        if n:
+            Campaign.objects.filter(pk=self.pk, status=CampaignStatus.COMPLETED).update(
+                status=CampaignStatus.ACTIVE, finished_at=None
+            )
         self.refresh_from_db()
         return n
 
@@ -194,8 +201,17 @@ class Campaign(models.Model):
 
 def parse_days(text: str) -> list[str]:
     """``"mon,tue,fri"`` (or Spanish ``lun,mar,vie``) to canonical day names; rejects typos."""
-    spanish = {"lun": "mon", "mar": "tue", "mie": "wed", "mié": "wed", "jue": "thu",
-               "vie": "fri", "sab": "sat", "sáb": "sat", "dom": "sun"}
+    spanish = {
+        "lun": "mon",
+        "mar": "tue",
+        "mie": "wed",
+        "mié": "wed",
+        "jue": "thu",
+        "vie": "fri",
+        "sab": "sat",
+        "sáb": "sat",
+        "dom": "sun",
+    }
     days: list[str] = []
     for raw in text.split(","):
         word = raw.strip().lower()

@@ -66,3 +66,22 @@ class Contact(models.Model):
             self.save(update_fields=["opted_out", "opted_out_at", "opt_out_source", "updated_at"])
         mine = models.Q(contact=self) | (models.Q(phone=self.phone) if self.phone else models.Q())
         return Message.skip_pending(Message.objects.filter(mine), SkipReason.OPTED_OUT, now)
+
+    def opt_in(self, source: str, now: datetime) -> None:
+        """Record that the person asked to receive promotions again.
+
+        Messages already skipped because of the opt-out stay skipped; only later
+        campaigns include the person.
+        """
+        self.opted_out = False
+        self.opted_out_at = None
+        self.opt_out_source = ""
+        self.consent = True
+        self.consent_at = now
+        self.consent_source = source
+        self.save(
+            update_fields=[
+                "opted_out", "opted_out_at", "opt_out_source",
+                "consent", "consent_at", "consent_source", "updated_at",
+            ]
+        )

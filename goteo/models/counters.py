@@ -27,13 +27,14 @@ class DailyCounter(models.Model):
     def __str__(self) -> str:
         return f"{self.scope} {self.day}: {self.used}"
 
-    @classmethod
-    def reserve(cls, scope: str, day: date, cap: int) -> bool:
+    @staticmethod
+    def reserve(scope: str, day: date, cap: int) -> bool:
         """Take one slot if fewer than ``cap`` are used; True when a slot was taken."""
         if cap <= 0:
             return False
-        cls.objects.bulk_create([cls(scope=scope, day=day)], ignore_conflicts=True)
-        return cls.objects.filter(scope=scope, day=day, used__lt=cap).update(used=F("used") + 1) == 1
+        DailyCounter.objects.bulk_create([DailyCounter(scope=scope, day=day)], ignore_conflicts=True)
+        slot = DailyCounter.objects.filter(scope=scope, day=day, used__lt=cap)
+        return slot.update(used=F("used") + 1) == 1
 
     @classmethod
     def release(cls, scope: str, day: date) -> None:

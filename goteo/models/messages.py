@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 
 from django.db import models, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from goteo.models.campaigns import Campaign
+from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact
 
 
@@ -57,9 +58,7 @@ class Message(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     quota_day = models.DateField(null=True, blank=True, editable=False)
-    provider_message_id = models.CharField(
-        _("id del proveedor"), max_length=128, blank=True, db_index=True
-    )
+    provider_message_id = models.CharField(_("id del proveedor"), max_length=128, blank=True, db_index=True)
     delivery_status = models.CharField(_("entrega"), max_length=16, blank=True)
     delivered_at = models.DateTimeField(_("entregado"), null=True, blank=True)
     read_at = models.DateTimeField(_("leído"), null=True, blank=True)
@@ -136,6 +135,50 @@ class Message(models.Model):
             finished_at=None,
         )
 
+    @classmethod
+    def resolve_unknown(cls, queryset: QuerySet[Message], decision: str, now: datetime, actor: str) -> int:
+        """A person's decision about messages whose outcome nobody knows; returns how many.
+
+        ``decision`` is ``sent`` (it did arrive), ``failed`` (it did not) or ``pending``
+        (send it again, at the risk that the person receives it twice). Each message gets an
+        event naming ``actor``; a completed campaign becomes active again after a resend.
+        """
+        if decision not in (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.PENDING):
+            raise ValueError(f"decisión desconocida {decision!r}")
+        fields: dict[str, object] = {"finished_at": now}
+        detail = f"{actor} decidió: {MessageStatus(decision).label}"
+        if decision == MessageStatus.SENT:
+            fields["sent_at"] = Coalesce(F("claimed_at"), Value(now))
+        elif decision == MessageStatus.PENDING:
+            fields = {"attempts": 0, "next_attempt_at": None, "finished_at": None}
+            fields["claim_token"] = None
+            detail = f"{actor} decidió reenviar; la persona puede recibirlo dos veces"
+        with transaction.atomic():
+            unknown = queryset.filter(status=MessageStatus.UNKNOWN)
+            rows = list(unknown.values_list("id", "campaign_id"))
+            ids = [message_id for message_id, _campaign in rows]
+            chosen = cls.objects.filter(pk__in=ids, status=MessageStatus.UNKNOWN)
+            moved = cls.move(chosen, decision, now, **fields)
+            MessageEvent.objects.bulk_create(
+                MessageEvent(
+                    message_id=i,
+                    at=now,
+                    from_status=MessageStatus.UNKNOWN,
+                    to_status=decision,
+                    actor=actor[:150],
+                    detail=detail,
+                )
+                for i in ids
+            )
+            campaign_ids = {campaign for _id, campaign in rows}
+            if decision == MessageStatus.PENDING and moved:
+                done = Campaign.objects.filter(pk__in=campaign_ids, status=CampaignStatus.COMPLETED)
+                done.update(status=CampaignStatus.ACTIVE, finished_at=None)
+        if decision != MessageStatus.PENDING:
+            for campaign in Campaign.objects.filter(pk__in=campaign_ids):
+                campaign.complete_if_done(now)
+        return moved
+
 
 class MessageEvent(models.Model):
     """An append-only record of one change of a message's state, and who made it."""
@@ -154,5 +197,3 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
-
-

@@ -10,8 +10,17 @@ from goteo.models import Campaign, CampaignStatus
 from goteo.status import campaign_summary
 
 JSON_KEYS = [
-    "id", "name", "status", "total", "sent", "pending", "failed", "skipped", "unknown",
-    "next_send_at", "estimated_completion",
+    "id",
+    "name",
+    "status",
+    "total",
+    "sent",
+    "pending",
+    "failed",
+    "skipped",
+    "unknown",
+    "next_send_at",
+    "estimated_completion",
 ]
 
 
@@ -28,7 +37,9 @@ class Command(BaseCommand):
             campaigns = [get_campaign(campaign_id)]
         else:
             campaigns = list(
-                Campaign.objects.exclude(status=CampaignStatus.CANCELLED).select_related("promotion", "sender")
+                Campaign.objects.exclude(status=CampaignStatus.CANCELLED).select_related(
+                    "promotion", "sender"
+                )
             )
         summaries = [campaign_summary(c, now) for c in campaigns]
         if json:

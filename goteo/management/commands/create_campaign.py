@@ -60,10 +60,18 @@ class Command(BaseCommand):
         with transaction.atomic():
             promotion = self.promotion(o)
             campaign = Campaign(
-                name=o["name"], promotion=promotion, sender=sender, template=template,
-                audience=o["audience"], daily_limit=o["daily_limit"], delay_seconds=o["delay"],
-                window_start=window_start, window_end=window_end, send_days=days,
-                skip_holidays=not o["no_holidays"], max_attempts=o["max_attempts"],
+                name=o["name"],
+                promotion=promotion,
+                sender=sender,
+                template=template,
+                audience=o["audience"],
+                daily_limit=o["daily_limit"],
+                delay_seconds=o["delay"],
+                window_start=window_start,
+                window_end=window_end,
+                send_days=days,
+                skip_holidays=not o["no_holidays"],
+                max_attempts=o["max_attempts"],
             )
             if o["emojis"] is not None:
                 campaign.emojis = o["emojis"]

@@ -21,26 +21,37 @@ def day_label(day: date) -> str:
 
 
 class Command(BaseCommand):
-    help = "Crea 100 pacientes de demostración y la campaña NAVIDAD2026; opcionalmente simula los días de envío."
+    help = (
+        "Crea 100 pacientes de demostración y la campaña NAVIDAD2026; opcionalmente simula los días de envío."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--simulate-days", type=int, default=0, metavar="N",
-                            help="simula N días de envío (desde un viernes) y muestra la tabla día por día")
-        parser.add_argument("--start-date", type=date.fromisoformat, default=SEED_START,
-                            help="primer día de la simulación (por defecto el viernes 2026-01-02)")
+        parser.add_argument(
+            "--simulate-days",
+            type=int,
+            default=0,
+            metavar="N",
+            help="simula N días de envío (desde un viernes) y muestra la tabla día por día",
+        )
+        parser.add_argument(
+            "--start-date",
+            type=date.fromisoformat,
+            default=SEED_START,
+            help="primer día de la simulación (por defecto el viernes 2026-01-02)",
+        )
         parser.add_argument("--patients", type=int, default=100)
         parser.add_argument("--json", action="store_true", help="una línea JSON por día simulado")
 
     def handle(self, *args, simulate_days, start_date, patients, json, **options):
         call_command("migrate", interactive=False, verbosity=0)
         tz = timezone.get_default_timezone()
-        if simulate_days > 0:
-            start = datetime.combine(start_date, time(9, 0), tzinfo=tz)
-        else:
-            start = timezone.now()
+        simulated = simulate_days > 0
+        start = datetime.combine(start_date, time(9, 0), tzinfo=tz) if simulated else timezone.now()
         campaign = create_demo(start, patients)
         if simulate_days <= 0:
-            self.stdout.write(f"Demo creada: {campaign.total_count} pacientes, campaña #{campaign.pk} '{campaign.name}'.")
+            self.stdout.write(
+                f"Demo creada: {campaign.total_count} pacientes, campaña #{campaign.pk} '{campaign.name}'."
+            )
             self.stdout.write(summary_card(campaign_summary(campaign, timezone.now())))
             self.stdout.write(
                 "\nEnvíe lo permitido ahora (se imprime en consola) con: goteo process_campaigns"
@@ -52,15 +63,21 @@ class Command(BaseCommand):
                 f"Base de datos: {campaign.total_count} pacientes · Límite diario: {campaign.daily_limit} mensajes\n"
                 "Se ejecuta process_campaigns cada día de envío a las 10:00.\n"
             )
-            self.stdout.write(f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'ENVIADOS':>10}{'FALLIDOS':>10}")
+            self.stdout.write(
+                f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'ENVIADOS':>10}{'FALLIDOS':>10}"
+            )
         reports = simulate(campaign, start, simulate_days, on_day=self.print_json if json else self.print_row)
         if json:
             return
         campaign.refresh_from_db()
         if campaign.pending_count == 0:
-            self.stdout.write(f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.sent_count} enviados.")
+            self.stdout.write(
+                f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.sent_count} enviados."
+            )
         else:
-            self.stdout.write(f"\nQuedan {campaign.pending_count} pendientes tras {len(reports)} días de envío.")
+            self.stdout.write(
+                f"\nQuedan {campaign.pending_count} pendientes tras {len(reports)} días de envío."
+            )
 
     def print_row(self, report: DayReport) -> None:
         for day in report.skipped_days:

@@ -15,5 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, campaign_id, reason, **options):
         campaign = get_campaign(campaign_id)
         if not campaign.pause(reason=reason):
-            raise CommandError(f"La campaña {campaign_id} no está en progreso ({campaign.get_status_display()}).")
+            raise CommandError(
+                f"La campaña {campaign_id} no está en progreso ({campaign.get_status_display()})."
+            )
         self.stdout.write(f"Campaña {campaign.name} pausada.")

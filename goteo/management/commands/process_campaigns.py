@@ -47,7 +47,9 @@ class Command(BaseCommand):
         self.stdout.write(line)
 
     def dry_run(self, now, campaign_ids, as_json):
-        campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related("promotion", "sender")
+        campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related(
+            "promotion", "sender"
+        )
         if campaign_ids:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         report = []
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             if not item["open_now"]:
                 self.say(f"{item['name']}: fuera del horario de envío; nadie recibe ahora.")
                 continue
-            self.say(f"{item['name']}: recibirían ahora {len(item['recipients'])} personas (simulación, no se envía):")
+            self.say(
+                f"{item['name']}: recibirían ahora {len(item['recipients'])} personas (simulación, no se envía):"
+            )
             for person in item["recipients"]:
                 self.say(f"  · {person['name']} ({person['phone']})")

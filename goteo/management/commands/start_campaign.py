@@ -36,7 +36,9 @@ class Command(BaseCommand):
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
         connected, detail = self.whatsapp(campaign)
-        self.stdout.write(f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}")
+        self.stdout.write(
+            f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}"
+        )
         if not yes:
             answer = input("¿Iniciar la campaña? [s/N] ")
             if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):

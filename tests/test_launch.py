@@ -1,0 +1,131 @@
+"""Launching: one row per person, nobody lost silently, expired promotions refused."""
+
+from datetime import date, datetime, time
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from goteo.launch import LaunchError, campaign_launch
+from goteo.models import Campaign, Contact, Message, Promotion, Tag
+from tests.conftest import BOGOTA
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 1, 2, 9, 0, tzinfo=BOGOTA)
+
+
+def campaign(sender, audience="all", valid_until=date(2026, 2, 2), template="Hola {name}", **kw):
+    promotion = Promotion.objects.create(code="P1", name="P", benefit="b", valid_until=valid_until)
+    return Campaign.objects.create(
+        name="c", promotion=promotion, sender=sender, template=template, audience=audience, **kw
+    )
+
+
+def test_it_skips_with_a_reason_instead_of_dropping(memory_sender):
+    Contact.objects.create(full_name="Ana Ok", phone="+573001000001", consent=True)
+    Contact.objects.create(full_name="Beto Sin", phone="+573001000002", consent=False)
+    Contact.objects.create(full_name="Caro Baja", phone="+573001000003", consent=True, opted_out=True)
+    Contact.objects.create(full_name="Dani Mal", phone="", phone_raw="123", consent=True)
+    Contact.objects.create(full_name="Eva Familia", phone="+573001000001", consent=True)
+    c = campaign(memory_sender)
+    result = campaign_launch(c, NOW)
+    reasons = dict(Message.objects.values_list("contact_name", "skip_reason"))
+    assert reasons == {
+        "Ana Ok": "",
+        "Beto Sin": "no_consent",
+        "Caro Baja": "opted_out",
+        "Dani Mal": "invalid_phone",
+        "Eva Familia": "duplicate_phone",
+    }
+    assert result.total == 5 and result.pending == 1
+    c.refresh_from_db()
+    assert (c.status, c.total_count, c.pending_count, c.skipped_count) == ("active", 5, 1, 4)
+
+
+def test_it_stores_the_exact_text_to_send(memory_sender):
+    Contact.objects.create(full_name="Daniel Osorio", phone="+573009787566", consent=True)
+    c = campaign(memory_sender, template="¡Hola {name}! Código {code}", emojis="✨")
+    campaign_launch(c, NOW)
+    assert Message.objects.get().rendered_text == "¡Hola Daniel! Código P1 ✨"
+
+
+def test_it_chooses_an_audience_by_tag(memory_sender):
+    vip = Tag.objects.create(name="vip")
+    Contact.objects.create(full_name="A", phone="+573001000001", consent=True).tags.add(vip)
+    Contact.objects.create(full_name="B", phone="+573001000002", consent=True)
+    c = campaign(memory_sender, audience="tag:vip")
+    assert campaign_launch(c, NOW).total == 1
+
+
+def test_it_refuses_an_unknown_audience(memory_sender):
+    with pytest.raises(LaunchError, match="Audiencia"):
+        campaign_launch(campaign(memory_sender, audience="todos"), NOW)
+
+
+def test_it_refuses_to_launch_twice(memory_sender):
+    c = campaign(memory_sender)
+    campaign_launch(c, NOW)
+    with pytest.raises(LaunchError, match="ya fue iniciada"):
+        campaign_launch(c, NOW)
+
+
+def test_it_refuses_an_expired_promotion(memory_sender):
+    c = campaign(memory_sender, valid_until=date(2026, 1, 1))
+    with pytest.raises(LaunchError, match="venció"):
+        campaign_launch(c, NOW)
+    c.refresh_from_db()
+    assert c.status == "draft" and not c.messages.exists()
+
+
+def test_it_warns_when_the_pace_cannot_finish_in_time(memory_sender):
+    for i in range(100):
+        Contact.objects.create(full_name=f"P {i}", phone=f"+57300100{i:04d}", consent=True)
+    c = campaign(memory_sender, valid_until=date(2026, 1, 6))
+    result = campaign_launch(c, NOW)
+    assert result.forecast == date(2026, 1, 8)
+    assert any("después del vencimiento" in w for w in result.warnings)
+
+
+def test_it_warns_above_thirty_a_day(memory_sender):
+    Contact.objects.create(full_name="A", phone="+573001000001", consent=True)
+    c = campaign(memory_sender, daily_limit=40)
+    assert any("no se recomienda" in w for w in campaign_launch(c, NOW).warnings)
+
+
+def test_the_database_refuses_a_second_row_for_a_person(memory_sender):
+    contact = Contact.objects.create(full_name="A", phone="+573001000001", consent=True)
+    c = campaign(memory_sender)
+    campaign_launch(c, NOW)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(campaign=c, contact=contact, contact_name="A", phone="+573001000009")
+    other = Contact.objects.create(full_name="B", phone="+573001000001", consent=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(campaign=c, contact=other, contact_name="B", phone="+573001000001")
+
+
+def test_an_opt_out_skips_pending_messages_everywhere(memory_sender):
+    contact = Contact.objects.create(full_name="A", phone="+573001000001", consent=True)
+    c1 = campaign(memory_sender)
+    campaign_launch(c1, NOW)
+    promo = Promotion.objects.create(code="P2", name="P", benefit="b", valid_until=date(2026, 2, 2))
+    c2 = Campaign.objects.create(name="c2", promotion=promo, sender=memory_sender, template="Hola")
+    campaign_launch(c2, NOW)
+    assert contact.opt_out("inbound", NOW) == 2
+    assert set(Message.objects.values_list("status", "skip_reason")) == {("skipped", "opted_out")}
+    c1.refresh_from_db()
+    assert (c1.pending_count, c1.skipped_count) == (0, 1)
+
+
+def test_it_rejects_an_unsafe_template_at_creation(memory_sender):
+    from django.core.exceptions import ValidationError
+
+    c = campaign(memory_sender, template="Hola {name.__class__}")
+    with pytest.raises(ValidationError, match="Marcador no permitido"):
+        c.full_clean()
+
+
+def test_it_launches_in_time_order(memory_sender):
+    for i in range(3):
+        Contact.objects.create(full_name=f"P{i}", phone=f"+57300100{i:04d}", consent=True)
+    c = campaign(memory_sender)
+    campaign_launch(c, datetime.combine(date(2026, 1, 2), time(9), tzinfo=BOGOTA))
+    assert list(c.messages.order_by("id").values_list("contact_name", flat=True)) == ["P0", "P1", "P2"]
