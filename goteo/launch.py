@@ -119,3 +119,19 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     if result.pending == 0:
         campaign.complete_if_done(now)
     return result
+
+
+def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
+    """Before launching: how many contacts can receive it, and the first ``limit`` of them."""
+    seen: set[str] = set()
+    first: list[tuple[str, str]] = []
+    sendable = 0
+    rows = audience(campaign).order_by("id").values_list("full_name", "phone", "consent", "opted_out")
+    for full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
+        if skip_reason_for(consent, opted_out, phone, seen):
+            continue
+        seen.add(phone)
+        sendable += 1
+        if len(first) < limit:
+            first.append((full_name, phone))
+    return sendable, first

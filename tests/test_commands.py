@@ -141,6 +141,8 @@ def test_start_campaign_shows_people_and_whatsapp_then_launches(contacts, env_me
     campaign, _ = create()
     out, _ = call("start_campaign", str(campaign.pk), "--yes")
     assert "Contactos en la audiencia: 5" in out
+    assert "Pueden recibirla: 5" in out
+    assert out.count("  · Paciente") == 5
     assert "WhatsApp (principal): ✅ conectado" in out
     assert "Mensajes creados: 5 (5 por enviar)" in out
     campaign.refresh_from_db()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
-from goteo.schedule import describe_day
-from goteo.status import campaign_summary, next_recipients
+from goteo.schedule import describe_day, describe_moment, next_send_time
+from goteo.status import campaign_summary, sending_rules
 from goteo.transports import ConfigurationError, transport_for
 
 
@@ -33,8 +33,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Promoción: {campaign.promotion}")
         try:
             self.stdout.write(f"Contactos en la audiencia: {audience(campaign).count()}")
+            limit = min(campaign.daily_limit, campaign.sender.cap_on(campaign.sender.local_day(now)))
+            sendable, first = preview_recipients(campaign, limit)
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
+        self.stdout.write(f"Pueden recibirla: {sendable} (el resto se omite con su motivo)")
+        when = next_send_time(now, sending_rules(campaign), today_full=False)
+        self.stdout.write(
+            f"Primer envío: {describe_moment(when, now, campaign.sender.tz)}; ese día recibirían:"
+        )
+        for name, phone in first:
+            self.stdout.write(f"  · {name} ({mask_phone(phone)})")
         connected, detail = self.whatsapp(campaign)
         self.stdout.write(
             f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}"
@@ -54,11 +63,7 @@ class Command(BaseCommand):
         for warning in result.warnings:
             self.stderr.write(f"Aviso: {warning}")
         summary = campaign_summary(campaign, now)
-        today = next_recipients(campaign, now)
         self.stdout.write(f"Próximo envío: {summary['next_send_text']}")
-        self.stdout.write(f"Recibirían hoy ({len(today)}):")
-        for name, phone in today:
-            self.stdout.write(f"  · {name} ({mask_phone(phone)})")
         self.stdout.write(f"Terminará: {describe_day(result.forecast)}")
         if not connected:
             self.stderr.write("Aviso: WhatsApp no está conectado; no se enviará nada hasta que lo esté.")
