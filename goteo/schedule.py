@@ -6,7 +6,7 @@ database or sleeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -52,31 +52,49 @@ def check_country(country: str) -> str:
 
 @dataclass(frozen=True)
 class SendingRules:
-    """A daily window [start, end) on some weekdays, optionally skipping holidays."""
+    """A daily window [start, end) on some weekdays, optionally skipping holidays.
+
+    ``day_limits`` (one entry per weekday, Monday first) narrows the window on each day to
+    the hours the law allows (goteo.compliance); a None entry closes that day.
+    """
 
     window_start: time
     window_end: time
     weekdays: frozenset[int]
     tz: ZoneInfo
     holidays_country: str | None = None
+    day_limits: tuple[tuple[time, time] | None, ...] | None = None
+
+    def window_on(self, day: date) -> tuple[time, time] | None:
+        """The window on ``day`` after the legal limits, or None when nothing is left."""
+        start, end = self.window_start, self.window_end
+        if self.day_limits is not None:
+            limit = self.day_limits[day.weekday()]
+            if limit is None:
+                return None
+            start, end = max(start, limit[0]), min(end, limit[1])
+        return (start, end) if start < end else None
 
     def is_sending_day(self, day: date) -> bool:
-        if day.weekday() not in self.weekdays:
+        if day.weekday() not in self.weekdays or self.window_on(day) is None:
             return False
         return not (self.holidays_country and is_holiday(day, self.holidays_country))
 
     def opens_on(self, day: date) -> datetime:
-        return datetime.combine(day, self.window_start, tzinfo=self.tz)
+        window = self.window_on(day) or (self.window_start, self.window_end)
+        return datetime.combine(day, window[0], tzinfo=self.tz)
 
     def closes_on(self, day: date) -> datetime:
-        return datetime.combine(day, self.window_end, tzinfo=self.tz)
+        window = self.window_on(day) or (self.window_start, self.window_end)
+        return datetime.combine(day, window[1], tzinfo=self.tz)
 
     def is_open(self, now: datetime) -> bool:
         """True when a message may be sent at ``now`` (19:00 itself is closed)."""
         local = now.astimezone(self.tz)
         if not self.is_sending_day(local.date()):
             return False
-        return self.window_start <= local.time() < self.window_end
+        start, end = self.window_on(local.date()) or (self.window_start, self.window_end)
+        return start <= local.time() < end
 
     def next_open(self, now: datetime) -> datetime | None:
         """``now`` when open, else the start of the next window; None if there is none."""
@@ -94,9 +112,13 @@ class SendingRules:
             day += timedelta(days=1)
         return None
 
-    def window_seconds(self) -> float:
-        start = datetime.combine(date(2001, 1, 1), self.window_start)
-        return (datetime.combine(date(2001, 1, 1), self.window_end) - start).total_seconds()
+    def window_seconds(self, day: date | None = None) -> float:
+        """The window's length: on ``day`` after the legal limits, or the campaign's own."""
+        start, end = self.window_start, self.window_end
+        if day is not None:
+            start, end = self.window_on(day) or (start, start)
+        base = date(2001, 1, 1)
+        return (datetime.combine(base, end) - datetime.combine(base, start)).total_seconds()
 
 
 def start_of_next_day(now: datetime, tz: ZoneInfo) -> datetime:
@@ -135,12 +157,14 @@ def forecast_completion(
     delay_seconds: float,
     used_today: int = 0,
     last_day: date | None = None,
+    waiting: Mapping[date, int] | None = None,
 ) -> date | None:
     """The local day the last pending message should go out, or None if never.
 
     Each sending day carries min(daily limit, the sender's cap that day, what fits in
-    the window at the delay). ``used_today`` is what was already sent today. Stops at
-    ``last_day`` (the promotion's expiry) or after a long search.
+    the window at the delay). ``used_today`` is what was already sent today. ``waiting``
+    counts pending messages that cannot go out before a given day (a retry's backoff, the
+    frequency cap). Stops at ``last_day`` (the promotion's expiry) or after a long search.
     """
     if pending <= 0:
         return now.astimezone(rules.tz).date()
@@ -149,14 +173,18 @@ def forecast_completion(
     def cap_for(day: date) -> int:
         return sender_cap(day) if callable(sender_cap) else fixed_cap
 
-    per_window = int(rules.window_seconds() // max(delay_seconds, 1)) or 1
     local = now.astimezone(rules.tz)
     day = local.date()
     remaining = pending
+    held = sorted((waiting or {}).items())
+    ready = remaining - sum(n for _day, n in held)
     for _ in range(SEARCH_DAYS):
         if last_day is not None and day > last_day:
             return None
+        while held and held[0][0] <= day:
+            ready += held.pop(0)[1]
         if rules.is_sending_day(day):
+            per_window = int(rules.window_seconds(day) // max(delay_seconds, 1)) or 1
             capacity = min(daily_limit, cap_for(day), per_window)
             if day == local.date():
                 if now >= rules.closes_on(day):
@@ -165,7 +193,9 @@ def forecast_completion(
                     open_from = max(now, rules.opens_on(day))
                     left = (rules.closes_on(day) - open_from).total_seconds()
                     capacity = max(0, min(capacity - used_today, int(left // max(delay_seconds, 1)) + 1))
-            remaining -= capacity
+            sent = min(capacity, max(ready, 0))
+            ready -= sent
+            remaining -= sent
             if remaining <= 0:
                 return day
         day += timedelta(days=1)

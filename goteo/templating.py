@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 PLACEHOLDERS = {
     "name": "nombre de pila del contacto",
@@ -110,3 +111,40 @@ def render(template: str, variables: Variables, *, seed: int, emojis: Sequence[s
 def split_emojis(text: str) -> list[str]:
     """The campaign's emoji setting (space separated) as a list."""
     return [e for e in (text or "").split() if e]
+
+
+DEFAULT_OPT_OUT_FOOTER = "Responde BAJA para no recibir más promociones"
+FOOTER_OFF = {"0", "no", "off", "false", "ninguno"}
+
+
+def opt_out_footer(enabled: bool = True) -> str:
+    """The opt-out text added to every promotion, or "" when turned off.
+
+    The installation sets the text with GOTEO_OPT_OUT_FOOTER (``off`` turns it off
+    everywhere); each campaign turns it on or off with ``Campaign.opt_out_footer``.
+    """
+    if not enabled:
+        return ""
+    from django.conf import settings
+
+    from goteo.conf import env_str
+
+    raw = getattr(settings, "GOTEO_OPT_OUT_FOOTER", None)
+    text = (raw if raw is not None else env_str("GOTEO_OPT_OUT_FOOTER", DEFAULT_OPT_OUT_FOOTER)).strip()
+    return "" if text.lower() in FOOTER_OFF else text
+
+
+def add_footer(text: str, footer: str) -> str:
+    """The message with the opt-out text on its own paragraph (once, if the text lacks it)."""
+    if not footer or footer.casefold() in text.casefold():
+        return text
+    return f"{text}\n\n{footer}"
+
+
+def render_promotion(campaign: Any, variables: Variables, *, seed: int) -> str:
+    """Exactly what one person receives from ``campaign``: text, closing emoji and opt-out text.
+
+    Launching stores this on each message; previews call it to show the same thing.
+    """
+    text = render(campaign.template, variables, seed=seed, emojis=split_emojis(campaign.emojis))
+    return add_footer(text, opt_out_footer(campaign.opt_out_footer))

@@ -3,6 +3,7 @@
 from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
+from goteo.models.exclusions import ExcludedPhone
 from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
@@ -12,6 +13,7 @@ __all__ = [
     "CampaignStatus",
     "Contact",
     "DailyCounter",
+    "ExcludedPhone",
     "Message",
     "MessageEvent",
     "MessageStatus",

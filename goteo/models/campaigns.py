@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from goteo.compliance import Profile, Violation, active_profile, campaign_violations
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 
@@ -66,6 +67,11 @@ class Campaign(models.Model):
     send_days = models.CharField(_("días de envío"), max_length=40, default="mon,tue,wed,thu,fri")
     skip_holidays = models.BooleanField(_("no enviar en festivos"), default=True)
     max_attempts = models.PositiveSmallIntegerField(_("intentos máximos"), default=3)
+    opt_out_footer = models.BooleanField(
+        _("añadir el texto de baja"),
+        default=True,
+        help_text=_('Al final de cada mensaje, p. ej. "Responde BAJA para no recibir más promociones".'),
+    )
 
     total_count = models.PositiveIntegerField(default=0, editable=False)
     pending_count = models.IntegerField(default=0, editable=False)
@@ -122,6 +128,34 @@ class Campaign(models.Model):
             raise ValidationError({"window_end": _("La hora final debe ser posterior a la inicial.")})
         if self.daily_limit < 1:
             raise ValidationError({"daily_limit": _("El límite diario debe ser al menos 1.")})
+        problems: dict[str, list[str]] = {}
+        for violation in self.legal_problems():
+            problems.setdefault(violation.field, []).append(violation.message)
+        if problems:
+            raise ValidationError(problems)
+
+    def legal_problems(self, profile: Profile | None = None) -> list[Violation]:
+        """How the window, days, holidays or opt-out text break the legal profile (goteo.compliance)."""
+        from goteo.templating import opt_out_footer
+
+        return campaign_violations(
+            profile or active_profile(),
+            window_start=self.window_start,
+            window_end=self.window_end,
+            weekdays=self.weekdays,
+            skip_holidays=self.skip_holidays,
+            has_opt_out_text=bool(opt_out_footer(self.opt_out_footer)),
+        )
+
+    def pause_if_unlawful(self, profile: Profile | None = None) -> str:
+        """Pause an active campaign the legal profile no longer allows; returns the reason or ""."""
+        if self.status != CampaignStatus.ACTIVE:
+            return ""
+        problems = self.legal_problems(profile)
+        if not problems:
+            return ""
+        reason = "Fuera del horario legal: " + " ".join(v.message for v in problems)
+        return reason if self.pause(reason) else ""
 
     # --- counts -------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from goteo.conf import env_str
+from goteo.warmup import WarmupStage, warmup_cap, warmup_schedule, warmup_stage
 
 
 class Backend(models.TextChoices):
@@ -23,6 +25,7 @@ class Backend(models.TextChoices):
 
 
 DEFAULT_SENDER_NAME = "principal"
+BRAKE_LOG_SIZE = 20
 
 
 class Sender(models.Model):
@@ -48,6 +51,17 @@ class Sender(models.Model):
     # The last connection check ({"connected", "detail", "extra", "checked_at"}), kept so
     # polling stays within the providers' request budgets (goteo.health).
     health = models.JSONField(_("estado de la conexión"), default=dict, blank=True, editable=False)
+    warmup_started_on = models.DateField(
+        _("en calentamiento desde"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Número nuevo: su máximo diario sube semana a semana desde este día "
+            "(5, 10, 20 y luego el máximo). Vacío si el número ya tiene historial."
+        ),
+    )
+    # The latest brakes ({"at", "reason", "source"}), newest last, for the risk signals.
+    brake_log = models.JSONField(_("frenos recientes"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
     class Meta:
@@ -86,19 +100,32 @@ class Sender(models.Model):
         return now.astimezone(self.tz).date()
 
     def cap_on(self, day: date) -> int:
-        """How many messages this number may send on ``day`` across all its campaigns."""
-        return self.daily_cap
+        """How many messages this number may send on ``day`` across all its campaigns.
+
+        The daily cap, lowered while the number warms up (goteo.warmup).
+        """
+        return warmup_cap(self.daily_cap, self.warmup_started_on, day, warmup_schedule())
+
+    def warmup_stage(self, day: date) -> WarmupStage | None:
+        """Where the number's warm-up stands on ``day``; None when it is not warming up."""
+        return warmup_stage(self.warmup_started_on, day, self.daily_cap, warmup_schedule())
 
     def is_braked(self, now: datetime) -> bool:
         """True while an automatic brake keeps this number silent."""
         return self.paused_until is not None and self.paused_until > now
 
-    def brake(self, reason: str, until: datetime) -> None:
-        """Stop this number until ``until`` and pause its active campaigns with the reason."""
+    def brake(self, reason: str, until: datetime, *, now: datetime | None = None, source: str = "") -> None:
+        """Stop this number until ``until`` and pause its active campaigns with the reason.
+
+        The brake is logged with ``source`` ("riesgo" for goteo's own risk signals).
+        """
         from goteo.models.campaigns import Campaign, CampaignStatus
 
-        Sender.objects.filter(pk=self.pk).update(paused_until=until, pause_reason=reason)
-        self.paused_until, self.pause_reason = until, reason
+        entry = {"at": (now or timezone.now()).isoformat(), "reason": reason[:300], "source": source}
+        previous = Sender.objects.filter(pk=self.pk).values_list("brake_log", flat=True).first()
+        history = [*(previous or []), entry][-BRAKE_LOG_SIZE:]
+        Sender.objects.filter(pk=self.pk).update(paused_until=until, pause_reason=reason, brake_log=history)
+        self.paused_until, self.pause_reason, self.brake_log = until, reason, history
         for campaign in Campaign.objects.filter(sender=self, status=CampaignStatus.ACTIVE):
             campaign.pause(reason=reason)
 
