@@ -79,13 +79,9 @@ def classify_error(code: int | None, detail: str) -> SendError:
             opted_out=True,
         )
     if code in RECIPIENT_CODES:
-        return SendError(
-            SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag
-        )
+        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
     if code in THROTTLE_CODES:
-        return SendError(
-            SendError.RETRY, f"límite de velocidad de Meta: {detail}", code=tag, retry_after=300
-        )
+        return SendError(SendError.RETRY, f"límite de velocidad de Meta: {detail}", code=tag, retry_after=300)
     if code in TRANSIENT_CODES:
         return SendError(SendError.RETRY, f"error pasajero de Meta: {detail}", code=tag)
     return SendError(SendError.RETRY, f"error de Meta: {detail}", code=tag)
@@ -248,9 +244,7 @@ def phone_status(data: dict[str, Any]) -> ConnectionStatus:
         f"salud {can_send or '?'}"
     )
     if can_send == "BLOCKED":
-        extra["brake"] = "Meta bloqueó el envío desde este número" + (
-            f": {problems}" if problems else ""
-        )
+        extra["brake"] = "Meta bloqueó el envío desde este número" + (f": {problems}" if problems else "")
         return ConnectionStatus(False, f"{summary}; bloqueado: {problems or 'sin detalle'}", extra)
     if status and status != "CONNECTED":
         return ConnectionStatus(False, f"{summary}; el número no está conectado", extra)

@@ -36,9 +36,7 @@ class Setting:
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     "cloud": (
         Setting("token", "WHATSAPP_CLOUD_TOKEN", "token de acceso de Meta", True, True),
-        Setting(
-            "phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True
-        ),
+        Setting("phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True),
         Setting("api_version", "WHATSAPP_CLOUD_API_VERSION", "versión de la API", default="v25.0"),
         Setting(
             "base_url",
@@ -114,9 +112,7 @@ def missing_message(sender: Sender, backend: str, missing: list[Setting]) -> str
             "Defínalas y vuelva a intentarlo."
         )
     names = ", ".join(f"{s.label} ({s.key})" for s in missing)
-    return (
-        f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
-    )
+    return f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
 
 
 def secret_keys(backend: str) -> frozenset[str]:

@@ -49,23 +49,17 @@ def classify_response(response: httpx.Response) -> SendError:
     if any(isinstance(i, dict) and i.get("exists") is False for i in items):
         return SendError(SendError.PERMANENT, "el número no tiene WhatsApp", code="exists:false")
     if "connection closed" in text.lower():
-        return SendError(
-            SendError.DISCONNECTED, "la sesión de WhatsApp de Evolution se cerró", code=tag
-        )
+        return SendError(SendError.DISCONNECTED, "la sesión de WhatsApp de Evolution se cerró", code=tag)
     if status in (401, 403):
         return SendError(SendError.DISCONNECTED, "Evolution rechazó la apikey", code=tag)
     if status == 404:
-        return SendError(
-            SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag
-        )
+        return SendError(SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag)
     if status == 429:
         return SendError(SendError.RETRY, "Evolution pidió esperar (HTTP 429)", code=tag)
     if status == 400 and ("requires property" in text or "is required" in text.lower()):
         return SendError(SendError.PERMANENT, f"Evolution rechazó el mensaje: {text}", code=tag)
     # A 400 raised inside the send or any 5xx: the message may have gone out.
-    return SendError(
-        SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag
-    )
+    return SendError(SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag)
 
 
 class EvolutionTransport(Transport):
@@ -83,9 +77,7 @@ class EvolutionTransport(Transport):
         self.base_url = str(self.config["base_url"])
         self.headers = {"apikey": str(self.config["api_key"])}
         self.read_timeout = float(self.config.get("read_timeout") or 20)
-        self.client = make_client(
-            self.base_url, headers=self.headers, read_timeout=self.read_timeout
-        )
+        self.client = make_client(self.base_url, headers=self.headers, read_timeout=self.read_timeout)
         self.drops = DropWatch()
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
@@ -116,7 +108,7 @@ class EvolutionTransport(Transport):
                 timeout=timeout,
             )
         except SendError as exc:
-            raise self.drops.check(exc) from exc
+            self.drops.reraise(exc)
         if response.status_code >= 300:
             error = self.drops.check(classify_response(response))
             logger.info("Evolution a %s: %s", mask_phone(message.to), error)

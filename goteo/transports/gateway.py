@@ -8,6 +8,7 @@ session drops right after sending, the usual first sign that WhatsApp closed the
 from __future__ import annotations
 
 import time
+from typing import NoReturn
 
 from goteo.transports.base import SendError
 
@@ -35,9 +36,7 @@ class DropWatch:
 
     def check(self, error: SendError) -> SendError:
         """A disconnection right after a send becomes a brake; anything else is unchanged."""
-        recent = (
-            self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
-        )
+        recent = self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
         if error.kind == SendError.DISCONNECTED and recent:
             return SendError(
                 SendError.BRAKE,
@@ -46,3 +45,10 @@ class DropWatch:
                 code=error.code,
             )
         return error
+
+    def reraise(self, error: SendError) -> NoReturn:
+        """Raise ``error``, or the brake it turns into, keeping the original as the cause."""
+        checked = self.check(error)
+        if checked is error:
+            raise error
+        raise checked from error

@@ -50,9 +50,7 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
             SendError.PERMANENT, f"la persona se dio de baja: {detail}", code=tag, opted_out=True
         )
     if code in RECIPIENT_CODES:
-        return SendError(
-            SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag
-        )
+        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
     if code in TEMPLATE_CODES:
         return SendError(SendError.BRAKE, f"Twilio rechazó la plantilla: {detail}", code=tag)
     if code in SLOW_RETRY_CODES:
@@ -115,9 +113,7 @@ class TwilioTransport(Transport):
         self.account_sid = str(self.config["account_sid"])
         sender = str(self.config["from"])
         self.from_field = (
-            ("MessagingServiceSid", sender)
-            if sender.startswith("MG")
-            else ("From", whatsapp_address(sender))
+            ("MessagingServiceSid", sender) if sender.startswith("MG") else ("From", whatsapp_address(sender))
         )
         self.client = make_client(
             str(self.config.get("base_url") or "https://api.twilio.com"),
@@ -170,15 +166,11 @@ class TwilioTransport(Transport):
         except SendError as exc:
             return ConnectionStatus(False, f"sin conexión con Twilio: {exc.reason}")
         if response.status_code >= 300:
-            return ConnectionStatus(
-                False, f"Twilio rechazó la consulta: {classify_response(response)}"
-            )
+            return ConnectionStatus(False, f"Twilio rechazó la consulta: {classify_response(response)}")
         data = json_body(response)
         status = str(data.get("status") or "") if isinstance(data, dict) else ""
         if status != "active":
-            return ConnectionStatus(
-                False, f"la cuenta de Twilio está {status or 'en estado desconocido'}"
-            )
+            return ConnectionStatus(False, f"la cuenta de Twilio está {status or 'en estado desconocido'}")
         return ConnectionStatus(True, "cuenta de Twilio activa", {"status": status})
 
     def close(self) -> None:

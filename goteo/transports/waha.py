@@ -56,9 +56,7 @@ def classify_response(response: httpx.Response) -> SendError:
     text = error_text(response)
     tag = f"http{status}"
     if status == 422:
-        return SendError(
-            SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag
-        )
+        return SendError(SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag)
     if status in (401, 403):
         return SendError(SendError.DISCONNECTED, "WAHA rechazó la X-Api-Key", code=tag)
     if status == 404:
@@ -75,12 +73,8 @@ def classify_response(response: httpx.Response) -> SendError:
     if status == 429:
         return SendError(SendError.RETRY, "WAHA pidió esperar (HTTP 429)", code=tag)
     if status >= 500:
-        return SendError(
-            SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag
-        )
-    return SendError(
-        SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag
-    )
+        return SendError(SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag)
+    return SendError(SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag)
 
 
 def not_sent(error: SendError) -> SendError:
@@ -131,9 +125,9 @@ class WahaTransport(Transport):
         try:
             response = request(self.client, method, url, **kwargs)
         except SendError as exc:
-            raise self.drops.check(not_sent(exc)) from exc
+            raise not_sent(exc) from exc
         if response.status_code >= 300:
-            raise self.drops.check(not_sent(classify_response(response)))
+            raise not_sent(classify_response(response))
         return response
 
     def recipient(self, message: OutgoingMessage) -> str:
@@ -155,14 +149,17 @@ class WahaTransport(Transport):
         return found if found.endswith("@c.us") else default
 
     def send(self, message: OutgoingMessage) -> str:
-        chat = self.recipient(message)
-        if self.typing:
-            self.show_typing(chat, typing_ms(message.text))
+        try:
+            chat = self.recipient(message)
+            if self.typing:
+                self.show_typing(chat, typing_ms(message.text))
+        except SendError as exc:
+            self.drops.reraise(exc)
         body = {"session": self.session, "chatId": chat, "text": message.text, "linkPreview": False}
         try:
             response = request(self.client, "POST", "/api/sendText", json=body)
         except SendError as exc:
-            raise self.drops.check(exc) from exc
+            self.drops.reraise(exc)
         if response.status_code >= 300:
             error = self.drops.check(classify_response(response))
             logger.info("WAHA a %s: %s", mask_phone(message.to), error)

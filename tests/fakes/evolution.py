@@ -1,0 +1,87 @@
+"""A fake Evolution API (v2): sendText with its typing ``delay``, and the connection state."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+
+from tests.fakes.server import Answer, FakeServer, Recorded, Reply
+
+API_KEY = "evolution-api-key-for-tests"
+INSTANCE = "optica"
+SEND_PATH = re.compile(r"^/message/sendText/(?P<instance>[^/]+)$")
+STATE_PATH = re.compile(r"^/instance/connectionState/(?P<instance>[^/]+)$")
+
+
+def envelope(status: int, message: Any) -> Reply:
+    """Evolution's error body: ``{"status", "error", "response": {"message"}}``."""
+    names = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
+    return Reply(
+        status,
+        {"status": status, "error": names.get(status, "Error"), "response": {"message": message}},
+    )
+
+
+class FakeEvolution(FakeServer):
+    """``state`` is the instance's connection; ``not_on_whatsapp`` numbers fail with exists:false.
+
+    The typing ``delay`` is honoured (scaled by ``delay_scale``) before answering, as the
+    real server only answers after it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = "open"
+        self.not_on_whatsapp: set[str] = set()
+        self.delay_scale = 0.0
+        self.sent: list[dict[str, Any]] = []
+
+    def config(self, **extra: Any) -> dict[str, Any]:
+        return {"base_url": self.url, "api_key": API_KEY, "instance": INSTANCE} | extra
+
+    def answer(self, request: Recorded) -> Answer:
+        if request.headers.get("apikey") != API_KEY:
+            return envelope(401, "Unauthorized")
+        sending = SEND_PATH.match(request.path)
+        if request.method == "POST" and sending:
+            if sending["instance"] != INSTANCE:
+                return envelope(404, [f'The "{sending["instance"]}" instance does not exist'])
+            return self.send_text(request)
+        state = STATE_PATH.match(request.path)
+        if request.method == "GET" and state:
+            if state["instance"] != INSTANCE:
+                return envelope(404, [f'The "{state["instance"]}" instance does not exist'])
+            return Reply(200, {"instance": {"instanceName": INSTANCE, "state": self.state}})
+        return envelope(404, [f"Cannot {request.method} {request.path}"])
+
+    def send_text(self, request: Recorded) -> Answer:
+        body = request.json()
+        number = str(body.get("number") or "")
+        if not str(body.get("text") or "").strip():
+            return envelope(400, ['instance requires property "text"'])
+        if self.state != "open":
+            return envelope(500, "Connection Closed")
+        jid = f"{number}@s.whatsapp.net"
+        if number in self.not_on_whatsapp:
+            return envelope(400, [{"jid": jid, "exists": False, "number": number}])
+        delay = body.get("delay")
+        if isinstance(delay, int) and delay > 0 and self.delay_scale:
+            time.sleep(delay / 1000 * self.delay_scale)
+        key_id = "3EB0" + secrets.token_hex(8).upper()
+        self.sent.append({"number": number, "id": key_id, "body": body})
+        return Reply(
+            201,
+            {
+                "key": {"remoteJid": jid, "fromMe": True, "id": key_id},
+                "pushName": "Você",
+                "status": "PENDING",
+                "message": {"conversation": body["text"]},
+                "contextInfo": None,
+                "messageType": "conversation",
+                "messageTimestamp": int(time.time()),
+                "instanceId": "2b8e3c0a-0000-4000-8000-000000000000",
+                "source": "unknown",
+            },
+        )

@@ -1,0 +1,101 @@
+"""A fake WAHA server: sessions, check-exists, typing and sendText, engine-specific answers."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from tests.fakes.server import Answer, FakeServer, Recorded, Reply
+
+API_KEY = "waha-api-key-for-tests"
+SESSION = "default"
+SESSION_PATH = re.compile(r"^/api/sessions/(?P<session>[^/]+)$")
+
+
+class FakeWaha(FakeServer):
+    """``status`` is the session's; ``engine`` picks the sendText answer (NOWEB, WEBJS, EMPTY)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status = "WORKING"
+        self.engine = "NOWEB"
+        self.not_on_whatsapp: set[str] = set()
+        self.sent: list[dict[str, Any]] = []
+
+    def config(self, **extra: Any) -> dict[str, Any]:
+        return {"base_url": self.url, "api_key": API_KEY, "session": SESSION} | extra
+
+    def answer(self, request: Recorded) -> Answer:
+        if request.headers.get("x-api-key") != API_KEY:
+            return Reply(401, {"message": "Unauthorized", "statusCode": 401})
+        session = SESSION_PATH.match(request.path)
+        if request.method == "GET" and session:
+            if session["session"] != SESSION:
+                return self.missing(session["session"])
+            return Reply(
+                200,
+                {
+                    "name": SESSION,
+                    "status": self.status,
+                    "config": {"proxy": None, "webhooks": [], "debug": False},
+                    "me": {"id": "573009990000@c.us", "pushName": "Óptica"},
+                    "engine": {"engine": self.engine},
+                },
+            )
+        if request.method == "GET" and request.path == "/api/contacts/check-exists":
+            phone = request.query.get("phone", [""])[0]
+            exists = phone not in self.not_on_whatsapp
+            return Reply(200, {"numberExists": exists, "chatId": f"{phone}@c.us" if exists else None})
+        if request.method == "POST" and request.path in ("/api/startTyping", "/api/stopTyping"):
+            return self.when_working(request, lambda body: Reply(201, {}))
+        if request.method == "POST" and request.path == "/api/sendText":
+            return self.when_working(request, self.send_text)
+        return Reply(404, {"message": f"Cannot {request.method} {request.path}", "statusCode": 404})
+
+    def missing(self, name: str) -> Reply:
+        return Reply(404, {"message": f"We didn't find a session with name '{name}'."})
+
+    def when_working(self, request: Recorded, then) -> Answer:
+        body = request.json()
+        if body.get("session") != SESSION:
+            return self.missing(str(body.get("session")))
+        if self.status != "WORKING":
+            return Reply(
+                422,
+                {
+                    "error": "Session status is not as expected. Try again later or restart the session",
+                    "session": SESSION,
+                    "status": self.status,
+                    "expected": ["WORKING"],
+                },
+            )
+        return then(body)
+
+    def send_text(self, body: dict[str, Any]) -> Answer:
+        chat = str(body.get("chatId") or "")
+        key_id = "3EB0" + secrets.token_hex(8).upper()
+        self.sent.append({"chatId": chat, "id": key_id, "body": body})
+        if self.engine == "EMPTY":
+            return Reply(201, b"")
+        if self.engine == "WEBJS":
+            serialized = f"true_{chat}_{key_id}"
+            return Reply(
+                201,
+                {
+                    "_data": {"id": {"fromMe": True, "remote": chat, "id": key_id}},
+                    "id": {"fromMe": True, "remote": chat, "id": key_id, "_serialized": serialized},
+                    "ack": 0,
+                    "body": body["text"],
+                },
+            )
+        jid = chat.replace("@c.us", "@s.whatsapp.net")
+        return Reply(
+            201,
+            {
+                "key": {"remoteJid": jid, "fromMe": True, "id": key_id},
+                "message": {"extendedTextMessage": {"text": body["text"]}},
+                "messageTimestamp": "1738070128",
+                "status": "PENDING",
+            },
+        )
