@@ -7,6 +7,7 @@ from goteo.models.exclusions import ExcludedPhone
 from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
+from goteo.models.workers import WorkerHeartbeat
 
 __all__ = [
     "Campaign",
@@ -21,4 +22,5 @@ __all__ = [
     "Sender",
     "SkipReason",
     "Tag",
+    "WorkerHeartbeat",
 ]
