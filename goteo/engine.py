@@ -29,6 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 
 from goteo.clock import Clock, SystemClock
+from goteo.frequency import exclude_recent, hold_recent
 from goteo.models import (
     Campaign,
     CampaignStatus,
@@ -41,6 +42,7 @@ from goteo.models import (
     SkipReason,
 )
 from goteo.phones import mask_phone
+from goteo.safeguards import apply_safeguards
 from goteo.schedule import end_of_day
 from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
@@ -160,6 +162,7 @@ class Engine:
         now = self.clock.now()
         summary.swept = self.sweep_stale(now)
         summary.expired = self.expire_campaigns(now, ids)
+        apply_safeguards(now, ids, summary, self.report)  # legal profile, senders' risk
         for sender in self.senders_with_work(ids):
             if self.shutdown:
                 break
@@ -260,6 +263,8 @@ class Engine:
     def claim(self, sender: Sender, campaigns: list[Campaign], now: datetime) -> Claim | Wait:
         """Reserve a pacing slot and the day's caps, and move one message to ``sending``."""
         day = sender.local_day(now)
+        for campaign in campaigns:
+            hold_recent(campaign, now)  # the frequency cap's reason, shown on waiting messages
         result = self.claim_in_transaction(sender, campaigns, now, day)
         if result is not None:
             return result
@@ -330,6 +335,7 @@ class Engine:
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .order_by("id")
         )
+        candidates = exclude_recent(candidates, campaign, now)  # the frequency cap
         if self.is_postgres:
             candidates = candidates.select_for_update(skip_locked=True)
         return candidates.values_list("id", flat=True).first()
@@ -481,7 +487,7 @@ class Engine:
             self.report(f"✖ {claim.sender.name}: WhatsApp se desconectó ({reason}); se detiene el envío.")
         elif error.kind == SendError.BRAKE:
             until = end_of_day(now, claim.sender.tz)
-            claim.sender.brake(f"Freno automático: {reason}", until)
+            claim.sender.brake(f"Freno automático: {reason}", until, now=now)
             summary.braked.append(f"{claim.sender.name}: {reason}")
             self.report(f"🛑 {claim.sender.name}: freno automático ({reason}); campañas en pausa.")
         claim.campaign.complete_if_done(now)

@@ -1,21 +1,30 @@
 """Launching a campaign: snapshot its audience into one message row per person.
 
 Nobody disappears silently: people who cannot receive the promotion get a ``skipped``
-row saying why (no consent, opted out, invalid or repeated phone).
+row saying why (no consent, opted out, on an exclusion list, invalid or repeated phone).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
 
-from goteo.models import Campaign, CampaignStatus, Contact, Message, MessageStatus, SkipReason
+from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.status import forecast_warning, local_today
-from goteo.templating import Variables, message_seed, render, split_emojis, validate_template
+from goteo.templating import (
+    Variables,
+    add_footer,
+    message_seed,
+    opt_out_footer,
+    render,
+    split_emojis,
+    validate_template,
+)
 
 BATCH_SIZE = 2000
 
@@ -45,10 +54,14 @@ def audience(campaign: Campaign) -> QuerySet[Contact]:
     raise LaunchError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
 
 
-def skip_reason_for(consent: bool, opted_out: bool, phone: str, seen: set[str]) -> str:
+def skip_reason_for(
+    consent: bool, opted_out: bool, phone: str, seen: set[str], excluded: Container[str] = frozenset()
+) -> str:
     """Why a contact gets a skipped row instead of a message, or "" when it is sendable."""
     if opted_out:
         return SkipReason.OPTED_OUT
+    if phone and phone in excluded:
+        return SkipReason.EXCLUDED
     if not consent:
         return SkipReason.NO_CONSENT
     if not phone:
@@ -56,6 +69,12 @@ def skip_reason_for(consent: bool, opted_out: bool, phone: str, seen: set[str]) 
     if phone in seen:
         return SkipReason.DUPLICATE_PHONE
     return ""
+
+
+def excluded_phones(campaign: Campaign) -> set[str]:
+    """The audience's phones that are on an exclusion list, loaded once per launch."""
+    phones = audience(campaign).exclude(phone="").values("phone")
+    return set(ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
 def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
@@ -71,14 +90,19 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
             f"La promoción {promotion.code} venció el {promotion.valid_until:%d/%m/%Y}; "
             "no se puede iniciar la campaña."
         )
+    problems = campaign.legal_problems()
+    if problems:
+        raise LaunchError(" ".join(v.message for v in problems))
     emojis = split_emojis(campaign.emojis)
+    footer = opt_out_footer(campaign.opt_out_footer)
+    excluded = excluded_phones(campaign)
     result = LaunchResult()
     seen: set[str] = set()
     rows = audience(campaign).order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
     with transaction.atomic():
         batch: list[Message] = []
         for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-            reason = skip_reason_for(consent, opted_out, phone, seen)
+            reason = skip_reason_for(consent, opted_out, phone, seen, excluded)
             message = Message(
                 campaign_id=campaign.pk,
                 contact_id=contact_id,
@@ -95,12 +119,13 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
                 result.skipped[reason] += 1
             else:
                 seen.add(phone)
-                message.rendered_text = render(
+                text = render(
                     campaign.template,
                     Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until),
                     seed=message_seed(campaign.pk, str(contact_id)),
                     emojis=emojis,
                 )
+                message.rendered_text = add_footer(text, footer)
                 result.pending += 1
             batch.append(message)
             if len(batch) >= BATCH_SIZE:
@@ -126,9 +151,10 @@ def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[
     seen: set[str] = set()
     first: list[tuple[str, str]] = []
     sendable = 0
+    excluded = excluded_phones(campaign)
     rows = audience(campaign).order_by("id").values_list("full_name", "phone", "consent", "opted_out")
     for full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-        if skip_reason_for(consent, opted_out, phone, seen):
+        if skip_reason_for(consent, opted_out, phone, seen, excluded):
             continue
         seen.add(phone)
         sendable += 1

@@ -10,7 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
+from goteo.compliance import active_profile
+from goteo.frequency import exclude_recent, held_by_day, held_messages
 from goteo.models import Campaign, CampaignStatus, DailyCounter
 from goteo.schedule import (
     SendingRules,
@@ -22,14 +25,20 @@ from goteo.schedule import (
 
 
 def sending_rules(campaign: Campaign) -> SendingRules:
-    """The campaign's window, days and holidays, in its sender's time zone."""
+    """The campaign's window, days and holidays, in its sender's time zone.
+
+    The legal profile (goteo.compliance) narrows the window per weekday and adds its
+    country's public holidays, whatever the campaign says.
+    """
+    profile = active_profile()
     country = getattr(settings, "GOTEO_HOLIDAYS_COUNTRY", "CO") if campaign.skip_holidays else None
     return SendingRules(
         window_start=campaign.window_start,
         window_end=campaign.window_end,
         weekdays=campaign.weekdays,
         tz=campaign.sender.tz,
-        holidays_country=country or None,
+        holidays_country=profile.holidays_country or country or None,
+        day_limits=profile.hours,
     )
 
 
@@ -52,7 +61,11 @@ def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
 
 
 def campaign_forecast(campaign: Campaign, now: datetime) -> date | None:
-    """The day the last pending message should go out at the campaign's pace."""
+    """The day the last pending message should go out at the campaign's pace.
+
+    People the frequency cap holds now count from the day they may receive; people other
+    campaigns will reach later are not foreseen, so the forecast may be early.
+    """
     campaign_used, sender_used = used_today(campaign, now)
     sender = campaign.sender
     today = local_today(campaign, now)
@@ -68,6 +81,7 @@ def campaign_forecast(campaign: Campaign, now: datetime) -> date | None:
         sender_cap=cap,
         delay_seconds=campaign.delay_seconds,
         used_today=campaign_used,
+        waiting=held_by_day(campaign, now),
     )
 
 
@@ -102,6 +116,10 @@ def next_send_at(campaign: Campaign, now: datetime) -> datetime | None:
     not_before = sender.next_send_at
     if sender.paused_until and (not_before is None or sender.paused_until > not_before):
         not_before = sender.paused_until
+    held = held_messages(campaign, now)
+    if held and len(held) >= campaign.pending_count:  # everyone left waits for the frequency cap
+        first = min(held.values())
+        not_before = first if not_before is None or first > not_before else not_before
     return next_send_time(now, sending_rules(campaign), today_full=today_full, not_before=not_before)
 
 
@@ -112,6 +130,8 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     when = next_send_at(campaign, now)
     forecast = campaign_forecast(campaign, now) if campaign.status == CampaignStatus.ACTIVE else None
     tz = campaign.sender.tz
+    held = held_messages(campaign, now) if counts["pending"] else {}
+    warmup = campaign.sender.warmup_stage(local_today(campaign, now))
 
     def pct(n: int) -> int:
         return round(100 * n / total) if total else 0
@@ -137,6 +157,9 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "estimated_completion_text": describe_day(forecast) if counts["pending"] else "—",
         "daily_limit": campaign.daily_limit,
         "sender": campaign.sender.name,
+        "frequency_held": len(held),
+        "frequency_held_until": min(held.values()) if held else None,
+        "warmup": warmup.describe() if warmup else "",
     }
 
 
@@ -154,9 +177,8 @@ def next_recipients(campaign: Campaign, now: datetime, limit: int | None = None)
     count = allowed_today(campaign, now) if limit is None else limit
     if count <= 0:
         return []
-    rows = (
-        campaign.messages.filter(status=MessageStatus.PENDING)
-        .order_by("id")
-        .values_list("contact_name", "phone")[:count]
+    due = campaign.messages.filter(status=MessageStatus.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+    rows = exclude_recent(due, campaign, now).order_by("id").values_list("contact_name", "phone")[:count]
     return [(name, phone or "") for name, phone in rows]

@@ -25,6 +25,13 @@ def call(*args, stdin=None, **kw):
     return out.getvalue(), err.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def no_legal_profile(monkeypatch):
+    """These commands run on the real clock at any hour, with --no-holidays and always-open
+    windows, so the legal profile is off here; tests/test_compliance.py covers it."""
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+
+
 @pytest.fixture
 def contacts(db):
     Contact.objects.bulk_create(
@@ -59,9 +66,7 @@ def always_open(campaign):
     Campaign.objects.filter(pk=campaign.pk).update(**ALWAYS)
 
 
-def test_it_creates_a_draft_with_every_flag(contacts, env_memory, monkeypatch):
-    # --no-holidays is refused under the default legal profile (co); this test is about flags.
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+def test_it_creates_a_draft_with_every_flag(contacts, env_memory):
     campaign, _ = create(
         "--daily-limit",
         "25",

@@ -45,7 +45,9 @@ def test_it_stores_the_exact_text_to_send(memory_sender):
     Contact.objects.create(full_name="Daniel Osorio", phone="+573009787566", consent=True)
     c = campaign(memory_sender, template="¡Hola {name}! Código {code}", emojis="✨")
     campaign_launch(c, NOW)
-    assert Message.objects.get().rendered_text == "¡Hola Daniel! Código P1 ✨"
+    # The opt-out text is on by default (tests/test_opt_out_footer.py).
+    expected = "¡Hola Daniel! Código P1 ✨\n\nResponde BAJA para no recibir más promociones"
+    assert Message.objects.get().rendered_text == expected
 
 
 def test_it_chooses_an_audience_by_tag(memory_sender):

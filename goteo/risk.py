@@ -1,0 +1,264 @@
+"""Risk signals per sender: what goteo can see before WhatsApp restricts a number.
+
+``assess`` turns a sender's recent activity into a level (ok, warning, bad) with the
+reasons, as a pure function; ``sender_risk`` gathers that activity from the database;
+``brake_if_risky`` stops a number whose level is bad, before WhatsApp blocks it.
+
+Evidence counts from seven days ago, or from goteo's last risk brake of the number if
+that is later, so a person who resumes after a brake is not braked again for the same
+evidence. The thresholds are below, documented in docs/compliance.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count
+
+from goteo.models import Message, MessageStatus, Sender
+from goteo.schedule import end_of_day
+from goteo.warmup import WarmupStage
+
+OK, WARNING, BAD = "ok", "warning", "bad"
+LEVELS = (OK, WARNING, BAD)
+LEVEL_LABELS = {OK: "bien", WARNING: "atención", BAD: "alto"}
+LEVEL_ICONS = {OK: "🟢", WARNING: "🟡", BAD: "🔴"}
+RISK_SOURCE = "riesgo"  # how goteo's own brakes are marked in Sender.brake_log
+
+EVIDENCE_DAYS = 7
+BRAKE_DAYS = 14
+MIN_ATTEMPTS = 10  # rates are judged only on at least this many finished messages
+FAILURE_RATE = (0.10, 0.25)  # warning, bad
+NOT_ON_WHATSAPP_RATE = (0.05, 0.15)
+OPT_OUT_RATE = (0.02, 0.05)
+BRAKES = (1, 2)
+NEW_NUMBER_SENT = 50  # a number that sent fewer than this and is not warming up
+
+# The codes goteo's transports give a recipient without WhatsApp (str(SendError) starts with
+# "[code]"): gateways' exists:false, Meta 131026, Twilio 63003 and 63024.
+NOT_ON_WHATSAPP_CODES = ("[exists:false]", "[131026]", "[63003]", "[63024]")
+QUALITY_LEVELS = {"GREEN": OK, "YELLOW": WARNING, "RED": BAD}
+HEALTH_LEVELS = {"AVAILABLE": OK, "LIMITED": WARNING, "BLOCKED": BAD}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One thing seen about a number, its level and a Spanish sentence."""
+
+    name: str
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A number's risk: the worst level among its signals, and every signal."""
+
+    level: str
+    signals: tuple[Signal, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+    @property
+    def reasons(self) -> list[str]:
+        """The sentences behind the level (the signals that are not ok)."""
+        return [s.text for s in self.signals if s.level != OK]
+
+    def describe(self) -> str:
+        """ "🔴 riesgo alto: 6 de 20 mensajes fallaron (30 %)"."""
+        text = f"{LEVEL_ICONS[self.level]} riesgo {self.label}"
+        return f"{text}: {'; '.join(self.reasons)}" if self.reasons else text
+
+    def as_dict(self) -> dict[str, Any]:
+        """For --json and the dashboard."""
+        return {
+            "level": self.level,
+            "label": self.label,
+            "reasons": self.reasons,
+            "signals": [{"name": s.name, "level": s.level, "text": s.text} for s in self.signals],
+        }
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What a number did recently: the inputs of ``assess``."""
+
+    finished: int = 0  # sent, failed or unknown since the evidence start
+    sent: int = 0
+    failed: int = 0
+    not_on_whatsapp: int = 0
+    opted_out: int = 0  # people who opted out after receiving a promotion from this number
+    brakes: int = 0  # provider brakes, not goteo's own
+    quality_rating: str = ""  # Cloud API: GREEN, YELLOW, RED
+    health_status: str = ""  # Cloud API: AVAILABLE, LIMITED, BLOCKED
+    warmup: WarmupStage | None = None
+    sent_ever: int = 0
+
+
+def level_for(value: float, thresholds: tuple[float, float]) -> str:
+    warning, bad = thresholds
+    return BAD if value >= bad else WARNING if value >= warning else OK
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)} %"
+
+
+def assess(activity: Activity) -> Risk:
+    """The risk level of a number from its activity, with one signal per thing seen."""
+    a = activity
+    signals: list[Signal] = []
+    if a.finished >= MIN_ATTEMPTS:
+        rate = a.failed / a.finished
+        signals.append(
+            Signal(
+                "failure_rate",
+                level_for(rate, FAILURE_RATE),
+                f"{a.failed} de {a.finished} mensajes fallaron ({percent(a.failed, a.finished)})",
+            )
+        )
+        signals.append(
+            Signal(
+                "not_on_whatsapp",
+                level_for(a.not_on_whatsapp / a.finished, NOT_ON_WHATSAPP_RATE),
+                f"{a.not_on_whatsapp} de {a.finished} destinatarios sin WhatsApp "
+                f"({percent(a.not_on_whatsapp, a.finished)})",
+            )
+        )
+    if a.sent >= MIN_ATTEMPTS:
+        signals.append(
+            Signal(
+                "opt_out_rate",
+                level_for(a.opted_out / a.sent, OPT_OUT_RATE),
+                f"{a.opted_out} de {a.sent} personas se dieron de baja ({percent(a.opted_out, a.sent)})",
+            )
+        )
+    signals.append(
+        Signal(
+            "brakes",
+            level_for(a.brakes, BRAKES),
+            f"{a.brakes} frenos del proveedor en {BRAKE_DAYS} días" if a.brakes else "sin frenos recientes",
+        )
+    )
+    if a.quality_rating:
+        signals.append(
+            Signal(
+                "quality_rating",
+                QUALITY_LEVELS.get(a.quality_rating.upper(), OK),
+                f"calidad del número en Meta: {a.quality_rating.upper()}",
+            )
+        )
+    if a.health_status:
+        signals.append(
+            Signal(
+                "health_status",
+                HEALTH_LEVELS.get(a.health_status.upper(), OK),
+                f"estado de envío en Meta: {a.health_status.upper()}",
+            )
+        )
+    if a.warmup is not None:
+        signals.append(Signal("warmup", OK, f"en calentamiento, {a.warmup.describe()}"))
+    elif a.sent_ever < NEW_NUMBER_SENT:
+        signals.append(
+            Signal(
+                "warmup",
+                WARNING,
+                f"número con poco historial ({a.sent_ever} enviados) y sin calentamiento: "
+                "si es nuevo, márquelo con «goteo warmup»",
+            )
+        )
+    level = max((s.level for s in signals), key=LEVELS.index, default=OK)
+    return Risk(level, tuple(signals))
+
+
+def last_risk_brake(sender: Sender) -> datetime | None:
+    """When goteo last braked this number for its risk, from the brake log."""
+    moments = [parse_moment(e.get("at")) for e in sender.brake_log or [] if e.get("source") == RISK_SOURCE]
+    found = [m for m in moments if m is not None]
+    return max(found) if found else None
+
+
+def parse_moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def sender_activity(sender: Sender, now: datetime) -> Activity:
+    """A number's activity since the evidence start, read with a few small queries.
+
+    Every query starts from recently claimed messages (indexed by status and claim
+    time), so its cost follows the number's recent sends, not the size of its campaigns.
+    """
+    since = now - timedelta(days=EVIDENCE_DAYS)
+    reset = last_risk_brake(sender)
+    if reset is not None and reset > since:
+        since = reset
+    recent = Message.objects.filter(
+        campaign__sender=sender,
+        status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN],
+        claimed_at__gte=since,
+        claimed_at__lte=now,
+    )
+    by_status = dict(recent.values_list("status").annotate(n=Count("id")).order_by())
+    errors = recent.filter(status=MessageStatus.FAILED).values_list("last_error", flat=True)
+    not_on_whatsapp = sum(1 for error in errors if is_not_on_whatsapp(error))
+    opted_out = (
+        recent.filter(status=MessageStatus.SENT, contact__opted_out=True, contact__opted_out_at__gte=since)
+        .values("contact_id")
+        .distinct()
+        .count()
+    )
+    brakes_since = now - timedelta(days=BRAKE_DAYS)
+    if reset is not None and reset > brakes_since:
+        brakes_since = reset
+    brakes = sum(
+        1
+        for e in sender.brake_log or []
+        if e.get("source") != RISK_SOURCE and (at := parse_moment(e.get("at"))) and brakes_since <= at <= now
+    )
+    extra = (sender.health or {}).get("extra") or {}
+    warmup = sender.warmup_stage(sender.local_day(now))
+    sent_ever = 0
+    if warmup is None:
+        sent_ever = Message.objects.filter(campaign__sender=sender, status=MessageStatus.SENT).count()
+    return Activity(
+        finished=sum(by_status.values()),
+        sent=by_status.get(MessageStatus.SENT, 0),
+        failed=by_status.get(MessageStatus.FAILED, 0),
+        not_on_whatsapp=not_on_whatsapp,
+        opted_out=opted_out,
+        brakes=brakes,
+        quality_rating=str(extra.get("quality_rating") or ""),
+        health_status=str(extra.get("health_status") or ""),
+        warmup=warmup,
+        sent_ever=sent_ever,
+    )
+
+
+def is_not_on_whatsapp(error: str) -> bool:
+    text = (error or "").strip()
+    return text.startswith(NOT_ON_WHATSAPP_CODES) or "no tiene whatsapp" in text.lower()
+
+
+def sender_risk(sender: Sender, now: datetime) -> Risk:
+    """The number's risk now: level, label, reasons and every signal (``Risk.as_dict``)."""
+    return assess(sender_activity(sender, now))
+
+
+def brake_if_risky(sender: Sender, now: datetime) -> Risk:
+    """Brake a number whose risk is bad until the end of its day; its campaigns pause.
+
+    A person resumes the campaigns after looking at the reasons; the evidence that caused
+    the brake is not counted again.
+    """
+    risk = sender_risk(sender, now)
+    if risk.level == BAD and not sender.is_braked(now):
+        reason = "Riesgo alto de bloqueo: " + "; ".join(risk.reasons)
+        sender.brake(reason[:300], end_of_day(now, sender.tz), now=now, source=RISK_SOURCE)
+    return risk

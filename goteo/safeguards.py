@@ -1,0 +1,45 @@
+"""What the engine checks before each run: the legal profile and each number's risk.
+
+A campaign the legal profile no longer allows (the profile changed under it) pauses with
+the rule it breaks; a number whose risk is bad is braked for the day, pausing its
+campaigns, before WhatsApp blocks it. A person resumes after reading the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from goteo.compliance import active_profile
+from goteo.models import Campaign, CampaignStatus, Sender
+from goteo.risk import BAD, brake_if_risky
+
+if TYPE_CHECKING:
+    from goteo.engine import RunSummary
+
+
+def apply_safeguards(
+    now: datetime,
+    campaign_ids: list[int] | None,
+    summary: RunSummary,
+    report: Callable[[str], None],
+) -> None:
+    """Pause unlawful campaigns and brake risky numbers; notes go to ``summary``."""
+    campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related("sender")
+    if campaign_ids is not None:
+        campaigns = campaigns.filter(pk__in=campaign_ids)
+    profile = active_profile()
+    for campaign in campaigns:
+        reason = campaign.pause_if_unlawful(profile)
+        if reason:
+            summary.notes.append(f"{campaign.name}: pausada. {reason}")
+            report(f"⏸ {campaign.name}: pausada. {reason}")
+    with_work = campaigns.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
+    for sender in Sender.objects.filter(campaigns__in=with_work, is_active=True).distinct():
+        was_braked = sender.is_braked(now)
+        risk = brake_if_risky(sender, now)
+        if risk.level == BAD and not was_braked:
+            reasons = "; ".join(risk.reasons)
+            summary.braked.append(f"{sender.name}: riesgo alto ({reasons})")
+            report(f"🛑 {sender.name}: riesgo alto de bloqueo ({reasons}); campañas en pausa.")
