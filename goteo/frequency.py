@@ -94,6 +94,8 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     by_phone: dict[str, datetime] = {}
     by_contact: dict[int, datetime] = {}
     for phone, contact_id, at in recent.values_list("phone", "contact_id", "claimed_at"):
+        if at is None:
+            continue
         if phone and (phone not in by_phone or at > by_phone[phone]):
             by_phone[phone] = at
         if contact_id and (contact_id not in by_contact or at > by_contact[contact_id]):

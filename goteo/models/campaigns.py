@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from goteo.compliance import Profile, Violation, active_profile, campaign_violations
+from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 
@@ -145,6 +145,15 @@ class Campaign(models.Model):
             weekdays=self.weekdays,
             skip_holidays=self.skip_holidays,
             has_opt_out_text=bool(opt_out_footer(self.opt_out_footer)),
+        )
+
+    def legal_notices(self, profile: Profile | None = None) -> list[str]:
+        """What the legal profile narrows without refusing, e.g. Saturdays until 15:00."""
+        return campaign_notices(
+            profile or active_profile(),
+            window_start=self.window_start,
+            window_end=self.window_end,
+            weekdays=self.weekdays,
         )
 
     def pause_if_unlawful(self, profile: Profile | None = None) -> str:

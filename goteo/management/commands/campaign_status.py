@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from goteo.management.output import get_campaign, summary_card, to_json
 from goteo.models import Campaign, CampaignStatus
+from goteo.risk import Risk, sender_risk
+from goteo.schedule import describe_moment
 from goteo.status import campaign_summary
 
 JSON_KEYS = [
@@ -21,6 +26,8 @@ JSON_KEYS = [
     "unknown",
     "next_send_at",
     "estimated_completion",
+    "frequency_held",
+    "warmup",
 ]
 
 
@@ -42,12 +49,33 @@ class Command(BaseCommand):
                 )
             )
         summaries = [campaign_summary(c, now) for c in campaigns]
+        risks = {c.sender_id: sender_risk(c.sender, now) for c in campaigns}  # once per number
         if json:
-            data = [{k: s[k] for k in JSON_KEYS} | {"percent": s["percent"]} for s in summaries]
+            data = [
+                {k: s[k] for k in JSON_KEYS}
+                | {"percent": s["percent"], "sender_risk": risks[c.sender_id].as_dict()}
+                for c, s in zip(campaigns, summaries, strict=True)
+            ]
             self.stdout.write(to_json(data[0] if campaign_id is not None else data))
             return
         if not summaries:
             self.stdout.write("No hay campañas. Cree una con: goteo create_campaign --help")
-        for s in summaries:
+        for c, s in zip(campaigns, summaries, strict=True):
             self.stdout.write(summary_card(s))
+            for line in rule_lines(c, s, risks[c.sender_id], now):
+                self.stdout.write(line)
             self.stdout.write("")
+
+
+def rule_lines(campaign: Campaign, s: dict[str, Any], risk: Risk, now: datetime) -> list[str]:
+    """The number's risk and warm-up, and who waits for the frequency cap (docs/compliance.md)."""
+    lines = [f"Número {s['sender']}: {risk.describe()}"]
+    if s["warmup"]:
+        lines.append(f"Calentamiento: {s['warmup']}")
+    if s["frequency_held"]:
+        until = describe_moment(s["frequency_held_until"], now, campaign.sender.tz)
+        lines.append(
+            f"Tope de frecuencia: {s['frequency_held']} esperan por haber recibido otra promoción "
+            f"(el primero, desde {until})"
+        )
+    return lines

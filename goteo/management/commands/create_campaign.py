@@ -42,6 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--window", default="09:00-19:00")
         parser.add_argument("--days", default="mon,tue,wed,thu,fri")
         parser.add_argument("--no-holidays", action="store_true", help="enviar también en festivos")
+        parser.add_argument(
+            "--no-opt-out-footer", action="store_true", help='sin el texto "Responde BAJA..." al final'
+        )
         parser.add_argument("--max-attempts", type=int, default=3)
         parser.add_argument("--emojis", help="emojis de cierre separados por espacios ('' para ninguno)")
         parser.add_argument("--audience", default="all", help="all | tag:NOMBRE")
@@ -72,6 +75,7 @@ class Command(BaseCommand):
                 send_days=days,
                 skip_holidays=not o["no_holidays"],
                 max_attempts=o["max_attempts"],
+                opt_out_footer=not o["no_opt_out_footer"],
             )
             if o["emojis"] is not None:
                 campaign.emojis = o["emojis"]
@@ -82,6 +86,8 @@ class Command(BaseCommand):
             campaign.save()
         if campaign.daily_limit_warning:
             self.stderr.write(f"Aviso: {campaign.daily_limit_warning}")
+        for notice in campaign.legal_notices():
+            self.stderr.write(f"Aviso: {notice}")
         if o["start"]:
             try:
                 result = campaign_launch(campaign, now)

@@ -1,0 +1,56 @@
+"""``goteo import_exclusions FILE.csv``: numbers that must never be messaged (e.g. the RNE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from goteo.exclusions import DEFAULT_LIST, import_exclusions
+from goteo.importing import ImportFileError
+
+
+class Command(BaseCommand):
+    help = (
+        "Importa una lista de exclusión (p. ej. el Registro de Números Excluidos) de un CSV con una "
+        "columna de teléfonos, o un número por línea. Esos números no reciben ninguna promoción."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--list",
+            dest="list_name",
+            default=DEFAULT_LIST,
+            help=f"nombre de la lista (por defecto {DEFAULT_LIST})",
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="la lista queda igual al archivo: se quitan los números que ya no aparecen",
+        )
+
+    def handle(self, *args, file: Path, list_name: str, replace: bool, **options):
+        if not file.is_file():
+            raise CommandError(f"No existe el archivo {file}.")
+        try:
+            report = import_exclusions(
+                file, timezone.now(), list_name=list_name, source_name=f"csv:{file.name}", replace=replace
+            )
+        except ImportFileError as exc:
+            raise CommandError(f"{file.name}: {exc} No se importó nada.") from exc
+        line = f"Lista «{list_name}»: {report.added} números nuevos, {report.already} ya estaban"
+        if report.repeated:
+            line += f", {report.repeated} repetidos en el archivo"
+        if replace:
+            line += f", {report.removed} quitados por no estar en el archivo"
+        self.stdout.write(line + ".")
+        if report.skipped_messages:
+            self.stdout.write(
+                f"Se omitieron {report.skipped_messages} mensajes pendientes a esos números en campañas en curso."
+            )
+        if report.rejected:
+            self.stdout.write(f"Filas rechazadas: {len(report.rejected)}")
+            for number, reason in report.rejected:
+                self.stdout.write(f"  línea {number}: {reason}")
