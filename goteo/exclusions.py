@@ -18,9 +18,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from goteo.importing import MAX_BYTES, ImportFileError, decode
-from goteo.models import ExcludedPhone, Message, SkipReason
+from goteo.models import Campaign, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.phones import InvalidPhone, normalize_phone
 
 PHONE_HEADERS = {
@@ -175,9 +176,17 @@ def import_exclusions(
 
 
 def skip_excluded_pending(now: datetime) -> int:
-    """Skip every pending message to a number on any list; returns how many."""
-    listed = ExcludedPhone.objects.values("phone")
-    return Message.skip_pending(Message.objects.filter(phone__in=listed), SkipReason.EXCLUDED, now)
+    """Skip every pending message to a number on any list; returns how many.
+
+    A campaign left with nothing to send is completed, as if its last message had gone.
+    """
+    listed = ExcludedPhone.objects.filter(phone=OuterRef("phone"))
+    pending = Message.objects.filter(status=MessageStatus.PENDING).filter(Exists(listed))
+    campaign_ids = set(pending.values_list("campaign_id", flat=True).distinct())
+    skipped = Message.skip_pending(pending, SkipReason.EXCLUDED, now)
+    for campaign in Campaign.objects.filter(pk__in=campaign_ids):
+        campaign.complete_if_done(now)
+    return skipped
 
 
 def remove_exclusions(phones: list[str], list_name: str | None = None) -> int:

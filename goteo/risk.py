@@ -4,9 +4,9 @@
 reasons, as a pure function; ``sender_risk`` gathers that activity from the database;
 ``brake_if_risky`` stops a number whose level is bad, before WhatsApp blocks it.
 
-Evidence counts from seven days ago, or from goteo's last risk brake of the number if
-that is later, so a person who resumes after a brake is not braked again for the same
-evidence. The thresholds are below, documented in docs/compliance.md.
+Evidence counts from seven days ago, or from just after goteo's last risk brake of the
+number if that is later, so a person who resumes after a brake is not braked again for
+the same evidence. The thresholds are below, documented in docs/compliance.md.
 """
 
 from __future__ import annotations
@@ -202,14 +202,14 @@ def sender_activity(sender: Sender, now: datetime) -> Activity:
     recent = Message.objects.filter(
         campaign__sender=sender,
         status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN],
-        claimed_at__gte=since,
+        claimed_at__gt=since,
         claimed_at__lte=now,
     )
     by_status = dict(recent.values_list("status").annotate(n=Count("id")).order_by())
     errors = recent.filter(status=MessageStatus.FAILED).values_list("last_error", flat=True)
     not_on_whatsapp = sum(1 for error in errors if is_not_on_whatsapp(error))
     opted_out = (
-        recent.filter(status=MessageStatus.SENT, contact__opted_out=True, contact__opted_out_at__gte=since)
+        recent.filter(status=MessageStatus.SENT, contact__opted_out=True, contact__opted_out_at__gt=since)
         .values("contact_id")
         .distinct()
         .count()
@@ -220,7 +220,7 @@ def sender_activity(sender: Sender, now: datetime) -> Activity:
     brakes = sum(
         1
         for e in sender.brake_log or []
-        if e.get("source") != RISK_SOURCE and (at := parse_moment(e.get("at"))) and brakes_since <= at <= now
+        if e.get("source") != RISK_SOURCE and (at := parse_moment(e.get("at"))) and brakes_since < at <= now
     )
     extra = (sender.health or {}).get("extra") or {}
     warmup = sender.warmup_stage(sender.local_day(now))
