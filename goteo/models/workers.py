@@ -38,10 +38,8 @@ class WorkerHeartbeat(models.Model):
         with transaction.atomic():
             updated = cls.objects.filter(name=name).update(last_seen_at=now, **fields)
             if not updated:
-                cls.objects.bulk_create(
-                    [cls(name=name, started_at=now, last_seen_at=now, **fields)],
-                    ignore_conflicts=True,
-                )
+                row = WorkerHeartbeat(name=name, started_at=now, last_seen_at=now, **fields)
+                WorkerHeartbeat.objects.bulk_create([row], ignore_conflicts=True)
 
     @classmethod
     def alive(cls, now: datetime, within_seconds: float) -> models.QuerySet[WorkerHeartbeat]:

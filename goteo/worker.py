@@ -1,0 +1,484 @@
+"""The long-running worker: sends for every number with work, each at its own pace.
+
+One process drives many senders at once. Each sender with work is a *lane* holding the
+moment it may next send. A small pool of threads takes whichever lane is due and runs one
+engine step for it (claim, send, record), so a hundred numbers paced ten seconds apart
+finish their day in about the time one number needs. Database connections stay bounded
+by the pool size, whatever the number of senders.
+
+The main thread only schedules: it writes the heartbeat, sweeps messages left ``sending``
+by a dead worker, finds senders with work, and sleeps until the earliest moment one of
+them may send (its window, caps and pacing, from ``goteo.status``). Outside the windows
+it wakes only for the heartbeat and to notice new or resumed campaigns.
+
+Stopping: SIGTERM or SIGINT only sets a flag. Messages in flight finish and are recorded,
+then the process exits 0. A second signal exits at once; a message in flight then stays
+``sending`` and the sweep turns it into ``unknown``: it is never sent twice.
+
+Several workers, on one machine or several, share the work through the database alone:
+every claim is a compare-and-set and every cap a conditional increment (see engine.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, connection
+
+from goteo.clock import Clock, SystemClock
+from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
+from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
+from goteo.status import next_send_at, sending_rules
+from goteo.transports import SendError, Transport, transport_for
+
+log = logging.getLogger("goteo.worker")
+
+HEARTBEAT_SECONDS = 15.0
+RESCAN_SECONDS = 60.0  # how often to look for new or resumed campaigns
+SWEEP_SECONDS = 60.0
+ALIVE_SECONDS = 90.0  # a worker unseen for longer is considered stopped
+DISCONNECTED_REST = 300.0  # a number that cannot send is checked again after this
+ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
+LONG_WAIT = 300.0  # a lane whose next send is further away is closed until the rescan
+RECORD_RETRY_SECONDS = 60.0  # how long an outcome is retried while the database is away
+
+
+@dataclass
+class Lane:
+    """One sender the worker is driving, and the moment it may next send."""
+
+    sender_id: int
+    due: datetime
+    busy: bool = False
+    sender: Sender | None = None
+    transport: Transport | None = None
+    summary: RunSummary = field(default_factory=RunSummary)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            try:
+                self.transport.close()
+            except Exception:  # a transport that fails to close must not stop the worker
+                log.exception("closing the transport of sender %s failed", self.sender_id)
+            self.transport = None
+
+
+@dataclass
+class LaneResult:
+    """What one step on a lane decided: when it runs next, or that it closes (and rests)."""
+
+    lane: Lane
+    next_due: datetime | None
+    rest_until: datetime | None = None
+    sent: int = 0
+
+
+class WorkerEngine(Engine):
+    """The engine as the worker uses it: an outcome is retried while the database is away.
+
+    The message has already gone out (or certainly not) when its outcome is written, so a
+    database restart at that moment should not leave it ``sending``. The writes are
+    guarded by the claim token, so writing them again is harmless.
+    """
+
+    def record_sent(self, claim: Claim, provider_id: str, summary: RunSummary) -> None:
+        self.retrying(lambda: Engine.record_sent(self, claim, provider_id, summary))
+
+    def record_failure(self, claim: Claim, error: SendError, summary: RunSummary) -> Wait | None:
+        return self.retrying(lambda: Engine.record_failure(self, claim, error, summary))
+
+    def retrying(self, write: Callable[[], Any]) -> Any:
+        waited = 0.0
+        while True:
+            try:
+                return write()
+            except DatabaseError:
+                if waited >= RECORD_RETRY_SECONDS:
+                    raise
+                log.warning("database unavailable while recording an outcome; retrying")
+                drop_connection()
+                self.clock.sleep(1.0)
+                waited += 1.0
+
+
+class Worker:
+    """Runs until stopped, sending for every active campaign inside its window.
+
+    ``threads`` is how many steps run at once (0 runs them in the main thread, which tests
+    use with a simulated clock); ``exit_when_idle`` stops the worker once nothing can be
+    sent for a while, for cron-style runs and tests.
+    """
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        name: str | None = None,
+        threads: int = 8,
+        transport_factory: Callable[[Sender], Transport] = transport_for,
+        report: Callable[[str], None] | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        rescan_seconds: float = RESCAN_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
+        exit_when_idle: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.name = name or default_worker_name()
+        self.threads = max(0, threads)
+        self.transport_factory = transport_factory
+        self.heartbeat_seconds = heartbeat_seconds
+        self.rescan_seconds = rescan_seconds
+        self.sweep_seconds = sweep_seconds
+        self.exit_when_idle = exit_when_idle
+        self.rng = rng or random.Random()
+        self.shutdown = False
+        self.signals = 0
+        self.sent = 0
+        self.lanes: dict[int, Lane] = {}
+        self.resting: dict[int, datetime] = {}
+        self.results: queue.Queue[LaneResult] = queue.Queue()
+        self.executor: ThreadPoolExecutor | None = None
+        self.engines: list[Engine] = []
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.say = report or (lambda line: None)
+        self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
+        self.announced_stop = False
+
+    # --- signals ------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.handle_signal)
+        signal.signal(signal.SIGINT, self.handle_signal)
+
+    def handle_signal(self, signum: int, frame: object) -> None:
+        """First signal: finish what is in flight and stop. Second: exit at once."""
+        self.signals += 1
+        if self.signals > 1:
+            os._exit(128 + signum)
+        self.shutdown = True
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self) -> int:
+        """Send until stopped (or idle, with ``exit_when_idle``); returns the exit status."""
+        now = self.clock.now()
+        self.say(f"Worker {self.name} iniciado ({self.threads or 1} envíos a la vez).")
+        if self.threads:
+            self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="goteo-envio")
+        try:
+            while not self.shutdown:
+                refresh_connections()
+                now = self.clock.now()
+                rescanned = self.housekeeping(now)
+                self.dispatch(now)
+                if self.exit_when_idle and rescanned and not self.lanes:
+                    self.say("Nada más que enviar por ahora; el worker termina.")
+                    break
+                self.wait((self.next_event(now) - now).total_seconds())
+        finally:
+            self.stop()
+        return 0
+
+    def housekeeping(self, now: datetime) -> bool:
+        """Heartbeat, sweep and rescan, each on its own timer; True if it rescanned."""
+        rescanned = False
+        try:
+            if now >= self.next_sweep:
+                engine = self.engine()
+                engine.sweep_stale(now)
+                engine.expire_campaigns(now)
+                self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
+            if now >= self.next_rescan:
+                self.rescan(now)
+                self.next_rescan = now + timedelta(seconds=self.rescan_seconds)
+                rescanned = True
+            if now >= self.next_beat:
+                self.beat(now)
+                self.next_beat = now + timedelta(seconds=self.heartbeat_seconds)
+        except DatabaseError as exc:
+            log.warning("database unavailable: %s", exc)
+            self.say(f"⚠ La base de datos no responde ({exc}); se reintenta en {ERROR_REST:.0f} s.")
+            drop_connection()
+            retry = now + timedelta(seconds=ERROR_REST)
+            self.next_beat, self.next_sweep, self.next_rescan = (
+                retry if moment <= now else moment
+                for moment in (self.next_beat, self.next_sweep, self.next_rescan)
+            )
+        return rescanned
+
+    def beat(self, now: datetime, **fields: Any) -> None:
+        WorkerHeartbeat.beat(
+            self.name,
+            now,
+            hostname=socket.gethostname()[:100],
+            pid=os.getpid(),
+            senders=len(self.lanes),
+            sent=self.sent,
+            **fields,
+        )
+
+    def rescan(self, now: datetime) -> None:
+        """Open a lane for every sender that may send before the next rescan."""
+        horizon = now + timedelta(seconds=self.rescan_seconds)
+        for sender in self.engine().senders_with_work(None):
+            if sender.pk in self.lanes:
+                continue
+            rest = self.resting.get(sender.pk)
+            if rest is not None and rest > now:
+                continue
+            due = self.next_due(sender, now)
+            if due is not None and due <= horizon:
+                self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
+
+    def next_due(self, sender: Sender, now: datetime) -> datetime | None:
+        """The earliest moment any of the sender's campaigns may send, or None."""
+        campaigns = Campaign.objects.filter(
+            sender=sender, status=CampaignStatus.ACTIVE, pending_count__gt=0
+        ).select_related("promotion", "sender")
+        moments = [m for m in (next_send_at(c, now) for c in campaigns) if m is not None]
+        return min(moments, default=None)
+
+    def dispatch(self, now: datetime) -> None:
+        """Start a step on every lane that is due and not already running."""
+        due = sorted(
+            (lane for lane in self.lanes.values() if not lane.busy and lane.due <= now),
+            key=lambda lane: lane.due,
+        )
+        for lane in due:
+            if self.shutdown:
+                return
+            lane.busy = True
+            if self.executor is None:
+                self.settle(self.serve(lane))
+            else:
+                self.executor.submit(self.serve_in_thread, lane)
+
+    def next_event(self, now: datetime) -> datetime:
+        """When the main thread has something to do next."""
+        moments = [self.next_beat, self.next_sweep, self.next_rescan]
+        moments += [lane.due for lane in self.lanes.values() if not lane.busy]
+        return max(min(moments), now)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep at most one second, returning early when a lane reports back."""
+        if self.executor is None:
+            if seconds > 0:
+                self.clock.sleep(min(1.0, seconds))
+            return
+        try:
+            result = self.results.get(timeout=max(0.0, min(1.0, seconds)))
+        except queue.Empty:
+            return
+        self.settle(result)
+        while True:
+            try:
+                self.settle(self.results.get_nowait())
+            except queue.Empty:
+                return
+
+    def settle(self, result: LaneResult) -> None:
+        """Apply what a step decided to its lane (main thread only)."""
+        lane = result.lane
+        lane.busy = False
+        self.sent += result.sent
+        if result.next_due is not None and not self.shutdown:
+            lane.due = result.next_due
+            return
+        lane.close()
+        self.lanes.pop(lane.sender_id, None)
+        if result.rest_until is not None:
+            self.resting[lane.sender_id] = result.rest_until
+
+    # --- one step on one lane (pool threads) ---------------------------------------------
+    def engine(self) -> Engine:
+        """This thread's engine (each thread has its own, and its own connection)."""
+        engine = getattr(self.local, "engine", None)
+        if engine is None:
+            engine = WorkerEngine(
+                self.clock,
+                worker_name=self.name,
+                report=self.report,
+                rng=random.Random(self.rng.random()),
+                transport_factory=self.transport_factory,
+            )
+            engine.shutdown = self.shutdown
+            self.local.engine = engine
+            with self.lock:
+                self.engines.append(engine)
+        return engine
+
+    def serve_in_thread(self, lane: Lane) -> None:
+        try:
+            result = self.serve(lane)
+        finally:
+            refresh_connections()
+        self.results.put(result)
+
+    def serve(self, lane: Lane) -> LaneResult:
+        """Run one step on ``lane``; never raises, so one bad step cannot stop the worker."""
+        now = self.clock.now()
+        try:
+            refresh_connections()
+            return self.advance(self.engine(), lane, now)
+        except Exception as exc:
+            log.exception("step for sender %s failed", lane.sender_id)
+            self.report(f"⚠ Error al enviar con el número {lane.sender_id}: {exc}; se reintenta.")
+            drop_connection()
+            return LaneResult(lane, None, rest_until=now + timedelta(seconds=ERROR_REST))
+
+    def advance(self, engine: Engine, lane: Lane, now: datetime) -> LaneResult:
+        if lane.transport is None:
+            sender = Sender.objects.filter(pk=lane.sender_id, is_active=True).first()
+            if sender is None:
+                return LaneResult(lane, None)
+            transport = engine.connect(sender, lane.summary)
+            if transport is None:
+                return LaneResult(lane, None, now + timedelta(seconds=DISCONNECTED_REST))
+            lane.sender, lane.transport = sender, transport
+        assert lane.sender is not None
+        sent_before = lane.summary.sent
+        disconnected = len(lane.summary.disconnected)
+        outcome = engine.step(lane.sender, lane.transport, None, lane.summary)
+        sent = lane.summary.sent - sent_before
+        if outcome is None:
+            return LaneResult(lane, self.paced_until(lane.sender_id, now), sent=sent)
+        if len(lane.summary.disconnected) > disconnected:
+            return LaneResult(lane, None, now + timedelta(seconds=DISCONNECTED_REST), sent)
+        if outcome.reason == "stop" or outcome.until is None:
+            return LaneResult(lane, None, sent=sent)
+        if (outcome.until - now).total_seconds() > LONG_WAIT:
+            # A long backoff closes the lane; the rescan reopens it, so new work is not held up.
+            return LaneResult(lane, None, now + timedelta(seconds=LONG_WAIT), sent)
+        return LaneResult(lane, outcome.until, sent=sent)
+
+    def paced_until(self, sender_id: int, now: datetime) -> datetime:
+        """When the sender may send again: the pacing the claim just wrote."""
+        moment = Sender.objects.filter(pk=sender_id).values_list("next_send_at", flat=True).first()
+        return max(moment or now, now)
+
+    def report(self, line: str) -> None:
+        with self.lock:
+            self.say(line)
+
+    # --- stopping -----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Let steps in flight finish, close the transports and record the stop."""
+        self.shutdown = True
+        with self.lock:
+            for engine in self.engines:
+                engine.shutdown = True
+        if self.signals:
+            self.say("Deteniendo: se termina de registrar lo que está en curso…")
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            while True:
+                try:
+                    self.settle(self.results.get_nowait())
+                except queue.Empty:
+                    break
+        for lane in list(self.lanes.values()):
+            lane.close()
+        self.lanes.clear()
+        now = self.clock.now()
+        try:
+            refresh_connections()
+            self.beat(now, stopped_at=now)
+        except DatabaseError as exc:
+            log.warning("could not record the worker's stop: %s", exc)
+        self.say(f"Worker {self.name} detenido: {self.sent} enviados.")
+
+
+def drop_connection() -> None:
+    """Close this thread's database connection so the next query opens a fresh one."""
+    try:
+        connection.close()
+    except Exception:  # a connection the server already dropped may fail to close
+        log.debug("closing a broken connection failed", exc_info=True)
+
+
+# --- what campaign_status and the dashboard show -------------------------------------------
+def worker_status(now: datetime) -> dict[str, Any]:
+    """Whether a worker is sending: live workers, when one was last seen, and a warning."""
+    alive = list(WorkerHeartbeat.alive(now, ALIVE_SECONDS).order_by("-last_seen_at"))
+    last_seen = alive[0].last_seen_at if alive else WorkerHeartbeat.last_seen()
+    status: dict[str, Any] = {
+        "alive": len(alive),
+        "last_seen_at": last_seen,
+        "seconds_ago": (now - last_seen).total_seconds() if last_seen else None,
+        "names": [w.name for w in alive],
+        "warning": "",
+    }
+    if alive:
+        return status
+    open_now, missed_today = windows_without_worker(now, last_seen)
+    if open_now:
+        status["warning"] = "open"
+    elif missed_today:
+        status["warning"] = "missed"
+    return status
+
+
+def windows_without_worker(now: datetime, last_seen: datetime | None) -> tuple[bool, bool]:
+    """(a campaign with work is in its window now, one's window today went unattended)."""
+    open_now = missed = False
+    campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0).select_related(
+        "sender"
+    )
+    for campaign in campaigns:
+        rules = sending_rules(campaign)
+        if rules.is_open(now):
+            open_now = True
+            break
+        today = now.astimezone(rules.tz).date()
+        opened = rules.opens_on(today)
+        if rules.is_sending_day(today) and opened <= now and (last_seen is None or last_seen < opened):
+            missed = True
+    return open_now, missed
+
+
+def ago(seconds: float) -> str:
+    """Elapsed time in words: 5 s, 3 min, 2 h, 4 días."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} días"
+
+
+def worker_status_text(now: datetime) -> str:
+    """One line for campaign_status and the dashboard: "Worker activo hace 5 s", or a warning."""
+    status = worker_status(now)
+    seen = (
+        f"el último se vio hace {ago(status['seconds_ago'])}"
+        if status["last_seen_at"]
+        else "nunca se ha iniciado uno"
+    )
+    if status["alive"] == 1:
+        return f"Worker activo hace {ago(status['seconds_ago'])} ({status['names'][0]})."
+    if status["alive"] > 1:
+        return f"{status['alive']} workers activos; el último se vio hace {ago(status['seconds_ago'])}."
+    if status["warning"] == "open":
+        return (
+            f"⚠ Ningún worker activo ({seen}) y hay campañas en su horario de envío: no sale "
+            "nada. Inicie uno con «goteo run_worker» o programe «goteo process_campaigns»."
+        )
+    if status["warning"] == "missed":
+        return (
+            f"⚠ Hoy no hubo ningún worker durante el horario de envío ({seen}): lo de hoy "
+            "no salió. Inicie uno con «goteo run_worker»."
+        )
+    return f"Worker: ninguno activo ({seen})."

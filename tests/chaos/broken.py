@@ -1,0 +1,119 @@
+"""Deliberately broken pieces of the sending protocol, for the negative controls.
+
+Each race and chaos test also runs against one of these and must catch it; otherwise the
+test could not tell a correct engine from a broken one. They are applied to the engine
+class of a worker process started with GOTEO_BROKEN=<name>, and never outside tests.
+
+  naive_claim       read the next pending message, then mark it sending unconditionally
+  count_then_claim  check the sender's cap by counting today's claims, then claim
+  at_least_once     treat ambiguous outcomes and stale ``sending`` rows as "try again"
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+
+from goteo.engine import Engine, Wait
+from goteo.models import Campaign, DailyCounter, Message, MessageStatus
+from goteo.transports import SendError
+
+JITTER = 0.003  # the gap between reading and writing that a real process may have
+COUNT_JITTER = 0.02  # wider, so the few claims near the cap reliably overlap
+
+
+def naive_claim(self, sender, campaigns, now, day):
+    """No compare-and-set: two workers that read the same row both send it."""
+    for campaign in campaigns:
+        candidate = (
+            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if candidate is None:
+            continue
+        time.sleep(random.uniform(0, JITTER))
+        token = uuid.uuid4()
+        Message.objects.filter(pk=candidate).update(
+            status=MessageStatus.SENDING,
+            claim_token=token,
+            claimed_by=self.worker_name,
+            claimed_at=now,
+            quota_day=day,
+            attempts=F("attempts") + 1,
+        )
+        Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
+        return self.build_claim(candidate, token, campaign, sender, day)
+    return Wait(None, "nothing")
+
+
+def count_then_claim(self, sender, campaigns, now, day):
+    """The cap checked by counting: two workers below the cap both go ahead."""
+    claimed_today = (
+        Message.objects.filter(campaign__sender=sender, quota_day=day)
+        .exclude(status=MessageStatus.PENDING)
+        .count()
+    )
+    if claimed_today >= sender.cap_on(day):
+        return Wait(None, "sender cap")
+    time.sleep(random.uniform(0, COUNT_JITTER))
+    for campaign in campaigns:
+        candidate = (
+            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if candidate is None:
+            continue
+        token = uuid.uuid4()
+        claimed = Message.objects.filter(pk=candidate, status=MessageStatus.PENDING).update(
+            status=MessageStatus.SENDING,
+            claim_token=token,
+            claimed_by=self.worker_name,
+            claimed_at=now,
+            quota_day=day,
+            attempts=F("attempts") + 1,
+        )
+        if claimed == 1:
+            Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
+            # Recorded after the fact, so the status pages see the day as full.
+            DailyCounter.reserve(sender.counter_scope, day, 10**9)
+            return self.build_claim(candidate, token, campaign, sender, day)
+    return Wait(None, "nothing")
+
+
+def at_least_once_sweep(self, now):
+    """Messages left sending go back to pending: a dead worker's message is sent again."""
+    lease = getattr(settings, "GOTEO_SENDING_LEASE_SECONDS", 600)
+    stale = Message.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - timedelta(seconds=lease)
+    )
+    return Message.move(stale, MessageStatus.PENDING, now, claim_token=None)
+
+
+def at_least_once_failure(self, claim, error, summary):
+    """An outcome that may have gone out is retried as if it certainly had not."""
+    if error.kind == SendError.UNKNOWN:
+        error = SendError(SendError.RETRY, error.reason, retry_after=1)
+    return ORIGINAL_RECORD_FAILURE(self, claim, error, summary)
+
+
+ORIGINAL_RECORD_FAILURE = Engine.record_failure
+VARIANTS = {
+    "naive_claim": {"claim_in_transaction": naive_claim},
+    "count_then_claim": {"claim_in_transaction": count_then_claim},
+    "at_least_once": {"sweep_stale": at_least_once_sweep, "record_failure": at_least_once_failure},
+}
+
+
+def apply(name: str) -> None:
+    """Replace the named pieces of the engine in this process."""
+    for attribute, function in VARIANTS[name].items():
+        setattr(Engine, attribute, function)
