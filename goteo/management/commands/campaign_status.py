@@ -13,6 +13,7 @@ from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
 from goteo.schedule import describe_moment
 from goteo.status import campaign_summary
+from goteo.worker import worker_status_text
 
 JSON_KEYS = [
     "id",
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             for line in rule_lines(c, s, risks[c.sender_id], now):
                 self.stdout.write(line)
             self.stdout.write("")
+        self.stdout.write(worker_status_text(now))
 
 
 def rule_lines(campaign: Campaign, s: dict[str, Any], risk: Risk, now: datetime) -> list[str]:
