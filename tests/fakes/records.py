@@ -1,0 +1,29 @@
+"""Senders on the real providers and messages put in a given state, for webhook tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from goteo.models import Message, Sender
+from tests.fakes.cloud import PHONE_NUMBER_ID, TOKEN
+from tests.fakes.meta_webhooks import APP_SECRET, VERIFY_TOKEN
+
+
+def cloud_sender(name: str = "meta", base_url: str = "http://127.0.0.1:9", **config: Any) -> Sender:
+    """A stored Cloud API sender whose webhooks are signed with ``APP_SECRET``."""
+    return Sender.objects.create(
+        name=name,
+        backend="cloud",
+        daily_cap=100,
+        config={"phone_number_id": PHONE_NUMBER_ID, "base_url": base_url} | config,
+        secrets={"token": TOKEN, "app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN},
+    )
+
+
+def put(message: Message, status: str, **fields: Any) -> Message:
+    """Move ``message`` to ``status`` the way goteo does (counters kept exact)."""
+    Message.move(Message.objects.filter(pk=message.pk), status, timezone.now(), **fields)
+    message.refresh_from_db()
+    return message
