@@ -25,18 +25,16 @@ def meta_signature_ok(body: bytes, header: str, app_secrets: Iterable[str]) -> b
 
 
 def twilio_signature(url: str, params: Mapping[str, Sequence[str]], auth_token: str) -> str:
-    """Twilio's signature: HMAC-SHA1 of the URL followed by each sorted name and value."""
+    """Twilio's signature: HMAC-SHA1 of the URL, then each name and its distinct values, sorted."""
     data = url
     for name in sorted(params):
-        for value in sorted(params[name]):
+        for value in sorted(set(params[name])):
             data += name + value
     digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
-def twilio_signature_ok(
-    url: str, params: Mapping[str, Sequence[str]], header: str, auth_token: str
-) -> bool:
+def twilio_signature_ok(url: str, params: Mapping[str, Sequence[str]], header: str, auth_token: str) -> bool:
     """``X-Twilio-Signature`` checked against the URL Twilio called and the form fields."""
     if not header or not auth_token:
         return False

@@ -27,3 +27,15 @@ def put(message: Message, status: str, **fields: Any) -> Message:
     Message.move(Message.objects.filter(pk=message.pk), status, timezone.now(), **fields)
     message.refresh_from_db()
     return message
+
+
+def twilio_sender(name: str = "twilio", base_url: str = "http://127.0.0.1:9") -> Sender:
+    from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM
+
+    return Sender.objects.create(
+        name=name,
+        backend="twilio",
+        daily_cap=100,
+        config={"account_sid": ACCOUNT_SID, "from": FROM, "base_url": base_url},
+        secrets={"auth_token": AUTH_TOKEN},
+    )
