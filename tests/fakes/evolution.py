@@ -11,6 +11,7 @@ from tests.fakes.server import Answer, FakeServer, Recorded, Reply
 
 API_KEY = "evolution-api-key-for-tests"
 INSTANCE = "optica"
+WEBHOOK_SECRET = "evolution-webhook-secret"
 SEND_PATH = re.compile(r"^/message/sendText/(?P<instance>[^/]+)$")
 STATE_PATH = re.compile(r"^/instance/connectionState/(?P<instance>[^/]+)$")
 
@@ -85,3 +86,51 @@ class FakeEvolution(FakeServer):
                 "source": "unknown",
             },
         )
+
+
+def webhook(event: str, data: Any, instance: str = INSTANCE) -> dict[str, Any]:
+    """An Evolution webhook body (v2, one URL for every event)."""
+    return {
+        "event": event,
+        "instance": instance,
+        "data": data,
+        "destination": "https://promos.example.com/webhooks/evolution/...",
+        "date_time": "2026-01-02T10:00:00.000Z",
+        "sender": "573009990000@s.whatsapp.net",
+        "server_url": "http://localhost:8080",
+        "apikey": "instance-token",
+    }
+
+
+def inbound(phone: str, text: str, *, group: bool = False) -> dict[str, Any]:
+    jid = f"{phone.lstrip('+')}@" + ("g.us" if group else "s.whatsapp.net")
+    return webhook(
+        "messages.upsert",
+        {
+            "key": {"remoteJid": jid, "fromMe": False, "id": "3EB0INBOUND"},
+            "pushName": "Persona",
+            "message": {"conversation": text},
+            "messageType": "conversation",
+            "messageTimestamp": 1767366000,
+        },
+    )
+
+
+def ack(key_id: str, phone: str, status: str) -> dict[str, Any]:
+    return webhook(
+        "messages.update",
+        {
+            "keyId": key_id,
+            "remoteJid": f"{phone.lstrip('+')}@s.whatsapp.net",
+            "fromMe": True,
+            "status": status,
+            "instanceId": "2b8e3c0a-0000-4000-8000-000000000000",
+        },
+    )
+
+
+def connection(state: str, reason: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"instance": INSTANCE, "state": state}
+    if reason is not None:
+        data["statusReason"] = reason
+    return webhook("connection.update", data)

@@ -39,3 +39,27 @@ def twilio_sender(name: str = "twilio", base_url: str = "http://127.0.0.1:9") ->
         config={"account_sid": ACCOUNT_SID, "from": FROM, "base_url": base_url},
         secrets={"auth_token": AUTH_TOKEN},
     )
+
+
+def evolution_sender(name: str = "evolution", base_url: str = "http://127.0.0.1:9") -> Sender:
+    from tests.fakes.evolution import API_KEY, INSTANCE, WEBHOOK_SECRET
+
+    return Sender.objects.create(
+        name=name,
+        backend="evolution",
+        daily_cap=100,
+        config={"base_url": base_url, "instance": INSTANCE},
+        secrets={"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET},
+    )
+
+
+def waha_sender(name: str = "waha", base_url: str = "http://127.0.0.1:9") -> Sender:
+    from tests.fakes.waha import API_KEY, HMAC_KEY, SESSION
+
+    return Sender.objects.create(
+        name=name,
+        backend="waha",
+        daily_cap=100,
+        config={"base_url": base_url, "session": SESSION},
+        secrets={"api_key": API_KEY, "webhook_hmac_key": HMAC_KEY},
+    )

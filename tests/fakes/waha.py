@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import secrets
 from typing import Any
@@ -10,6 +13,7 @@ from tests.fakes.server import Answer, FakeServer, Recorded, Reply
 
 API_KEY = "waha-api-key-for-tests"
 SESSION = "default"
+HMAC_KEY = "waha-hmac-key-for-tests"
 SESSION_PATH = re.compile(r"^/api/sessions/(?P<session>[^/]+)$")
 
 
@@ -99,3 +103,24 @@ class FakeWaha(FakeServer):
                 "status": "PENDING",
             },
         )
+
+
+def webhook(event: str, payload: dict[str, Any], session: str = SESSION) -> dict[str, Any]:
+    """A WAHA webhook body."""
+    return {
+        "id": "evt_01aaaaaaaaaaaaaaaaaaaaaaaa",
+        "timestamp": 1767366000000,
+        "event": event,
+        "session": session,
+        "me": {"id": "573009990000@c.us", "pushName": "Óptica"},
+        "payload": payload,
+        "engine": "NOWEB",
+        "environment": {"version": "2026.7.1", "engine": "NOWEB", "tier": "CORE"},
+    }
+
+
+def signed(body: dict[str, Any], key: str = HMAC_KEY) -> tuple[bytes, dict[str, str]]:
+    """The bytes WAHA posts and its ``X-Webhook-Hmac`` headers."""
+    raw = json.dumps(body).encode()
+    digest = hmac.new(key.encode(), raw, hashlib.sha512).hexdigest()
+    return raw, {"X-Webhook-Hmac": digest, "X-Webhook-Hmac-Algorithm": "sha512"}
