@@ -82,9 +82,7 @@ def cached_status(sender: Sender, now: datetime) -> ConnectionStatus | None:
     age = now - checked_at
     if age < timedelta(0) or age > timedelta(seconds=cache_seconds(connected)):
         return None
-    return ConnectionStatus(
-        connected, str(health.get("detail") or ""), dict(health.get("extra") or {})
-    )
+    return ConnectionStatus(connected, str(health.get("detail") or ""), dict(health.get("extra") or {}))
 
 
 def remember(sender: Sender, status: ConnectionStatus, now: datetime) -> None:

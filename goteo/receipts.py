@@ -133,9 +133,7 @@ def advance_delivery(message: Message, receipt: Receipt, at: datetime) -> None:
     current = message.delivery_status
     if current != FAILED and RANK.get(receipt.status, 0) > RANK.get(current, 0):
         fields["delivery_status"] = receipt.status
-    if receipt.status in (DELIVERED, READ) and (
-        message.delivered_at is None or at < message.delivered_at
-    ):
+    if receipt.status in (DELIVERED, READ) and (message.delivered_at is None or at < message.delivered_at):
         fields["delivered_at"] = at
     if receipt.status == READ and (message.read_at is None or at < message.read_at):
         fields["read_at"] = at
@@ -145,9 +143,7 @@ def advance_delivery(message: Message, receipt: Receipt, at: datetime) -> None:
         Message.objects.filter(pk=message.pk).update(**fields)
 
 
-def resolve_as_sent(
-    message: Message, receipt: Receipt, backend: str, at: datetime, now: datetime
-) -> None:
+def resolve_as_sent(message: Message, receipt: Receipt, backend: str, at: datetime, now: datetime) -> None:
     moved = Message.move(
         Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
         MessageStatus.SENT,
@@ -292,9 +288,7 @@ def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | Non
     with transaction.atomic():
         for contact in Contact.objects.filter(phone__in=phones):
             skipped += contact.opt_out(source, now)
-        skipped += Message.skip_pending(
-            Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now
-        )
+        skipped += Message.skip_pending(Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now)
     log.info("opt-out from %s (%s): %d pending skipped", mask_phone(phone), source, skipped)
     if outcome is not None:
         outcome.opted_out.append(phone)

@@ -229,7 +229,8 @@ def phone_status(data: dict[str, Any]) -> ConnectionStatus:
     """
     status = str(data.get("status") or "")
     quality = str(data.get("quality_rating") or "")
-    health = data.get("health_status") if isinstance(data.get("health_status"), dict) else {}
+    raw_health = data.get("health_status")
+    health: dict[str, Any] = raw_health if isinstance(raw_health, dict) else {}
     can_send = str(health.get("can_send_message") or "")
     limit = str(data.get("whatsapp_business_manager_messaging_limit") or "")
     extra = {

@@ -84,11 +84,15 @@ def not_sent(error: SendError) -> SendError:
     return error
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def message_id(data: Any) -> str:
     """The id in WAHA's engine-specific answer; an empty body is allowed."""
     if not isinstance(data, dict):
         return ""
-    inner = data.get("_data") if isinstance(data.get("_data"), dict) else {}
+    inner = as_dict(data.get("_data"))
     for candidate in (data.get("id"), inner.get("id"), data.get("key")):
         if isinstance(candidate, dict):
             value = candidate.get("_serialized") or candidate.get("id")

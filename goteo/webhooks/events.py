@@ -189,9 +189,7 @@ def meta_quality(value: dict[str, Any]) -> list[Event]:
     if event not in META_QUALITY_ALERTS and rating != "RED":
         return []
     limit = value.get("current_limit") or value.get("new_limit") or ""
-    reason = f"Meta bajó la calidad del número ({event or rating}" + (
-        f", límite {limit})" if limit else ")"
-    )
+    reason = f"Meta bajó la calidad del número ({event or rating}" + (f", límite {limit})" if limit else ")")
     account = {"display_phone_number": str(value.get("display_phone_number") or "")}
     return [AccountAlert(reason, account, brake=True)]
 
@@ -261,18 +259,14 @@ def parse_evolution(payload: Any) -> list[Event]:
     events: list[Event] = []
     if event == "messages.upsert":
         data = payload.get("data")
-        items = (
-            as_list(as_dict(data).get("messages")) if "messages" in as_dict(data) else as_list(data)
-        )
+        items = as_list(as_dict(data).get("messages")) if "messages" in as_dict(data) else as_list(data)
         for item in items:
             item = as_dict(item)
             key = as_dict(item.get("key"))
             if key.get("fromMe"):
                 continue
             message = as_dict(item.get("message"))
-            text = message.get("conversation") or as_dict(message.get("extendedTextMessage")).get(
-                "text"
-            )
+            text = message.get("conversation") or as_dict(message.get("extendedTextMessage")).get("text")
             phone = phone_from(key.get("remoteJid"))
             if phone and text:
                 events.append(Inbound(phone, str(text), account))
@@ -292,9 +286,7 @@ def parse_evolution(payload: Any) -> list[Event]:
         elif state in ("close", "closed", "refused"):
             banned = isinstance(code, int) and code in EVOLUTION_BAN_CODES
             reason = f"la sesión de WhatsApp de Evolution se cerró (código {code or 'desconocido'})"
-            events.append(
-                AccountAlert(reason, account, connected=False, brake=banned, session_closed=True)
-            )
+            events.append(AccountAlert(reason, account, connected=False, brake=banned, session_closed=True))
     return events
 
 
@@ -314,7 +306,8 @@ def parse_waha(payload: Any) -> list[Event]:
         text = str(body.get("body") or "")
         return [Inbound(phone, text, account)] if phone and text else []
     if event == "message.ack" and body.get("fromMe", True):
-        state = WAHA_DELIVERY.get(body.get("ack")) if isinstance(body.get("ack"), int) else None
+        ack = body.get("ack")
+        state = WAHA_DELIVERY.get(ack) if isinstance(ack, int) else None
         if state is None:
             return []
         return [Receipt(status=state, provider_id=str(body.get("id") or ""))]
