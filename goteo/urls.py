@@ -2,10 +2,42 @@
 
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
+
+from goteo.web import auth, campaign_actions, campaign_form, campaigns, contacts, recipients, senders
 
 app_name = "goteo"
 
+CAMPAIGNS = "dashboard/promociones/campanas/"
+CAMPAIGN = CAMPAIGNS + "<int:pk>/"
+
 urlpatterns: list = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False), name="home"),
+    path("dashboard/", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False)),
+    path("dashboard/ingresar/", auth.login, name="login"),
+    path("dashboard/salir/", auth.logout, name="logout"),
+    path("dashboard/idioma/", set_language, name="set_language"),
+    path(CAMPAIGNS, campaigns.campaign_list, name="campaign_list"),
+    path(CAMPAIGNS + "nueva/", campaign_form.campaign_new, name="campaign_new"),
+    path(CAMPAIGNS + "vista-previa/", campaign_form.campaign_preview, name="campaign_preview"),
+    path(CAMPAIGN, campaigns.campaign_detail, name="campaign_detail"),
+    path(CAMPAIGN + "en-vivo/", campaigns.campaign_live, name="campaign_live"),
+    path(CAMPAIGN + "editar/", campaign_form.campaign_edit, name="campaign_edit"),
+    path(CAMPAIGN + "iniciar/", campaign_actions.campaign_start, name="campaign_start"),
+    path(CAMPAIGN + "pausar/", campaign_actions.campaign_pause, name="campaign_pause"),
+    path(CAMPAIGN + "reanudar/", campaign_actions.campaign_resume, name="campaign_resume"),
+    path(CAMPAIGN + "cancelar/", campaign_actions.campaign_cancel, name="campaign_cancel"),
+    path(CAMPAIGN + "reintentar/", campaign_actions.campaign_retry_failed, name="campaign_retry_failed"),
+    path(CAMPAIGN + "prueba/", campaign_actions.campaign_test_message, name="campaign_test_message"),
+    path(CAMPAIGN + "destinatarios/", recipients.campaign_recipients, name="campaign_recipients"),
+    path(CAMPAIGN + "resolver/", recipients.campaign_resolve_unknown, name="campaign_resolve_unknown"),
+    path(CAMPAIGN + "resultados.csv", recipients.campaign_export, name="campaign_export"),
+    path("dashboard/promociones/contactos/", contacts.contact_list, name="contact_list"),
+    path("dashboard/promociones/contactos/importar/", contacts.contact_import, name="contact_import"),
+    path("dashboard/promociones/contactos/<int:pk>/baja/", contacts.contact_opt_out, name="contact_opt_out"),
+    path("dashboard/promociones/numeros/", senders.sender_list, name="sender_list"),
+    path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
+    path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
+    path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

@@ -1,0 +1,108 @@
+// goteo's dashboard: refresh an open campaign's card while it sends, preview a campaign
+// as it is written, and show only the chosen provider's settings. No build step.
+(function () {
+  "use strict";
+
+  function later(fn, seconds) {
+    window.setTimeout(fn, seconds * 1000);
+  }
+
+  // The card carries data-refresh-url only while the campaign sends; the fresh card
+  // decides whether to keep polling.
+  function watchCampaign() {
+    var live = document.getElementById("campaign-live");
+    if (!live || !live.dataset.refreshUrl) {
+      return;
+    }
+    var url = live.dataset.refreshUrl;
+    var seconds = Number(live.dataset.refreshSeconds) || 5;
+    later(function () { refreshCampaign(url, seconds); }, seconds);
+  }
+
+  function refreshCampaign(url, seconds) {
+    if (document.hidden) {
+      later(function () { refreshCampaign(url, seconds); }, 1);
+      return;
+    }
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (response.redirected) {
+          window.location.reload(); // signed out: show the login page
+          throw new Error("redirected");
+        }
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var live = document.getElementById("campaign-live");
+        if (live) {
+          live.outerHTML = html;
+        }
+        watchCampaign();
+      })
+      .catch(function () {
+        later(function () { refreshCampaign(url, seconds); }, seconds * 3);
+      });
+  }
+
+  // The preview block is rendered by the server from the form as it stands.
+  function previewCampaign() {
+    var form = document.getElementById("campaign-form");
+    var target = document.getElementById("campaign-preview");
+    if (!form || !target || !form.dataset.previewUrl) {
+      return;
+    }
+    var timer = null;
+    var latest = 0;
+    function update() {
+      var mine = ++latest;
+      fetch(form.dataset.previewUrl, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      })
+        .then(function (response) {
+          if (!response.ok || response.redirected) {
+            throw new Error(String(response.status));
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (mine === latest) {
+            target.innerHTML = html;
+          }
+        })
+        .catch(function () { /* the server-rendered preview stays */ });
+    }
+    function schedule() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(update, 300);
+    }
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+  }
+
+  function providerFields() {
+    var select = document.getElementById("id_backend");
+    var groups = document.querySelectorAll("fieldset[data-backend]");
+    if (!select || !groups.length) {
+      return;
+    }
+    function show() {
+      groups.forEach(function (group) {
+        group.hidden = group.dataset.backend !== select.value;
+      });
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    watchCampaign();
+    previewCampaign();
+    providerFields();
+  });
+})();

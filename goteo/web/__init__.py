@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages to watch, steer and launch campaigns."""

@@ -1,0 +1,157 @@
+"""Steering a campaign: launch, pause, resume, cancel, retry failed and send a test message.
+
+Every change is a POST with its CSRF token; cancelling asks for confirmation first.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from goteo.launch import LaunchError, campaign_launch
+from goteo.models import CampaignStatus
+from goteo.templating import TemplateError, Variables, split_emojis
+from goteo.templating import render as render_template
+from goteo.transports import ConfigurationError, OutgoingMessage, SendError, transport_for
+from goteo.web import base
+from goteo.web.campaigns import get_campaign
+from goteo.web.forms import TestMessageForm
+
+
+def back(pk: int) -> HttpResponse:
+    return redirect("goteo:campaign_detail", pk=pk)
+
+
+@base.staff_required
+@require_POST
+def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Launch a draft: one message per person, then it starts sending."""
+    campaign = get_campaign(pk)
+    try:
+        result = campaign_launch(campaign, base.now())
+    except (LaunchError, TemplateError) as exc:
+        messages.error(request, str(exc))
+        return back(pk)
+    base.log.info("campaign %s launched by %s", pk, base.actor(request))
+    messages.success(
+        request,
+        _("Campaña iniciada: %(pendientes)s mensajes por enviar, %(omitidos)s omitidos.")
+        % {"pendientes": result.pending, "omitidos": sum(result.skipped.values())},
+    )
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    return back(pk)
+
+
+@base.staff_required
+@require_POST
+def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop sending for now; pending messages wait."""
+    campaign = get_campaign(pk)
+    reason = _("Pausada por %(persona)s desde el panel") % {"persona": base.actor(request)}
+    if campaign.pause(reason=reason):
+        base.log.info("campaign %s paused by %s", pk, base.actor(request))
+        messages.success(request, _("Campaña pausada. Los mensajes pendientes esperan."))
+    else:
+        messages.error(request, _("Solo se puede pausar una campaña en progreso."))
+    return back(pk)
+
+
+@base.staff_required
+@require_POST
+def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send again after a pause."""
+    campaign = get_campaign(pk)
+    if campaign.sender.is_braked(base.now()):
+        messages.warning(
+            request,
+            _("El número sigue frenado hasta mañana: la campaña se reanuda pero no enviará antes."),
+        )
+    if campaign.resume():
+        base.log.info("campaign %s resumed by %s", pk, base.actor(request))
+        messages.success(request, _("Campaña reanudada."))
+    else:
+        messages.error(request, _("Solo se puede reanudar una campaña pausada."))
+    return back(pk)
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop for good after confirmation: every pending message becomes skipped."""
+    campaign = get_campaign(pk)
+    closed = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+    if request.method == "GET" or closed:
+        if closed:
+            messages.error(request, _("La campaña ya terminó; no hay nada que cancelar."))
+            return back(pk)
+        return render(request, "goteo/campaigns/confirm_cancel.html", {"campaign": campaign})
+    skipped = campaign.cancel(base.now())
+    base.log.info("campaign %s cancelled by %s (%s skipped)", pk, base.actor(request), skipped)
+    messages.success(
+        request, _("Campaña cancelada: %(n)s mensajes pendientes quedaron omitidos.") % {"n": skipped}
+    )
+    return back(pk)
+
+
+@base.staff_required
+@require_POST
+def campaign_retry_failed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give failed messages another round of attempts (never to people who opted out)."""
+    campaign = get_campaign(pk)
+    if campaign.status == CampaignStatus.CANCELLED:
+        messages.error(request, _("La campaña está cancelada; no se reintenta nada."))
+        return back(pk)
+    n = campaign.requeue_failed(base.now())
+    base.log.info("campaign %s: %s failed requeued by %s", pk, n, base.actor(request))
+    messages.success(request, _("%(n)s mensajes fallidos vuelven a la cola.") % {"n": n})
+    return back(pk)
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def campaign_test_message(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send one test message to a given number now, with the campaign's sender."""
+    campaign = get_campaign(pk)
+    promotion = campaign.promotion
+    variables = Variables(_("Cliente de prueba"), promotion.code, promotion.benefit, promotion.valid_until)
+    result: dict[str, str] = {}
+    if request.method == "POST":
+        form = TestMessageForm(request.POST)
+        if form.is_valid():
+            result = send_test(
+                campaign.sender, form.cleaned_data["phone"], form.cleaned_data["text"], variables
+            )
+            base.log.info("test message for campaign %s sent by %s: %s", pk, base.actor(request), result)
+    else:
+        try:
+            text = render_template(campaign.template, variables, seed=0, emojis=split_emojis(campaign.emojis))
+        except (TemplateError, KeyError):
+            text = campaign.template
+        form = TestMessageForm(initial={"text": text})
+    return render(
+        request, "goteo/campaigns/test_message.html", {"campaign": campaign, "form": form, "result": result}
+    )
+
+
+def send_test(sender, phone: str, text: str, variables: Variables) -> dict[str, str]:
+    """Send through the sender's transport; the provider's answer or its error, in words."""
+    outgoing = OutgoingMessage(
+        to=phone, text=text, message_id=f"prueba-{uuid.uuid4()}", variables=variables.as_dict()
+    )
+    try:
+        transport = transport_for(sender)
+    except ConfigurationError as exc:
+        return {"ok": "", "detail": str(exc)}
+    try:
+        provider_id = transport.send(outgoing)
+    except SendError as exc:
+        return {"ok": "", "detail": str(exc), "kind": exc.kind}
+    finally:
+        transport.close()
+    return {"ok": "1", "detail": provider_id}

@@ -1,0 +1,181 @@
+"""Writing a campaign: the form, its live preview, and launching or keeping it as a draft."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
+from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
+from goteo.status import campaign_forecast
+from goteo.templating import TemplateError, Variables, message_seed, split_emojis
+from goteo.templating import render as render_template
+from goteo.web import base
+from goteo.web.campaigns import get_campaign
+from goteo.web.formatting import day_text, number
+from goteo.web.forms import CampaignForm
+
+SAMPLE_NAME = "Daniel Osorio"
+VARIATIONS = 3
+
+
+def sendable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Contacts a launch would message: consenting, not opted out, with a valid phone."""
+    return contacts.filter(consent=True, opted_out=False).exclude(phone="")
+
+
+def audience_contacts(spec: str) -> QuerySet[Contact]:
+    try:
+        return audience(Campaign(audience=spec or "all"))
+    except LaunchError:
+        return Contact.objects.none()
+
+
+def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
+    """What the campaign would send and when it would finish, from the form as it stands."""
+    form.is_valid()
+    data = form.cleaned_data
+    contacts = sendable(audience_contacts(data.get("audience") or form.data.get("audience", "all")))
+    count = contacts.values("phone").distinct().count()
+    sample = contacts.order_by("id").values_list("full_name", flat=True).first() or SAMPLE_NAME
+    code, benefit, valid_until = form.promotion_values()
+    result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
+    emojis = split_emojis(form.data.get("emojis", ""))
+    if "template" in data:
+        result["texts"] = [
+            render_template(
+                data["template"],
+                Variables(sample, code, benefit, valid_until),
+                seed=message_seed(0, f"{sample}:{i}"),
+                emojis=emojis,
+            )
+            for i in range(VARIATIONS)
+        ]
+    else:
+        result["error"] = " ".join(str(e) for e in form.errors.get("template", [])) or _(
+            "Escriba la plantilla para ver la vista previa."
+        )
+    limit = data.get("daily_limit")
+    if limit and limit > RECOMMENDED_DAILY_LIMIT:
+        result["limit_warning"] = _(
+            "Límite diario de %(limite)s: no se recomienda pasar de %(recomendado)s al día para "
+            "evitar el bloqueo del número."
+        ) % {"limite": limit, "recomendado": RECOMMENDED_DAILY_LIMIT}
+    result.update(forecast(form, count, valid_until, now))
+    return result
+
+
+def forecast(form: CampaignForm, count: int, valid_until: date | None, now: datetime) -> dict[str, str]:
+    """``terminará el jueves 8 de enero``, and a warning when that is after the expiry."""
+    data = form.cleaned_data
+    needed = ("sender", "daily_limit", "delay_seconds", "window_start", "window_end", "send_days")
+    if count == 0 or any(data.get(name) in (None, "") for name in needed):
+        return {}
+    draft = Campaign(
+        sender=data["sender"],
+        promotion=Promotion(valid_until=valid_until or date.max),
+        daily_limit=data["daily_limit"],
+        delay_seconds=data["delay_seconds"],
+        window_start=data["window_start"],
+        window_end=data["window_end"],
+        send_days=data["send_days"],
+        skip_holidays=data.get("skip_holidays", False),
+        pending_count=count,
+    )
+    if draft.window_start >= draft.window_end:
+        return {}
+    finish = campaign_forecast(draft, now)
+    out: dict[str, str] = {}
+    if finish is not None:
+        show_year = finish.year != now.date().year
+        out["forecast"] = _("Con %(n)s personas terminará el %(dia)s.") % {
+            "n": number(count),
+            "dia": day_text(finish, year=show_year),
+        }
+    else:
+        out["forecast"] = _("Con estas reglas no terminaría nunca.")
+    if valid_until and (finish is None or finish > valid_until):
+        out["expiry_warning"] = _(
+            "Eso es después del vencimiento de la promoción (%(fecha)s): los que queden pendientes "
+            "se omitirán. Suba el límite diario o amplíe la vigencia."
+        ) % {"fecha": valid_until.strftime("%d/%m/%Y")}
+    return out
+
+
+def new_form(request: HttpRequest, campaign: Campaign | None) -> CampaignForm:
+    if request.method == "POST":
+        return CampaignForm(request.POST, instance=campaign)
+    initial = {}
+    if campaign is None:
+        if not Sender.objects.filter(is_active=True).exists():
+            Sender.get_default()
+        initial["sender"] = Sender.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    return CampaignForm(instance=campaign, initial=initial)
+
+
+def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+    now = base.now()
+    form = new_form(request, campaign)
+    wants = request.POST.get("action", "")
+    if request.method == "POST" and wants in ("save", "launch") and form.is_valid():
+        with transaction.atomic():
+            campaign = form.save()
+        if wants == "save":
+            messages.success(request, _("Borrador guardado. Puede iniciarlo cuando quiera."))
+            return redirect("goteo:campaign_detail", pk=campaign.pk)
+        try:
+            result = campaign_launch(campaign, now)
+        except (LaunchError, TemplateError) as exc:
+            messages.error(request, str(exc))
+            return redirect("goteo:campaign_detail", pk=campaign.pk)
+        base.log.info("campaign %s created and launched by %s", campaign.pk, base.actor(request))
+        messages.success(
+            request,
+            _("Campaña iniciada: %(pendientes)s mensajes por enviar, %(omitidos)s omitidos.")
+            % {"pendientes": result.pending, "omitidos": sum(result.skipped.values())},
+        )
+        for warning in result.warnings:
+            messages.warning(request, warning)
+        return redirect("goteo:campaign_detail", pk=campaign.pk)
+    return render(
+        request,
+        "goteo/campaigns/form.html",
+        {"form": form, "campaign": campaign, "preview": preview(form, now)},
+    )
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    """A new campaign, launched at once or kept as a draft."""
+    return campaign_form_page(request, None)
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft; launched campaigns keep the rules they were launched with."""
+    campaign = get_campaign(pk)
+    if campaign.status != CampaignStatus.DRAFT:
+        messages.error(request, _("Solo se pueden editar los borradores."))
+        return redirect("goteo:campaign_detail", pk=pk)
+    return campaign_form_page(request, campaign)
+
+
+@base.staff_required
+@require_POST
+def campaign_preview(request: HttpRequest) -> HttpResponse:
+    """The preview block alone, for the form's live refresh while typing."""
+    pk = request.POST.get("campaign")
+    campaign = get_campaign(int(pk)) if pk and pk.isdigit() else None
+    form = CampaignForm(request.POST, instance=campaign)
+    return render(request, "goteo/campaigns/_preview.html", {"preview": preview(form, base.now())})

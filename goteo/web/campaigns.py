@@ -1,0 +1,204 @@
+"""Watching campaigns: the list, the seed's card with live refresh, and the sending chart.
+
+Counts come from the counters kept on each campaign row and the chart reads a bounded
+range of the (campaign, sent_at) index, so the pages stay fast with millions of messages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from goteo import health
+from goteo.models import Campaign, CampaignStatus, Message
+from goteo.models.campaigns import parse_days
+from goteo.status import campaign_forecast, next_send_at
+from goteo.web import base
+from goteo.web.formatting import day_text, moment_text, percent
+
+CHART_DAYS = 14
+LIST_PAGE_SIZE = 25
+
+
+def refresh_seconds() -> int:
+    """How often an open campaign page asks for fresh counts while the campaign sends."""
+    return int(getattr(settings, "GOTEO_DASHBOARD_REFRESH_SECONDS", 5))
+
+
+def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[str, Any]:
+    """What the seed's card shows: counts with percentages, status, next send and forecast."""
+    counts = campaign.counts()
+    total = counts["total"]
+    tz = campaign.sender.tz
+    data: dict[str, Any] = {
+        "total": total,
+        "sent": counts["sent"],
+        "pending": counts["pending"],
+        "sending": counts["sending"],
+        "failed": counts["failed"],
+        "skipped": counts["skipped"],
+        "unknown": counts["unknown"],
+        "percent": percent(counts["sent"], total),
+        "percent_pending": percent(counts["pending"], total),
+        "percent_failed": percent(counts["failed"], total),
+        "percent_skipped": percent(counts["skipped"], total),
+        "percent_unknown": percent(counts["unknown"], total),
+        "status": campaign.status,
+        "status_label": campaign.get_status_display(),
+        "next_send_text": moment_text(next_send_at(campaign, now), now, tz),
+        "live": campaign.status == CampaignStatus.ACTIVE,
+        "estimated_completion_text": "",
+        "expiry_warning": "",
+    }
+    if forecast and campaign.status == CampaignStatus.ACTIVE and counts["pending"]:
+        finish = campaign_forecast(campaign, now)
+        data["estimated_completion_text"] = day_text(finish) if finish else _("no termina con estas reglas")
+        valid_until = campaign.promotion.valid_until
+        if finish is None or finish > valid_until:
+            data["expiry_warning"] = _(
+                "La promoción vence el %(fecha)s, antes de terminar: lo pendiente se omitirá entonces."
+            ) % {"fecha": valid_until.strftime("%d/%m/%Y")}
+    elif campaign.finished_at:
+        data["estimated_completion_text"] = day_text(campaign.finished_at.astimezone(tz).date())
+    return data
+
+
+def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> list[tuple[date, int]]:
+    """Messages sent on each of the last ``days`` local days of the campaign's activity."""
+    tz = campaign.sender.tz
+    last = now.astimezone(tz).date()
+    if campaign.finished_at:
+        last = min(last, campaign.finished_at.astimezone(tz).date())
+    first = last - timedelta(days=days - 1)
+    if campaign.started_at:
+        first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    # A range on the (campaign, sent_at) index: at most a few days of sending.
+    moments = Message.objects.filter(campaign=campaign, sent_at__gte=start, sent_at__lt=end).values_list(
+        "sent_at", flat=True
+    )
+    per_day = Counter(moment.astimezone(tz).date() for moment in moments if moment is not None)
+    span = (last - first).days + 1
+    return [(first + timedelta(days=i), per_day[first + timedelta(days=i)]) for i in range(span)]
+
+
+def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """Bars for an inline SVG chart of messages sent per day (no script needed)."""
+    rows = sent_per_day(campaign, now)
+    width, height, top, bottom = 40, 120, 16, 18
+    peak = max((n for _day, n in rows), default=0) or 1
+    bars = []
+    for i, (day, n) in enumerate(rows):
+        bar_height = round((height - top - bottom) * n / peak)
+        bars.append(
+            {
+                "day": day,
+                "n": n,
+                "x": i * width + 6,
+                "width": width - 12,
+                "y": height - bottom - bar_height,
+                "height": bar_height,
+                "center": i * width + width // 2,
+                "label_y": height - bottom - bar_height - 4,
+                "short": day.strftime("%d/%m"),
+            }
+        )
+    return {
+        "bars": bars,
+        "width": max(len(rows), 7) * width,
+        "height": height,
+        "axis_y": height - bottom,
+        "day_y": height - 4,
+        "total": sum(n for _day, n in rows),
+    }
+
+
+def rules(campaign: Campaign) -> dict[str, Any]:
+    """The pacing rules in words for the detail page."""
+    from goteo.web.forms import DAY_CHOICES
+
+    names = dict(DAY_CHOICES)
+    return {
+        "days": ", ".join(str(names[d]) for d in parse_days(campaign.send_days)),
+        "window": f"{campaign.window_start:%H:%M}–{campaign.window_end:%H:%M}",
+    }
+
+
+def connection(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """The sender's WhatsApp connection and quality, from the cached health check."""
+    sender = campaign.sender
+    status = health.sender_status(sender, now)
+    quality = str(status.extra.get("quality_rating") or "")
+    braked_until = ""
+    if sender.is_braked(now) and sender.paused_until:
+        braked_until = sender.paused_until.astimezone(sender.tz).strftime("%d/%m/%Y %H:%M")
+    return {
+        "connected": status.connected,
+        "detail": status.detail,
+        "quality": quality,
+        "braked_until": braked_until,
+        "brake_reason": sender.pause_reason if braked_until else "",
+    }
+
+
+def get_campaign(pk: int) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("sender", "promotion"), pk=pk)
+
+
+@base.staff_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """Every campaign with its status, progress bar, counts and next send."""
+    now = base.now()
+    campaigns = Campaign.objects.select_related("sender", "promotion")
+    status = request.GET.get("estado", "")
+    if status in CampaignStatus.values:
+        campaigns = campaigns.filter(status=status)
+    page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    rows = [(campaign, card(campaign, now, forecast=False)) for campaign in page.object_list]
+    return render(
+        request,
+        "goteo/campaigns/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "statuses": CampaignStatus.choices,
+            "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows),
+        },
+    )
+
+
+def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    return {
+        "campaign": campaign,
+        "card": card(campaign, now),
+        "chart": chart(campaign, now),
+        "refresh_seconds": refresh_seconds(),
+    }
+
+
+@base.staff_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The seed's card, the chart, the sender's connection and the actions."""
+    campaign = get_campaign(pk)
+    now = base.now()
+    context = live_context(campaign, now) | {
+        "connection": connection(campaign, now),
+        "rules": rules(campaign),
+    }
+    return render(request, "goteo/campaigns/detail.html", context)
+
+
+@base.staff_required
+def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The card alone, fetched every few seconds by the open detail page."""
+    campaign = get_campaign(pk)
+    return render(request, "goteo/campaigns/_live.html", live_context(campaign, base.now()))

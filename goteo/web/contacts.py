@@ -1,0 +1,119 @@
+"""Contacts: the list and search, CSV import with its report, and the opt-out toggle."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from goteo.importing import MAX_BYTES, ImportFileError, import_contacts
+from goteo.models import Contact, Tag
+from goteo.phones import InvalidPhone, normalize_phone
+from goteo.web import base
+from goteo.web.forms import ImportForm
+
+PAGE_SIZE = 50
+FILTERS = {
+    "baja": Q(opted_out=True),
+    "sin-consentimiento": Q(consent=False),
+    "activos": Q(consent=True, opted_out=False),
+}
+
+
+@base.staff_required
+@require_GET
+def contact_list(request: HttpRequest) -> HttpResponse:
+    """Contacts by name, searchable by name or phone, filterable by tag and consent."""
+    contacts = Contact.objects.prefetch_related("tags")
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        try:
+            contacts = contacts.filter(phone=normalize_phone(query))
+        except InvalidPhone:
+            digits = re.sub(r"\D", "", query)
+            if len(digits) >= 3 and not re.search(r"[^\d\s+()-]", query):
+                contacts = contacts.filter(phone__contains=digits)
+            else:
+                contacts = contacts.filter(full_name__icontains=query)
+    shown = request.GET.get("filtro", "")
+    if shown in FILTERS:
+        contacts = contacts.filter(FILTERS[shown])
+    tag = request.GET.get("etiqueta", "")
+    if tag:
+        contacts = contacts.filter(tags__name=tag)
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    return render(
+        request,
+        "goteo/contacts/list.html",
+        {
+            "page": page,
+            "query": query,
+            "filter": shown,
+            "tag": tag,
+            "tags": Tag.objects.values_list("name", flat=True),
+        },
+    )
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def contact_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV; show what was created, updated and every rejected row with its reason."""
+    report = None
+    error = ""
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > MAX_BYTES:
+                error = _("El archivo supera 50 MB.")
+            else:
+                try:
+                    report = import_contacts(
+                        upload.read(), base.now(), source_name=f"panel:{upload.name}"[:64]
+                    )
+                except ImportFileError as exc:
+                    error = str(exc)
+                else:
+                    base.log.info(
+                        "contacts imported by %s: %s created, %s updated, %s rejected",
+                        base.actor(request),
+                        report.created,
+                        report.updated,
+                        len(report.rejected),
+                    )
+    else:
+        form = ImportForm()
+    return render(request, "goteo/contacts/import.html", {"form": form, "report": report, "error": error})
+
+
+@base.staff_required
+@require_POST
+def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn promotions off for a person (skipping what is pending for them), or back on."""
+    contact = get_object_or_404(Contact, pk=pk)
+    source = f"panel:{base.actor(request)}"[:64]
+    if request.POST.get("opt_out") == "1":
+        skipped = contact.opt_out(source, base.now())
+        messages.success(
+            request,
+            _("%(nombre)s ya no recibirá promociones (%(n)s mensajes pendientes omitidos).")
+            % {"nombre": contact.full_name, "n": skipped},
+        )
+    else:
+        contact.opt_in(source, base.now())
+        messages.success(
+            request, _("%(nombre)s vuelve a recibir promociones.") % {"nombre": contact.full_name}
+        )
+    base.log.info("contact %s opt-out=%s by %s", pk, contact.opted_out, base.actor(request))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("goteo:contact_list")

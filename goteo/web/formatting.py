@@ -1,0 +1,66 @@
+"""Dates, moments and numbers in the visitor's language, with Colombian conventions in Spanish."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import formats, numberformat
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext, pgettext
+
+# Spanish pages follow es-CO (1.000.000 and 3,5), not the Spanish of Spain.
+FORMAT_LOCALES = {"es": "es_CO"}
+
+
+def format_locale() -> str:
+    language = (get_language() or "es").split("-")[0]
+    return FORMAT_LOCALES.get(language, language)
+
+
+def number(value: int | float | None) -> str:
+    """``1000000`` -> ``1.000.000`` in Spanish, ``1,000,000`` in English."""
+    if value is None:
+        return "—"
+    locale = format_locale()
+    return numberformat.format(
+        value,
+        formats.get_format("DECIMAL_SEPARATOR", locale),
+        grouping=formats.get_format("NUMBER_GROUPING", locale),
+        thousand_sep=formats.get_format("THOUSAND_SEPARATOR", locale),
+        force_grouping=True,
+    )
+
+
+def percent(part: int, total: int) -> int:
+    """Whole percentage of ``part`` in ``total`` (0 when there is nothing)."""
+    return round(100 * part / total) if total else 0
+
+
+def day_text(day: date | None, *, year: bool = True) -> str:
+    """``jueves 8 de enero de 2026`` / ``Thursday, January 8, 2026``."""
+    if day is None:
+        return "—"
+    if year:
+        pattern = pgettext("fecha con día de la semana", "l j \\d\\e F \\d\\e Y")
+    else:
+        pattern = pgettext("fecha con día de la semana sin año", "l j \\d\\e F")
+    return formats.date_format(day, pattern)
+
+
+def moment_text(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
+    """When something happens next, as people say it: ``Mañana 09:00``, ``Lunes 09:00``."""
+    if when is None:
+        return "—"
+    local = when.astimezone(tz)
+    hour = local.strftime("%H:%M")
+    days = (local.date() - now.astimezone(tz).date()).days
+    if days <= 0:
+        if when <= now:
+            return gettext("Ahora")
+        return gettext("Hoy %(hora)s") % {"hora": hour}
+    if days == 1:
+        return gettext("Mañana %(hora)s") % {"hora": hour}
+    if days < 7:
+        return f"{capfirst(formats.date_format(local, 'l'))} {hour}"
+    return f"{formats.date_format(local, 'd/m/Y')} {hour}"

@@ -1,0 +1,269 @@
+"""The dashboard's forms: campaigns, contacts import, senders and test messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from goteo.models import Campaign, Promotion, Sender, Tag
+from goteo.models.campaigns import parse_days
+from goteo.phones import InvalidPhone, normalize_phone
+from goteo.templating import TemplateError, validate_template
+from goteo.transports.config import SETTINGS
+
+DAY_CHOICES = [
+    ("mon", _("Lunes")),
+    ("tue", _("Martes")),
+    ("wed", _("Miércoles")),
+    ("thu", _("Jueves")),
+    ("fri", _("Viernes")),
+    ("sat", _("Sábado")),
+    ("sun", _("Domingo")),
+]
+
+INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {name}!
+
+👓 Tenemos una promoción especial para ti:
+
+💰 {benefit}
+🎁 Código: {code}
+
+📅 Válido hasta el {valid_until}
+
+¡Visítanos y aprovecha esta oferta!"""
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def time_input() -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def audience_choices() -> list[tuple[str, str]]:
+    """All consenting contacts, or one tag."""
+    choices = [("all", str(_("Todos los contactos que aceptan promociones")))]
+    for name in Tag.objects.values_list("name", flat=True):
+        choices.append((f"tag:{name}", str(_("Etiqueta: %(tag)s") % {"tag": name})))
+    return choices
+
+
+class CampaignForm(forms.ModelForm):
+    """A draft campaign: its promotion (chosen or new), template, audience and pacing."""
+
+    promotion = forms.ModelChoiceField(
+        queryset=Promotion.objects.all(),
+        required=False,
+        empty_label=_("— Crear una promoción nueva —"),
+        label=_("Promoción"),
+    )
+    new_promotion_name = forms.CharField(label=_("Nombre de la promoción"), max_length=200, required=False)
+    new_promotion_code = forms.CharField(label=_("Código"), max_length=64, required=False)
+    new_promotion_benefit = forms.CharField(label=_("Beneficio"), max_length=300, required=False)
+    new_promotion_valid_until = forms.DateField(label=_("Válida hasta"), required=False, widget=date_input())
+    audience = forms.ChoiceField(label=_("Audiencia"))
+    send_days = forms.MultipleChoiceField(
+        label=_("Días de envío"), choices=DAY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "sender",
+            "template",
+            "emojis",
+            "audience",
+            "daily_limit",
+            "delay_seconds",
+            "window_start",
+            "window_end",
+            "send_days",
+            "skip_holidays",
+        ]
+        widgets = {
+            "template": forms.Textarea(attrs={"rows": 12}),
+            "window_start": time_input(),
+            "window_end": time_input(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sender_field = self.fields["sender"]
+        assert isinstance(sender_field, forms.ModelChoiceField)
+        sender_field.queryset = Sender.objects.filter(is_active=True)
+        sender_field.empty_label = None
+        audience_field = self.fields["audience"]
+        assert isinstance(audience_field, forms.ChoiceField)
+        audience_field.choices = audience_choices()
+        self.fields["daily_limit"].widget.attrs["min"] = 1
+        if self.instance.pk:
+            self.initial["promotion"] = self.instance.promotion_id
+            self.initial["send_days"] = parse_days(self.instance.send_days)
+        else:
+            self.initial.setdefault("template", INITIAL_TEMPLATE)
+            self.initial.setdefault("send_days", parse_days(Campaign._meta.get_field("send_days").default))
+
+    def clean_template(self) -> str:
+        template = self.cleaned_data["template"]
+        try:
+            validate_template(template)
+        except TemplateError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return template
+
+    def clean_send_days(self) -> str:
+        return ",".join(parse_days(",".join(self.cleaned_data["send_days"])))
+
+    def clean_new_promotion_code(self) -> str:
+        code = self.cleaned_data["new_promotion_code"].strip().upper()
+        if code and Promotion.objects.filter(code__iexact=code).exists():
+            raise forms.ValidationError(_("Ya existe una promoción con ese código; elíjala en la lista."))
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("promotion"):
+            for name in ("new_promotion_name", "new_promotion_code", "new_promotion_benefit"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, _("Obligatorio para crear la promoción."))
+            if not data.get("new_promotion_valid_until") and "new_promotion_valid_until" not in self.errors:
+                self.add_error("new_promotion_valid_until", _("Obligatorio para crear la promoción."))
+        return data
+
+    def promotion_values(self) -> tuple[str, str, date | None]:
+        """(code, benefit, valid until) of the chosen or new promotion, for previews."""
+        data = getattr(self, "cleaned_data", {})
+        chosen = data.get("promotion")
+        if chosen:
+            return chosen.code, chosen.benefit, chosen.valid_until
+        return (
+            data.get("new_promotion_code") or "",
+            data.get("new_promotion_benefit") or "",
+            data.get("new_promotion_valid_until"),
+        )
+
+    def save(self, commit: bool = True) -> Campaign:
+        campaign = super().save(commit=False)
+        promotion = self.cleaned_data.get("promotion")
+        if promotion is None:
+            promotion = Promotion.objects.create(
+                name=self.cleaned_data["new_promotion_name"],
+                code=self.cleaned_data["new_promotion_code"],
+                benefit=self.cleaned_data["new_promotion_benefit"],
+                valid_until=self.cleaned_data["new_promotion_valid_until"],
+            )
+        campaign.promotion = promotion
+        if commit:
+            campaign.save()
+        return campaign
+
+
+class ImportForm(forms.Form):
+    """A CSV of contacts: name, phone, consent and optionally tags."""
+
+    file = forms.FileField(label=_("Archivo CSV"))
+
+
+class TestMessageForm(forms.Form):
+    """A test message to one number, sent now by the campaign's sender."""
+
+    phone = forms.CharField(label=_("Número de WhatsApp"), max_length=32)
+    text = forms.CharField(label=_("Texto"), widget=forms.Textarea(attrs={"rows": 10}))
+
+    def clean_phone(self) -> str:
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class SenderForm(forms.ModelForm):
+    """A WhatsApp number with its provider settings. Credentials are write-only.
+
+    Each provider's settings get one field named ``<backend>__<key>``; a credential field
+    is never filled in when shown, and left blank it keeps the stored value.
+    """
+
+    class Meta:
+        model = Sender
+        fields = ["name", "backend", "daily_cap", "time_zone", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["daily_cap"].widget.attrs["min"] = 1
+        self.provider_fields: dict[str, list[str]] = {}
+        stored_config = self.instance.config or {}
+        stored_secrets = self.instance.secrets or {}
+        for backend, settings in SETTINGS.items():
+            names = []
+            for setting in settings:
+                name = f"{backend}__{setting.key}"
+                same_backend = self.instance.backend == backend
+                if setting.secret:
+                    kept = same_backend and bool(stored_secrets.get(setting.key))
+                    field: forms.Field = forms.CharField(
+                        label=setting.label,
+                        required=False,
+                        widget=forms.PasswordInput(
+                            render_value=False,
+                            attrs={
+                                "autocomplete": "new-password",
+                                "placeholder": str(_("guardado; en blanco lo conserva")) if kept else "",
+                            },
+                        ),
+                    )
+                else:
+                    field = forms.CharField(label=setting.label, required=False, max_length=500)
+                    if same_backend and stored_config.get(setting.key):
+                        field.initial = stored_config[setting.key]
+                    elif setting.default:
+                        field.widget.attrs["placeholder"] = setting.default
+                self.fields[name] = field
+                names.append(name)
+            self.provider_fields[backend] = names
+        if self.instance.from_environment:
+            self.fields["backend"].disabled = True
+            for names in self.provider_fields.values():
+                for name in names:
+                    self.fields[name].disabled = True
+
+    def provider_groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """(backend, bound fields) for the template, one fieldset per provider."""
+        return [(backend, [self[name] for name in names]) for backend, names in self.provider_fields.items()]
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise forms.ValidationError(
+                    _("Zona horaria desconocida; use p. ej. America/Bogota.")
+                ) from exc
+        return value
+
+    def save(self, commit: bool = True) -> Sender:
+        sender = super().save(commit=False)
+        if not sender.from_environment:
+            config: dict[str, Any] = {}
+            secrets: dict[str, Any] = (
+                dict(sender.secrets or {}) if self.initial.get("backend") == sender.backend else {}
+            )
+            for setting in SETTINGS.get(sender.backend, ()):
+                value = (self.cleaned_data.get(f"{sender.backend}__{setting.key}") or "").strip()
+                if setting.secret:
+                    if value:
+                        secrets[setting.key] = value
+                elif value:
+                    config[setting.key] = value
+            sender.config = config
+            sender.secrets = secrets
+        if commit:
+            sender.save()
+        return sender

@@ -1,0 +1,161 @@
+"""The campaign page: the seed's card, the chart, the sender's connection and live refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+from django.urls import reverse
+
+from goteo.engine import Engine
+from goteo.models import Campaign, Message, MessageStatus
+from tests.conftest import BOGOTA
+from tests.dashboard import page_text, pin_page_clock, sign_in
+
+MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=BOGOTA)
+
+
+@pytest.fixture
+def staff(client, db, clock, monkeypatch):
+    pin_page_clock(monkeypatch, clock)
+    sign_in(client)
+    return client
+
+
+def seed_week(make_campaign, clock) -> Campaign:
+    """The seed's campaign after Friday and Monday: 100 people, 20 a day, 40 sent."""
+    campaign = make_campaign(100, daily_limit=20)
+    Campaign.objects.filter(pk=campaign.pk).update(name="Navidad 2026")
+    Engine(clock, max_wait=3600).run([campaign.pk])
+    clock.set(datetime(2026, 1, 5, 10, 0, tzinfo=BOGOTA))
+    Engine(clock, max_wait=3600).run([campaign.pk])
+    clock.set(MONDAY_NOON)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def test_it_shows_the_seed_card(staff, make_campaign, clock):
+    campaign = seed_week(make_campaign, clock)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Campaña: Navidad 2026" in text
+    assert "Total: 100 pacientes" in text
+    assert "✅ Enviados: 40 (40%)" in text
+    assert "⏳ Pendientes: 60 (60%)" in text
+    assert "❌ Fallidos: 0" in text.splitlines()
+    assert "Estado: En progreso" in text
+    assert "Próximo envío: Mañana 09:00" in text
+    assert "Terminación estimada: jueves 8 de enero de 2026" in text
+
+
+def test_it_shows_the_progress_bar(staff, make_campaign, clock):
+    campaign = seed_week(make_campaign, clock)
+
+    html = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])).content.decode()
+
+    assert '<progress max="100" value="40"' in html
+
+
+def test_it_shows_skipped_and_unknown_counts(staff, make_campaign, clock):
+    campaign = make_campaign(10)
+    messages = list(campaign.messages.order_by("id"))
+    Message.move(Message.objects.filter(pk=messages[0].pk), MessageStatus.UNKNOWN, clock.now())
+    Message.skip_pending(Message.objects.filter(pk__in=[m.pk for m in messages[1:3]]), "operator", clock.now())
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "⏭️ Omitidos: 2 (20%)" in text
+    assert "❓ Sin confirmar: 1 (10%)" in text
+    assert "Revisar sin confirmar (1)" in text
+
+
+def test_it_charts_messages_sent_per_day(staff, make_campaign, clock):
+    campaign = seed_week(make_campaign, clock)
+
+    html = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])).content.decode()
+
+    assert "<title>viernes 2 de enero de 2026: 20</title>" in html
+    assert "<title>sábado 3 de enero de 2026: 0</title>" in html
+    assert "<title>lunes 5 de enero de 2026: 20</title>" in html
+    assert "40 en los días mostrados" in html
+
+
+def test_it_shows_the_senders_connection(staff, make_campaign, clock):
+    campaign = make_campaign(3)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Conectado" in text
+    assert "conectado (memoria)" in text
+
+
+def test_it_shows_a_disconnected_sender(staff, make_campaign, clock):
+    from goteo.transports.memory import MemoryTransport
+
+    MemoryTransport.connected = False
+    campaign = make_campaign(3)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Desconectado" in text
+    assert "WhatsApp desconectado" in text
+
+
+def test_it_refreshes_the_card_while_the_campaign_sends(staff, make_campaign, clock):
+    campaign = make_campaign(10, daily_limit=20)
+    live_url = reverse("goteo:campaign_live", args=[campaign.pk])
+    html = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])).content.decode()
+    assert f'data-refresh-url="{live_url}"' in html
+
+    Engine(clock, max_wait=3600).run([campaign.pk])
+    partial = staff.get(live_url)
+
+    assert "✅ Enviados: 10 (100%)" in page_text(partial)
+    assert "Estado: Completada" in page_text(partial)
+    assert "data-refresh-url" not in partial.content.decode()  # finished: polling stops
+    assert "<html" not in partial.content.decode()
+
+
+def test_it_is_in_english_on_request(staff, make_campaign, clock):
+    campaign = seed_week(make_campaign, clock)
+
+    response = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    text = page_text(response)
+
+    assert "Total: 100 patients" in text
+    assert "✅ Sent: 40 (40%)" in text
+    assert "Status: In progress" in text
+    assert "Next send: Tomorrow 09:00" in text
+    assert "Estimated completion: Thursday, January 8, 2026" in text
+
+
+def test_it_offers_start_and_edit_for_a_draft(staff, make_campaign):
+    campaign = make_campaign(3, launch=False)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Estado: Borrador" in text
+    assert "Iniciar campaña" in text
+    assert "Editar" in text
+    assert "Pausar" not in text
+
+
+def test_it_reads_counters_not_the_message_table(staff, make_campaign, clock, django_assert_max_num_queries):
+    small = make_campaign(5)
+    big = make_campaign(300)
+    url = reverse("goteo:campaign_detail", args=[small.pk])
+    staff.get(url)
+    with django_assert_max_num_queries(20) as small_queries:
+        staff.get(url)
+    with django_assert_max_num_queries(20) as big_queries:
+        staff.get(reverse("goteo:campaign_detail", args=[big.pk]))
+
+    assert len(small_queries.captured_queries) == len(big_queries.captured_queries)
+    assert not any(
+        "COUNT(" in q["sql"].upper() and "goteo_message" in q["sql"] for q in big_queries.captured_queries
+    )
+
+
+def test_it_answers_404_for_a_missing_campaign(staff):
+    assert staff.get(reverse("goteo:campaign_detail", args=[999])).status_code == 404
