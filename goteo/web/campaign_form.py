@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.launch import LaunchError, audience, campaign_launch
-from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
+from goteo.models import Campaign, CampaignStatus, Contact, DailyCounter, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.status import campaign_forecast
+from goteo.schedule import forecast_completion
+from goteo.status import sending_rules
 from goteo.templating import TemplateError, Variables, message_seed, split_emojis
 from goteo.templating import render as render_template
 from goteo.web import base
@@ -42,6 +43,8 @@ def audience_contacts(spec: str) -> QuerySet[Contact]:
 
 def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     """What the campaign would send and when it would finish, from the form as it stands."""
+    if not form.is_bound:
+        form = CampaignForm(initial_data(form), instance=form.instance)
     form.is_valid()
     data = form.cleaned_data
     contacts = sendable(audience_contacts(data.get("audience") or form.data.get("audience", "all")))
@@ -74,6 +77,19 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     return result
 
 
+def initial_data(form: CampaignForm) -> dict[str, Any]:
+    """An unbound form's initial values as submitted data, to preview what is shown."""
+    data: dict[str, Any] = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if hasattr(value, "strftime"):
+            value = value.strftime("%H:%M" if name.startswith("window") else "%Y-%m-%d")
+        data[name] = value if isinstance(value, list) else str(value) if value is not True else "on"
+    return data
+
+
 def forecast(form: CampaignForm, count: int, valid_until: date | None, now: datetime) -> dict[str, str]:
     """``terminará el jueves 8 de enero``, and a warning when that is after the expiry."""
     data = form.cleaned_data
@@ -89,11 +105,20 @@ def forecast(form: CampaignForm, count: int, valid_until: date | None, now: date
         window_end=data["window_end"],
         send_days=data["send_days"],
         skip_holidays=data.get("skip_holidays", False),
-        pending_count=count,
     )
     if draft.window_start >= draft.window_end:
         return {}
-    finish = campaign_forecast(draft, now)
+    sender = draft.sender
+    today = sender.local_day(now)
+    sender_used = DailyCounter.used_on(sender.counter_scope, today)
+    finish = forecast_completion(
+        count,
+        now,
+        sending_rules(draft),
+        daily_limit=draft.daily_limit,
+        sender_cap=lambda day: sender.cap_on(day) - (sender_used if day == today else 0),
+        delay_seconds=draft.delay_seconds,
+    )
     out: dict[str, str] = {}
     if finish is not None:
         show_year = finish.year != now.date().year

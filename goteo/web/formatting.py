@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, pgettext
 
 # Spanish pages follow es-CO (1.000.000 and 3,5), not the Spanish of Spain.
-FORMAT_LOCALES = {"es": "es_CO"}
+FORMAT_LOCALES = {"es": "es-co"}
 
 
 def format_locale() -> str:
