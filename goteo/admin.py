@@ -1,17 +1,39 @@
-"""Django admin for every goteo model: the fallback when the dashboard lacks a screen."""
+"""Django admin for every goteo model: the fallback when the dashboard lacks a screen.
 
-from django.contrib import admin
+Statuses and counters change only through the models' verbs, which keep the counters and
+the audit log right, so the admin shows them read-only and offers the verbs as actions.
+Sender credentials are never shown.
+"""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from goteo.models import (
     Campaign,
     Contact,
     DailyCounter,
+    ExcludedPhone,
     Message,
     MessageEvent,
     Promotion,
     Sender,
     Tag,
+    WorkerHeartbeat,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by goteo itself: looked at, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Contact)
@@ -20,13 +42,28 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ["consent", "opted_out", "tags"]
     search_fields = ["full_name", "phone"]
     filter_horizontal = ["tags"]
+    readonly_fields = ["opted_out", "opted_out_at", "opt_out_source"]
+    actions = ["opt_out"]
+
+    @admin.action(description=_("Dar de baja (omite sus mensajes pendientes)"))
+    def opt_out(self, request, queryset):
+        skipped = sum(
+            contact.opt_out(f"admin:{request.user.get_username()}", timezone.now()) for contact in queryset
+        )
+        self.message_user(request, _("%(n)s mensajes pendientes omitidos.") % {"n": skipped})
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "sender", "total_count", "sent_count", "pending_count"]
+    list_display = ["name", "status", "sender", "total_count", "sent_count", "pending_count", "failed_count"]
     list_filter = ["status", "sender"]
+    list_select_related = ["sender"]
+    search_fields = ["name"]
     readonly_fields = [
+        "status",
+        "pause_reason",
+        "started_at",
+        "finished_at",
         "total_count",
         "pending_count",
         "sending_count",
@@ -35,27 +72,74 @@ class CampaignAdmin(admin.ModelAdmin):
         "skipped_count",
         "unknown_count",
     ]
+    actions = ["pause", "resume"]
+
+    @admin.action(description=_("Pausar"))
+    def pause(self, request, queryset):
+        reason = _("Pausada por %(persona)s desde la administración") % {
+            "persona": request.user.get_username()
+        }
+        n = sum(campaign.pause(reason=str(reason)) for campaign in queryset)
+        self.message_user(request, _("%(n)s campañas pausadas.") % {"n": n})
+
+    @admin.action(description=_("Reanudar"))
+    def resume(self, request, queryset):
+        n = sum(campaign.resume() for campaign in queryset)
+        self.message_user(request, _("%(n)s campañas reanudadas.") % {"n": n}, messages.SUCCESS)
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ["contact_name", "phone", "campaign", "status", "attempts", "sent_at"]
-    list_filter = ["status", "campaign"]
-    search_fields = ["contact_name", "phone", "provider_message_id"]
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["contact_name", "phone", "campaign", "status", "attempts", "sent_at", "delivery_status"]
+    list_filter = ["status", "delivery_status", "campaign"]
+    list_select_related = ["campaign"]
+    search_fields = ["contact_name", "=phone", "=provider_message_id"]
     raw_id_fields = ["contact", "campaign"]
+    # Counting a million rows on every page would make the list slow.
+    show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None):
-        # States change only through goteo's transitions, which keep counts and logs right.
-        return False
+
+@admin.register(MessageEvent)
+class MessageEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "message", "from_status", "to_status", "actor"]
+    list_filter = ["to_status"]
+    search_fields = ["actor", "=message__id"]
+    raw_id_fields = ["message"]
+    show_full_result_count = False
 
 
 @admin.register(Sender)
 class SenderAdmin(admin.ModelAdmin):
-    list_display = ["name", "backend", "from_environment", "daily_cap", "is_active"]
+    list_display = ["name", "backend", "from_environment", "daily_cap", "is_active", "paused_until"]
     exclude = ["secrets"]
+    readonly_fields = ["health", "next_send_at"]
 
 
-admin.site.register(Promotion)
-admin.site.register(Tag)
-admin.site.register(DailyCounter)
-admin.site.register(MessageEvent)
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "benefit", "valid_until"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(ExcludedPhone)
+class ExcludedPhoneAdmin(admin.ModelAdmin):
+    list_display = ["phone", "list_name", "source", "note", "added_at"]
+    list_filter = ["list_name"]
+    search_fields = ["phone", "note"]
+
+
+@admin.register(DailyCounter)
+class DailyCounterAdmin(ReadOnlyAdmin):
+    list_display = ["scope", "day", "used"]
+    list_filter = ["day"]
+    search_fields = ["scope"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["name", "hostname", "pid", "started_at", "last_seen_at", "stopped_at", "senders", "sent"]
