@@ -24,6 +24,7 @@ from goteo.models import Campaign, Message, MessageStatus
 
 DEFAULT_DAYS = 7
 RECEIVED = (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNKNOWN)
+LOOKUP_CHUNK = 500  # phones or contacts per IN list, well under every database's limit
 
 
 def frequency_days() -> int:
@@ -83,16 +84,9 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     if days <= 0:
         return {}
     tz = campaign.sender.tz
-    recent = recent_promotions(campaign, now, days)
-    held = list(
-        campaign.messages.filter(status=MessageStatus.PENDING)
-        .filter(recently_reached(recent))
-        .values_list("id", "phone", "contact_id")
-    )
-    if not held:
-        return {}
     by_phone: dict[str, datetime] = {}
     by_contact: dict[int, datetime] = {}
+    recent = recent_promotions(campaign, now, days)
     for phone, contact_id, at in recent.values_list("phone", "contact_id", "claimed_at"):
         if at is None:
             continue
@@ -100,8 +94,26 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
             by_phone[phone] = at
         if contact_id and (contact_id not in by_contact or at > by_contact[contact_id]):
             by_contact[contact_id] = at
+    # The recent set is small (bounded by the caps), so it is looked up as literal lists on
+    # the (campaign, phone) and (campaign, contact) indexes; a subquery would make SQLite
+    # walk every pending message of the campaign, which is slow with a million of them.
+    # The status is checked here rather than in SQL so the planner keeps to those indexes.
+    held: dict[int, tuple[str | None, int | None]] = {}
+    for field, keys in (("phone", list(by_phone)), ("contact_id", list(by_contact))):
+        for first in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = keys[first : first + LOOKUP_CHUNK]
+            rows = (
+                campaign.messages.filter(**{f"{field}__in": chunk})
+                .order_by()
+                .values_list("id", "phone", "contact_id", "status")
+            )
+            held.update(
+                (message_id, (phone, contact_id))
+                for message_id, phone, contact_id, status in rows
+                if status == MessageStatus.PENDING
+            )
     result: dict[int, datetime] = {}
-    for message_id, phone, contact_id in held:
+    for message_id, (phone, contact_id) in held.items():
         received = [at for at in (by_phone.get(phone or ""), by_contact.get(contact_id or 0)) if at]
         if received:
             result[message_id] = max(received)
