@@ -29,12 +29,11 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
@@ -149,7 +148,8 @@ class Worker:
         self.lanes: dict[int, Lane] = {}
         self.resting: dict[int, datetime] = {}
         self.results: queue.Queue[LaneResult] = queue.Queue()
-        self.executor: ThreadPoolExecutor | None = None
+        self.work: queue.Queue[Lane | None] = queue.Queue()
+        self.pool: list[threading.Thread] = []
         self.engines: list[Engine] = []
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -175,7 +175,12 @@ class Worker:
         now = self.clock.now()
         self.say(f"Worker {self.name} iniciado ({self.threads or 1} envíos a la vez).")
         if self.threads:
-            self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="goteo-envio")
+            self.pool = [
+                threading.Thread(target=self.pool_thread, name=f"goteo-envio-{n}", daemon=True)
+                for n in range(self.threads)
+            ]
+            for thread in self.pool:
+                thread.start()
         try:
             while not self.shutdown:
                 refresh_connections()
@@ -259,10 +264,10 @@ class Worker:
             if self.shutdown:
                 return
             lane.busy = True
-            if self.executor is None:
-                self.settle(self.serve(lane))
+            if self.pool:
+                self.work.put(lane)
             else:
-                self.executor.submit(self.serve_in_thread, lane)
+                self.settle(self.serve(lane))
 
     def next_event(self, now: datetime) -> datetime:
         """When the main thread has something to do next."""
@@ -271,10 +276,17 @@ class Worker:
         return max(min(moments), now)
 
     def wait(self, seconds: float) -> None:
-        """Sleep at most one second, returning early when a lane reports back."""
-        if self.executor is None:
-            if seconds > 0:
-                self.clock.sleep(min(1.0, seconds))
+        """Sleep until the next event, in slices of at most one second.
+
+        With threads it returns early when a lane reports back. Either way a stop request
+        is honoured within a second.
+        """
+        if not self.pool:
+            remaining = seconds
+            while remaining > 0 and not self.shutdown:
+                chunk = min(1.0, remaining)
+                self.clock.sleep(chunk)
+                remaining -= chunk
             return
         try:
             result = self.results.get(timeout=max(0.0, min(1.0, seconds)))
@@ -318,16 +330,23 @@ class Worker:
                 self.engines.append(engine)
         return engine
 
-    def serve_in_thread(self, lane: Lane) -> None:
+    def pool_thread(self) -> None:
+        """A pool thread: run steps until told to stop, then close its connection."""
         try:
-            result = self.serve(lane)
+            while True:
+                lane = self.work.get()
+                if lane is None:
+                    return
+                self.results.put(self.serve(lane))
+                refresh_connections()
         finally:
-            refresh_connections()
-        self.results.put(result)
+            connections.close_all()
 
     def serve(self, lane: Lane) -> LaneResult:
         """Run one step on ``lane``; never raises, so one bad step cannot stop the worker."""
         now = self.clock.now()
+        if self.shutdown:  # dispatched just before the stop: leave it for the next run
+            return LaneResult(lane, None)
         try:
             refresh_connections()
             return self.advance(self.engine(), lane, now)
@@ -380,8 +399,11 @@ class Worker:
                 engine.shutdown = True
         if self.signals:
             self.say("Deteniendo: se termina de registrar lo que está en curso…")
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+        for _thread in self.pool:
+            self.work.put(None)
+        for thread in self.pool:
+            thread.join()
+        if self.pool:
             while True:
                 try:
                     self.settle(self.results.get_nowait())
@@ -400,7 +422,13 @@ class Worker:
 
 
 def drop_connection() -> None:
-    """Close this thread's database connection so the next query opens a fresh one."""
+    """Close this thread's database connection so the next query opens a fresh one.
+
+    Never inside a transaction: closing there would throw away the caller's work (and,
+    in tests, the test's own transaction).
+    """
+    if connection.in_atomic_block:
+        return
     try:
         connection.close()
     except Exception:  # a connection the server already dropped may fail to close

@@ -24,7 +24,7 @@ from goteo.models import Campaign, DailyCounter, Message, MessageStatus
 from goteo.transports import SendError
 
 JITTER = 0.003  # the gap between reading and writing that a real process may have
-COUNT_JITTER = 0.02  # wider, so the few claims near the cap reliably overlap
+COUNT_JITTER = 0.2  # wider, so the claims near the cap reliably overlap
 
 
 def naive_claim(self, sender, campaigns, now, day):
@@ -64,28 +64,27 @@ def count_then_claim(self, sender, campaigns, now, day):
         return Wait(None, "sender cap")
     time.sleep(random.uniform(0, COUNT_JITTER))
     for campaign in campaigns:
-        candidate = (
+        candidates = list(
             Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
             .order_by("id")
-            .values_list("id", flat=True)
-            .first()
+            .values_list("id", flat=True)[:20]
         )
-        if candidate is None:
-            continue
-        token = uuid.uuid4()
-        claimed = Message.objects.filter(pk=candidate, status=MessageStatus.PENDING).update(
-            status=MessageStatus.SENDING,
-            claim_token=token,
-            claimed_by=self.worker_name,
-            claimed_at=now,
-            quota_day=day,
-            attempts=F("attempts") + 1,
-        )
-        if claimed == 1:
-            Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
-            # Recorded after the fact, so the status pages see the day as full.
-            DailyCounter.reserve(sender.counter_scope, day, 10**9)
-            return self.build_claim(candidate, token, campaign, sender, day)
+        random.shuffle(candidates)  # the claim itself is sound: only the cap check is not
+        for candidate in candidates:
+            token = uuid.uuid4()
+            claimed = Message.objects.filter(pk=candidate, status=MessageStatus.PENDING).update(
+                status=MessageStatus.SENDING,
+                claim_token=token,
+                claimed_by=self.worker_name,
+                claimed_at=now,
+                quota_day=day,
+                attempts=F("attempts") + 1,
+            )
+            if claimed == 1:
+                Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
+                # Recorded after the fact, so the status pages see the day as full.
+                DailyCounter.reserve(sender.counter_scope, day, 10**9)
+                return self.build_claim(candidate, token, campaign, sender, day)
     return Wait(None, "nothing")
 
 

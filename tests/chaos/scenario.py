@@ -206,7 +206,7 @@ def unexplained_pending(now: datetime) -> list[str]:
     for campaign in Campaign.objects.select_related("sender"):
         day = campaign.sender.local_day(now)
         full = DailyCounter.used_on(campaign.counter_scope, day) >= campaign.daily_limit or (
-            DailyCounter.used_on(campaign.sender.counter_scope, day) >= campaign.sender.daily_cap
+            DailyCounter.used_on(campaign.sender.counter_scope, day) >= campaign.sender.cap_on(day)
         )
         if full or campaign.status != CampaignStatus.ACTIVE:
             continue
@@ -227,10 +227,11 @@ def caps_exceeded(ledger: LedgerServer, now: datetime) -> list[str]:
             .values_list("phone", flat=True)
         )
         delivered = sum(n for phone, n in ledger.deliveries.items() if phone in phones)
-        if used > sender.daily_cap:
-            problems.append(f"cap: {sender} reserved {used} slots, cap {sender.daily_cap}")
-        if delivered > sender.daily_cap:
-            problems.append(f"cap: {sender} delivered {delivered}, cap {sender.daily_cap}")
+        cap = sender.cap_on(day)
+        if used > cap:
+            problems.append(f"cap: {sender} reserved {used} slots, cap {cap}")
+        if delivered > cap:
+            problems.append(f"cap: {sender} delivered {delivered}, cap {cap}")
     for campaign in Campaign.objects.select_related("sender"):
         used = DailyCounter.used_on(campaign.counter_scope, campaign.sender.local_day(now))
         if used > campaign.daily_limit:
