@@ -245,3 +245,8 @@ def test_it_drives_many_senders_at_once():
         times = list(claimed.values_list("claimed_at", flat=True))
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
         assert all(g >= 0.69 for g in gaps), gaps  # each number keeps its own pace
+
+
+def test_it_refuses_a_worker_without_threads():
+    with pytest.raises(CommandError, match="--threads"):
+        call_command("run_worker", threads=0)
