@@ -17,14 +17,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from goteo.conf import env_int
 from goteo.models import Campaign, Message, MessageStatus
 
 DEFAULT_DAYS = 7
 RECEIVED = (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNKNOWN)
-LOOKUP_CHUNK = 500  # phones or contacts per IN list, well under every database's limit
 
 
 def frequency_days() -> int:
@@ -79,45 +78,30 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
 
 
 def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
-    """Pending messages of ``campaign`` held by the cap: message id -> when they may go out."""
+    """Pending messages of ``campaign`` held by the cap: message id -> when they may go out.
+
+    Starts from the period's promotions (few: bounded by the caps) and finds each person's
+    message in the campaign through its (campaign, phone) and (campaign, contact) unique
+    indexes, so the cost does not grow with the campaign's size.
+    """
     days = frequency_days()
     if days <= 0:
         return {}
+    recent = recent_promotions(campaign, now, days).order_by()
+    pending = campaign.messages.filter(status=MessageStatus.PENDING)
+    latest: dict[int, datetime] = {}
+    for key in ("phone", "contact_id"):
+        mine = pending.filter(**{key: OuterRef(key)}).order_by().values("id")[:1]
+        rows = (
+            recent.filter(**{f"{key}__isnull": False})
+            .annotate(held_id=Subquery(mine))
+            .values_list("held_id", "claimed_at")
+        )
+        for message_id, at in rows:
+            if message_id and at and (message_id not in latest or at > latest[message_id]):
+                latest[message_id] = at
     tz = campaign.sender.tz
-    by_phone: dict[str, datetime] = {}
-    by_contact: dict[int, datetime] = {}
-    recent = recent_promotions(campaign, now, days)
-    for phone, contact_id, at in recent.values_list("phone", "contact_id", "claimed_at"):
-        if at is None:
-            continue
-        if phone and (phone not in by_phone or at > by_phone[phone]):
-            by_phone[phone] = at
-        if contact_id and (contact_id not in by_contact or at > by_contact[contact_id]):
-            by_contact[contact_id] = at
-    # The recent set is small (bounded by the caps), so it is looked up as literal lists on
-    # the (campaign, phone) and (campaign, contact) indexes; a subquery would make SQLite
-    # walk every pending message of the campaign, which is slow with a million of them.
-    # The status is checked here rather than in SQL so the planner keeps to those indexes.
-    held: dict[int, tuple[str | None, int | None]] = {}
-    for field, keys in (("phone", list(by_phone)), ("contact_id", list(by_contact))):
-        for first in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[first : first + LOOKUP_CHUNK]
-            rows = (
-                campaign.messages.filter(**{f"{field}__in": chunk})
-                .order_by()
-                .values_list("id", "phone", "contact_id", "status")
-            )
-            held.update(
-                (message_id, (phone, contact_id))
-                for message_id, phone, contact_id, status in rows
-                if status == MessageStatus.PENDING
-            )
-    result: dict[int, datetime] = {}
-    for message_id, (phone, contact_id) in held.items():
-        received = [at for at in (by_phone.get(phone or ""), by_contact.get(contact_id or 0)) if at]
-        if received:
-            result[message_id] = max(received)
-    return {message_id: eligible_from(at, tz, days) for message_id, at in result.items()}
+    return {message_id: eligible_from(at, tz, days) for message_id, at in latest.items()}
 
 
 def hold_recent(campaign: Campaign, now: datetime) -> int:
