@@ -450,25 +450,25 @@ class Engine:
                 self.report(f"❌ {who}: {reason}")
             elif error.kind == SendError.RETRY and claim.attempts >= claim.campaign.max_attempts:
                 final = f"{reason} (tras {claim.attempts} intentos)"
-                self.finish(claim, MessageStatus.FAILED, now, final, last_error=final, finished_at=now)
-                self.release_slots(claim)
+                if self.finish(claim, MessageStatus.FAILED, now, final, last_error=final, finished_at=now):
+                    self.release_slots(claim)  # only while this claim still owned the row
                 summary.failed += 1
                 self.report(f"❌ {who}: {final}")
             elif error.kind == SendError.RETRY:
                 wait = backoff_seconds(claim.attempts, error.retry_after)
-                self.finish(
+                if self.finish(
                     claim,
                     MessageStatus.PENDING,
                     now,
                     reason,
                     last_error=reason,
                     next_attempt_at=now + timedelta(seconds=wait),
-                )
-                self.release_slots(claim)
+                ):
+                    self.release_slots(claim)
                 summary.retried += 1
                 self.report(f"⏳ {who}: se reintentará ({reason})")
             else:  # disconnected or brake: not sent, and this sender stops
-                self.finish(
+                if self.finish(
                     claim,
                     MessageStatus.PENDING,
                     now,
@@ -476,8 +476,8 @@ class Engine:
                     last_error=reason,
                     attempts=F("attempts") - 1,
                     claim_token=None,
-                )
-                self.release_slots(claim)
+                ):
+                    self.release_slots(claim)
                 result = Wait(None, "stop")
         if error.kind == SendError.PERMANENT and error.opted_out and claim.outgoing.to:
             for contact in Contact.objects.filter(phone=claim.outgoing.to):

@@ -13,8 +13,9 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine
-from goteo.models import Message, MessageStatus, Sender, WorkerHeartbeat
+from goteo.engine import Engine, RunSummary
+from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
+from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from goteo.worker import Worker, WorkerEngine, worker_status_text
 from tests.chaos.ledger import LedgerServer
@@ -250,3 +251,19 @@ def test_it_drives_many_senders_at_once():
 def test_it_refuses_a_worker_without_threads():
     with pytest.raises(CommandError, match="--threads"):
         call_command("run_worker", threads=0)
+
+
+@pytest.mark.django_db
+def test_it_gives_back_a_slot_once_when_an_outcome_is_written_twice(make_campaign, clock):
+    """A retried write (the database dropped the answer to its commit) must not refund twice."""
+    campaign = make_campaign(2, delay_seconds=0)
+    engine = WorkerEngine(clock)
+    campaigns = engine.active_campaigns(campaign.sender, None)
+    first = engine.claim(campaign.sender, campaigns, clock.now())
+    engine.claim(campaign.sender, campaigns, clock.now())
+    throttled = SendError(SendError.RETRY, "429", retry_after=60)
+    engine.record_failure(first, throttled, RunSummary())
+    engine.record_failure(first, throttled, RunSummary())
+    day = campaign.sender.local_day(clock.now())
+    assert DailyCounter.used_on(campaign.sender.counter_scope, day) == 1
+    assert DailyCounter.used_on(campaign.counter_scope, day) == 1
