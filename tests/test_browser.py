@@ -1,0 +1,264 @@
+"""End to end in headless Chromium (Debian's ``chromium`` package): sign in, write a campaign
+with its live preview, launch it, run process_campaigns, watch the card change without
+reloading, pause and resume; import contacts. Saves the screenshots in docs/screenshots/.
+
+Skipped when /usr/bin/chromium is missing, except in CI (CI set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from goteo.clock import SimulatedClock
+from goteo.demo import demo_patients
+from goteo.models import Campaign, CampaignStatus, Contact, Sender, Tag
+from tests.conftest import BOGOTA
+from tests.dashboard import PASSWORD, make_user, pin_page_clock
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made here while
+# it runs are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+FRIDAY_10 = datetime(2026, 1, 2, 10, 0, tzinfo=BOGOTA)
+WAIT_MS = 15_000
+
+if not os.environ.get("CI"):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+    pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.exists(), "CI needs Debian's chromium package at /usr/bin/chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def clock(monkeypatch, settings):
+    """Friday 2 January 2026, 10:00 in Bogotá, for the pages and for process_campaigns."""
+    pinned = SimulatedClock(FRIDAY_10)
+    pin_page_clock(monkeypatch, pinned)
+    monkeypatch.setattr("goteo.management.commands.process_campaigns.SystemClock", lambda: pinned)
+    settings.GOTEO_DASHBOARD_REFRESH_SECONDS = 1
+    return pinned
+
+
+@pytest.fixture
+def page(browser, live_server, clock):
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shop(transactional_db):
+    """A staff account, a WhatsApp number and the seed's 100 patients (two of them VIP)."""
+    make_user("ana")
+    Sender.objects.create(name="tienda", backend="memory", daily_cap=30)
+    Contact.objects.bulk_create(
+        Contact(full_name=name, phone=phone, consent=True) for name, phone in demo_patients(100)
+    )
+    vip = Tag.objects.create(name="vip")
+    for contact in Contact.objects.order_by("id")[:2]:
+        contact.tags.add(vip)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/dashboard/promociones/campanas/")
+    expect(page).to_have_url(re.compile(r"/dashboard/ingresar/\?next="))
+    page.get_by_label("Nombre de usuario").fill("ana")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    expect(page.get_by_role("heading", name="Campañas", exact=True)).to_be_visible()
+
+
+def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
+    page.goto("/dashboard/ingresar/")
+    screenshot(page, "login.png")
+    sign_in(page)
+
+    page.get_by_role("link", name="Nueva campaña").first.click()
+    page.get_by_label("Nombre:", exact=True).fill("Navidad 2026")
+    page.get_by_label("Nombre de la promoción").fill("Navidad")
+    page.get_by_label("Código:", exact=True).fill("NAVIDAD2026")
+    page.get_by_label("Beneficio").fill("30% de descuento en Monturas")
+    page.get_by_label("Válida hasta").fill("2026-02-02")
+    preview = page.locator("#campaign-preview")
+    expect(preview).to_contain_text("100 personas recibirán la promoción")
+    expect(preview).to_contain_text("Con 100 personas terminará el jueves 8 de enero.")
+    expect(preview).to_contain_text("Código: NAVIDAD2026")
+    bubbles = preview.locator(".bubble")
+    expect(bubbles).to_have_count(3)
+    texts = bubbles.all_inner_texts()
+    assert all("Daniel!" in text and "30% de descuento en Monturas" in text for text in texts)
+    assert len(set(texts)) > 1  # the greeting or the closing emoji varies
+
+    page.get_by_label("Límite diario").fill("35")
+    expect(preview).to_contain_text("Límite diario de 35")
+    page.get_by_label("Límite diario").fill("20")
+    expect(preview).not_to_contain_text("Límite diario de 35")
+    page.get_by_label("Audiencia:", exact=True).select_option("tag:vip")
+    expect(preview).to_contain_text("2 personas recibirán la promoción")
+    page.get_by_label("Audiencia:", exact=True).select_option("all")
+    expect(preview).to_contain_text("100 personas recibirán la promoción")
+    screenshot(page, "new_campaign.png")
+
+    page.get_by_role("button", name="Iniciar campaña").click()
+    expect(page.get_by_text("Campaña iniciada: 100 mensajes por enviar, 0 omitidos.")).to_be_visible()
+    card = page.locator("#campaign-live")
+    expect(card).to_contain_text("Total: 100 pacientes")
+    expect(card).to_contain_text("✅ Enviados: 0 (0%)")
+    expect(card).to_contain_text("Estado: En progreso")
+    page.evaluate("window.sinRecargar = true")
+
+    call_command("process_campaigns", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    expect(card).to_contain_text("✅ Enviados: 20 (20%)")
+    expect(card).to_contain_text("⏳ Pendientes: 80 (80%)")
+    expect(card).to_contain_text("Próximo envío: Lunes 09:00")
+    expect(card).to_contain_text("Terminación estimada: jueves 8 de enero de 2026")
+    assert page.evaluate("window.sinRecargar") is True  # the card changed without a reload
+    screenshot(page, "campaign.png")
+
+    page.get_by_role("button", name="Pausar").click()
+    expect(card).to_contain_text("Estado: Pausada")
+    expect(card).to_contain_text("Pausada por ana desde el panel")
+    page.get_by_role("button", name="Reanudar").click()
+    expect(card).to_contain_text("Estado: En progreso")
+    campaign = Campaign.objects.get(name="Navidad 2026")
+    assert campaign.status == CampaignStatus.ACTIVE and campaign.sent_count == 20
+
+    page.get_by_role("link", name="Destinatarios").click()
+    expect(page.get_by_role("heading", name="Destinatarios")).to_be_visible()
+    expect(page.locator("table.recipients")).to_contain_text("Daniel Osorio")
+    screenshot(page, "recipients.png")
+
+    page.get_by_role("link", name="Campañas", exact=True).first.click()
+    expect(page.locator(".campaign-row")).to_contain_text("✅ Enviados: 20 (20%)")
+    screenshot(page, "campaigns.png")
+
+    page.get_by_role("link", name="Números", exact=True).click()
+    expect(page.locator(".sender-row")).to_contain_text("Conectado")
+    screenshot(page, "senders.png")
+
+
+def test_it_works_on_a_phone(browser, live_server, shop, clock):
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(WAIT_MS)
+    phone = context.new_page()
+    campaign = launched_campaign(clock)
+    sign_in(phone)
+
+    phone.goto(f"/dashboard/promociones/campanas/{campaign.pk}/")
+
+    card = phone.locator("#campaign-live")
+    expect(card).to_contain_text("✅ Enviados: 20 (20%)")
+    wide = phone.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
+    phone.get_by_role("button", name="Pausar").click()
+    expect(card).to_contain_text("Estado: Pausada")
+    screenshot(phone, "campaign_phone.png")
+    context.close()
+
+
+def test_it_imports_contacts_and_reports_rejected_rows(page, shop, tmp_path):
+    csv_file = tmp_path / "clientes.csv"
+    csv_file.write_text(
+        "nombre,telefono,consentimiento,etiquetas\n"
+        "Ximena Zuluaga,320 987 6543,si,vip\n"
+        "Sin Teléfono,,si,\n"
+        "Pedro Díaz,3001,si,\n"
+        "Carlos Ruiz,310 555 1234,tal vez,\n",
+        encoding="utf-8",
+    )
+    sign_in(page)
+    page.get_by_role("link", name="Contactos", exact=True).click()
+    page.get_by_role("link", name="Importar CSV").click()
+
+    page.get_by_label("Archivo CSV").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Importar", exact=True).click()
+
+    report = page.locator(".import-report")
+    expect(report).to_contain_text("✅ Nuevos: 1")
+    expect(report).to_contain_text("❌ Filas rechazadas: 3")
+    expect(report).to_contain_text("consent: valor 'tal vez' no reconocido")
+    screenshot(page, "contacts_import.png")
+
+    page.get_by_role("link", name="Ver contactos").click()
+    page.get_by_placeholder("Buscar por nombre o teléfono").fill("320 987 6543")
+    page.get_by_role("button", name="Buscar").click()
+    row = page.locator("table.contacts tbody tr", has_text="Ximena Zuluaga")
+    row.get_by_role("button", name="Dar de baja").click()
+    expect(page.get_by_text("Ximena Zuluaga ya no recibirá promociones")).to_be_visible()
+    assert Contact.objects.get(phone="+573209876543").opted_out
+    page.goto("/dashboard/promociones/contactos/")
+    screenshot(page, "contacts.png")
+
+
+def launched_campaign(clock) -> Campaign:
+    """The seed's campaign launched on Friday morning with its first 20 messages out."""
+    from goteo.launch import campaign_launch
+    from goteo.models import Promotion
+
+    promotion = Promotion.objects.create(
+        name="Navidad",
+        code="NAVIDAD2026",
+        benefit="30% de descuento en Monturas",
+        valid_until=date(2026, 2, 2),
+    )
+    campaign = Campaign.objects.create(
+        name="Navidad 2026",
+        promotion=promotion,
+        sender=Sender.objects.get(name="tienda"),
+        template="🎄 ¡[Hola|Buen día] {name}! {benefit} con el código {code}",
+        daily_limit=20,
+    )
+    campaign_launch(campaign, clock.now())
+    call_command("process_campaigns", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    campaign.refresh_from_db()
+    return campaign
