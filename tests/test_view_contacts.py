@@ -105,7 +105,7 @@ def test_it_asks_for_a_file(staff, db):
 
 def test_it_opts_a_contact_out_and_skips_their_pending_messages(staff, make_campaign):
     campaign = make_campaign(2)
-    contact = Contact.objects.order_by("id").first()
+    contact = Contact.objects.order_by("id")[0]
 
     response = staff.post(reverse("goteo:contact_opt_out", args=[contact.pk]), {"opt_out": "1"}, follow=True)
 

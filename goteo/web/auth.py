@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from goteo.web import base
@@ -14,7 +15,7 @@ from goteo.web import base
 class StaffAuthenticationForm(AuthenticationForm):
     """Accepts only staff accounts, so nobody signs in to a page they cannot see."""
 
-    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+    def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not getattr(user, "is_staff", False):
             raise forms.ValidationError(

@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from goteo.clock import Clock, SystemClock
@@ -33,7 +33,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def now() -> datetime:
@@ -41,7 +41,7 @@ def now() -> datetime:
     return clock.now()
 
 
-def with_security_headers(response: HttpResponse) -> HttpResponse:
+def with_security_headers(response: HttpResponseBase) -> HttpResponseBase:
     """Headers that keep the pages from being framed, sniffed or cached by proxies."""
     response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.setdefault("X-Content-Type-Options", "nosniff")
@@ -54,7 +54,7 @@ def secure(view: View) -> View:
     """Add the security headers to a view's responses."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return with_security_headers(view(request, *args, **kwargs))
 
     return wrapper
@@ -64,7 +64,7 @@ def staff_required(view: View) -> View:
     """Signed-in, active staff only: others go to the login page or get a 403 page."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())

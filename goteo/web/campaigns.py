@@ -80,8 +80,8 @@ def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> l
     if campaign.started_at:
         first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
     span = (last - first).days + 1
-    days = [first + timedelta(days=i) for i in range(span)]
-    bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*days, last + timedelta(days=1)]]
+    dates = [first + timedelta(days=i) for i in range(span)]
+    bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
     # One query counting a bounded range of the (campaign, sent_at) index, day by day.
     counts = Message.objects.filter(
         campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
@@ -91,7 +91,7 @@ def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> l
             for i in range(span)
         }
     )
-    return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(days)]
+    return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(dates)]
 
 
 def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:

@@ -127,7 +127,7 @@ class CampaignForm(forms.ModelForm):
         return code
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if not data.get("promotion"):
             for name in ("new_promotion_name", "new_promotion_code", "new_promotion_benefit"):
                 if not data.get(name) and name not in self.errors:
