@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
+from goteo.models.senders import Backend
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.templating import TemplateError, validate_template
 from goteo.transports.config import SETTINGS
@@ -143,8 +144,8 @@ class CampaignForm(forms.ModelForm):
         if chosen:
             return chosen.code, chosen.benefit, chosen.valid_until
         return (
-            data.get("new_promotion_code") or "",
-            data.get("new_promotion_benefit") or "",
+            data.get("new_promotion_code") or str(_("CÓDIGO")),
+            data.get("new_promotion_benefit") or str(_("(beneficio)")),
             data.get("new_promotion_valid_until"),
         )
 
@@ -233,9 +234,13 @@ class SenderForm(forms.ModelForm):
                 for name in names:
                     self.fields[name].disabled = True
 
-    def provider_groups(self) -> list[tuple[str, list[forms.BoundField]]]:
-        """(backend, bound fields) for the template, one fieldset per provider."""
-        return [(backend, [self[name] for name in names]) for backend, names in self.provider_fields.items()]
+    def provider_groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """(backend, its name, bound fields) for the template, one fieldset per provider."""
+        labels = dict(Backend.choices)
+        return [
+            (backend, str(labels.get(backend, backend)), [self[name] for name in names])
+            for backend, names in self.provider_fields.items()
+        ]
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"].strip()
