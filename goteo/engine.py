@@ -263,9 +263,10 @@ class Engine:
     def claim(self, sender: Sender, campaigns: list[Campaign], now: datetime) -> Claim | Wait:
         """Reserve a pacing slot and the day's caps, and move one message to ``sending``."""
         day = sender.local_day(now)
-        for campaign in campaigns:
-            hold_recent(campaign, now)  # the frequency cap's reason, shown on waiting messages
         result = self.claim_in_transaction(sender, campaigns, now, day)
+        if isinstance(result, Wait) and result.reason in ("nothing", "backoff"):
+            for campaign in campaigns:  # who is left waiting for the frequency cap, and why
+                hold_recent(campaign, now)
         if result is not None:
             return result
         fresh = Sender.objects.get(pk=sender.pk)

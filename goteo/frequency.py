@@ -6,13 +6,15 @@ through Thursday 8 January (seven days) and may receive the next one from Friday
 
 A promotion counts as received once its message is sent, being sent, or unknown (it may
 have gone out). A person inside the period is never claimed (``exclude_recent``, used by
-the engine's claim) and their message stays pending with the reason and the moment they
-become eligible (``hold_recent``), then goes out like any other.
+the engine's claim). Their message stays pending; once nobody else in the campaign can be
+claimed, it gets the reason and the moment they become eligible (``hold_recent``), and
+then goes out like any other. Status reads (``held_messages``) count them at any time.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +25,8 @@ from goteo.conf import env_int
 from goteo.models import Campaign, Message, MessageStatus
 
 DEFAULT_DAYS = 7
-RECEIVED = (MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNKNOWN)
+IN_DOUBT = (MessageStatus.SENDING, MessageStatus.UNKNOWN)  # may have gone out
+INLINE_LIMIT = 2000  # people listed in the claim's query; beyond, a subquery
 
 
 def frequency_days() -> int:
@@ -54,19 +57,52 @@ def wait_reason(received_at: datetime, until: datetime, tz: ZoneInfo) -> str:
 
 
 def recent_promotions(campaign: Campaign, now: datetime, days: int) -> QuerySet[Message]:
-    """Promotions of other campaigns received within the period (small: bounded by the caps)."""
-    since = period_start(now, campaign.sender.tz, days)
-    return Message.objects.filter(status__in=RECEIVED, claimed_at__gte=since).exclude(campaign_id=campaign.pk)
+    """Promotions of other campaigns received within the period (few: bounded by the caps).
 
-
-def recently_reached(recent: QuerySet[Message]) -> Q:
-    """Messages to a phone or contact that appears in ``recent``.
-
-    Nulls are left out of the subqueries: one NULL would make ``NOT IN`` exclude everyone.
+    Sent ones are found per campaign by send time, the rest (in flight or unknown, rare)
+    by claim time, so a campaign's own sends are never scanned. A promotion was received
+    at its ``sent_at``, or its ``claimed_at`` while in doubt.
     """
-    phones = recent.filter(phone__isnull=False).values("phone")
-    contacts = recent.filter(contact_id__isnull=False).values("contact_id")
-    return Q(phone__in=phones) | Q(contact_id__in=contacts)
+    since = period_start(now, campaign.sender.tz, days)
+    others = (
+        Campaign.objects.exclude(pk=campaign.pk)
+        .filter(started_at__isnull=False)
+        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=since))
+        .values("pk")
+    )
+    sent = Q(campaign_id__in=others, sent_at__gte=since)  # only a send sets sent_at
+    in_doubt = Q(status__in=IN_DOUBT, claimed_at__gte=since) & ~Q(campaign_id=campaign.pk)
+    return Message.objects.filter(sent | in_doubt).order_by()
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Who received another campaign's promotion within the period, and when (the latest)."""
+
+    phones: dict[str, datetime]
+    contacts: dict[int, datetime]
+
+    def __bool__(self) -> bool:
+        return bool(self.phones or self.contacts)
+
+    def __len__(self) -> int:
+        return len(self.phones) + len(self.contacts)
+
+
+def recently_reached(campaign: Campaign, now: datetime, days: int) -> Reached:
+    """The people other campaigns reached within the period, in one small query."""
+    phones: dict[str, datetime] = {}
+    contacts: dict[int, datetime] = {}
+    rows = recent_promotions(campaign, now, days).values_list("phone", "contact_id", "sent_at", "claimed_at")
+    for phone, contact_id, sent_at, claimed_at in rows:
+        at = sent_at or claimed_at
+        if at is None:
+            continue
+        if phone and (phone not in phones or at > phones[phone]):
+            phones[phone] = at
+        if contact_id and (contact_id not in contacts or at > contacts[contact_id]):
+            contacts[contact_id] = at
+    return Reached(phones, contacts)
 
 
 def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datetime) -> QuerySet[Message]:
@@ -74,7 +110,20 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
     days = frequency_days()
     if days <= 0:
         return candidates
-    return candidates.exclude(recently_reached(recent_promotions(campaign, now, days)))
+    reached = recently_reached(campaign, now, days)
+    if not reached:
+        return candidates
+    if len(reached) > INLINE_LIMIT:  # too many to list: let the database compare
+        recent = recent_promotions(campaign, now, days)
+        # Nulls stay out of the subqueries: one NULL would make NOT IN exclude everyone.
+        phones = recent.filter(phone__isnull=False).values("phone")
+        contacts = recent.filter(contact_id__isnull=False).values("contact_id")
+        return candidates.exclude(phone__in=phones).exclude(contact_id__in=contacts)
+    if reached.phones:
+        candidates = candidates.exclude(phone__in=list(reached.phones))
+    if reached.contacts:
+        candidates = candidates.exclude(contact_id__in=list(reached.contacts))
+    return candidates
 
 
 def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
@@ -85,9 +134,9 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     indexes, so the cost does not grow with the campaign's size.
     """
     days = frequency_days()
-    if days <= 0:
+    if days <= 0 or not recently_reached(campaign, now, days):
         return {}
-    recent = recent_promotions(campaign, now, days).order_by()
+    recent = recent_promotions(campaign, now, days)
     pending = campaign.messages.filter(status=MessageStatus.PENDING)
     latest: dict[int, datetime] = {}
     for key in ("phone", "contact_id"):
@@ -95,9 +144,10 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
         rows = (
             recent.filter(**{f"{key}__isnull": False})
             .annotate(held_id=Subquery(mine))
-            .values_list("held_id", "claimed_at")
+            .values_list("held_id", "sent_at", "claimed_at")
         )
-        for message_id, at in rows:
+        for message_id, sent_at, claimed_at in rows:
+            at = sent_at or claimed_at
             if message_id and at and (message_id not in latest or at > latest[message_id]):
                 latest[message_id] = at
     tz = campaign.sender.tz
