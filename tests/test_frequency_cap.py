@@ -6,6 +6,7 @@ import pytest
 
 from goteo.engine import Engine
 from goteo.frequency import eligible_from, held_by_day, period_start, wait_reason
+from goteo.launch import campaign_launch
 from goteo.models import Message, MessageStatus, Sender
 from goteo.status import campaign_forecast, campaign_summary, next_recipients, next_send_at
 from goteo.transports import SendError
@@ -164,3 +165,19 @@ def test_it_does_not_hold_a_campaigns_own_retries(make_campaign, clock):
     run(clock, at(2) + timedelta(minutes=5))
     campaign.refresh_from_db()
     assert campaign.sent_count == 1 and len(calls) == 2
+
+
+@pytest.mark.parametrize("inline_limit", [2000, 0])
+def test_it_is_not_fooled_by_a_deleted_contact(make_campaign, clock, monkeypatch, inline_limit):
+    monkeypatch.setattr("goteo.frequency.INLINE_LIMIT", inline_limit)  # 0: the subquery path
+    first = make_campaign(3)
+    run(clock, at(2))
+    second = make_campaign(2, launch=False)  # the two remaining people plus two new ones
+    first.messages.order_by("id").first().contact.delete()  # its message keeps a NULL contact
+    campaign_launch(second, clock.now())
+    run(clock, at(5))
+    second.refresh_from_db()
+    assert (second.sent_count, second.pending_count) == (2, 2)
+    assert set(second.messages.filter(status="pending").values_list("contact_id", flat=True)) == set(
+        first.messages.exclude(contact=None).values_list("contact_id", flat=True)
+    )
