@@ -11,8 +11,10 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.constants import OnConflict
+from django.utils import timezone
 
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.status import forecast_warning, local_today
@@ -27,6 +29,22 @@ from goteo.templating import (
 )
 
 BATCH_SIZE = 2000
+# The message fields a launch sets row by row; every other field holds the same value
+# (its default) in every row. A new field whose default differs per row, like ``uuid``,
+# belongs here.
+PER_ROW = frozenset(
+    {
+        "contact_id",
+        "contact_name",
+        "phone",
+        "uuid",
+        "status",
+        "skip_reason",
+        "rendered_text",
+        "last_error",
+        "finished_at",
+    }
+)
 
 
 class LaunchError(Exception):
@@ -129,10 +147,10 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
                 result.pending += 1
             batch.append(message)
             if len(batch) >= BATCH_SIZE:
-                Message.objects.bulk_create(batch, ignore_conflicts=True)
+                insert_messages(batch)
                 batch = []
         if batch:
-            Message.objects.bulk_create(batch, ignore_conflicts=True)
+            insert_messages(batch)
         Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.ACTIVE, started_at=now)
         campaign.recount()
     result.total = campaign.total_count
@@ -144,6 +162,43 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     if result.pending == 0:
         campaign.complete_if_done(now)
     return result
+
+
+def insert_messages(batch: list[Message]) -> None:
+    """``bulk_create(batch, ignore_conflicts=True)``, preparing only what differs per row.
+
+    Django's bulk_create converts every field of every row for the database: 22 per
+    message, most of a 100,000-contact launch. Here the fields outside PER_ROW, equal in
+    every row, are converted once.
+    """
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    first, now = batch[0], timezone.now()
+    shared = {
+        f.attname: f.get_db_prep_save(
+            now if getattr(f, "auto_now_add", False) else getattr(first, f.attname), connection
+        )
+        for f in fields
+        if f.attname not in PER_ROW
+    }
+    rows = [
+        [
+            shared[f.attname]
+            if f.attname in shared
+            else f.get_db_prep_save(getattr(message, f.attname), connection)
+            for f in fields
+        ]
+        for message in batch
+    ]
+    ops, quote = connection.ops, connection.ops.quote_name
+    sql = "{} {} ({}) VALUES ({}) {}".format(
+        ops.insert_statement(on_conflict=OnConflict.IGNORE),
+        quote(Message._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
