@@ -84,7 +84,9 @@ def seed(total: int, now: datetime, per_day: int) -> int:
         rows = []
         for i in range(first, min(first + BATCH, total)):
             status = status_for(i, total)
-            sent_at = now - timedelta(days=(sent - i) // per_day + 1, minutes=(i % per_day) * 10)
+            # Sends spread back from yesterday at per_day a day; failures and unknowns are
+            # the most recent attempts.
+            sent_at = now - timedelta(days=abs(sent - i) // per_day + 1, minutes=(i % per_day) * 10)
             rows.append(
                 Message(
                     campaign=big,

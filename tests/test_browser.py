@@ -110,6 +110,9 @@ def sign_in(page: Page) -> None:
 
 
 def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto("/dashboard/ingresar/")
     screenshot(page, "login.png")
     sign_in(page)
@@ -177,6 +180,7 @@ def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
     page.get_by_role("link", name="Números", exact=True).click()
     expect(page.locator(".sender-row")).to_contain_text("Conectado")
     screenshot(page, "senders.png")
+    assert errors == []  # no script errors, nothing blocked by the Content-Security-Policy
 
 
 def test_it_works_on_a_phone(browser, live_server, shop, clock):
