@@ -156,7 +156,9 @@ def test_it_reads_counters_not_the_message_table(staff, make_campaign, clock, dj
     assert len(small_queries.captured_queries) == len(big_queries.captured_queries)
     counting = [q["sql"] for q in big_queries.captured_queries if "COUNT(" in q["sql"].upper()]
     # Only the chart counts messages, within a few days of the (campaign, sent_at) index.
-    assert all('"goteo_message"."sent_at" >= ' in sql and '"goteo_message"."sent_at" < ' in sql for sql in counting)
+    assert all(
+        '"goteo_message"."sent_at" >= ' in sql and '"goteo_message"."sent_at" < ' in sql for sql in counting
+    )
 
 
 def test_it_answers_404_for_a_missing_campaign(staff):
