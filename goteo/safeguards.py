@@ -2,7 +2,8 @@
 
 A campaign the legal profile no longer allows (the profile changed under it) pauses with
 the rule it breaks; a number whose risk is bad is braked for the day, pausing its
-campaigns, before WhatsApp blocks it. A person resumes after reading the reason.
+campaigns, before WhatsApp blocks it (GOTEO_RISK_BRAKE=off keeps only the warning). A
+person resumes after reading the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from goteo.compliance import active_profile
+from goteo.conf import env_bool
 from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.risk import BAD, brake_if_risky
 
@@ -35,6 +37,8 @@ def apply_safeguards(
         if reason:
             summary.notes.append(f"{campaign.name}: pausada. {reason}")
             report(f"⏸ {campaign.name}: pausada. {reason}")
+    if not env_bool("GOTEO_RISK_BRAKE", True):  # the shop turned goteo's own brake off
+        return
     with_work = campaigns.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
     for sender in Sender.objects.filter(campaigns__in=with_work, is_active=True).distinct():
         was_braked = sender.is_braked(now)

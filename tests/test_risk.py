@@ -205,3 +205,15 @@ def test_it_shows_the_risk_in_campaign_status_and_sender_risk(bad_day):
     out = StringIO()
     call_command("sender_risk", "pruebas", "--json", stdout=out)
     assert json.loads(out.getvalue())["senders"][0]["level"] == "bad"
+
+
+@pytest.mark.django_db
+def test_it_only_warns_when_the_brake_is_turned_off(make_campaign, clock, memory_sender, monkeypatch):
+    monkeypatch.setenv("GOTEO_RISK_BRAKE", "off")
+    campaign = make_campaign(2)
+    Sender.objects.filter(pk=memory_sender.pk).update(health={"extra": {"quality_rating": "RED"}})
+    memory_sender.refresh_from_db()
+    assert sender_risk(memory_sender, clock.now()).level == BAD
+    summary = Engine(clock, max_wait=3600).run()
+    campaign.refresh_from_db()
+    assert campaign.status == "completed" and summary.sent == 2 and not summary.braked
