@@ -1,0 +1,68 @@
+"""b. Launching a campaign for 100,000 contacts: time and peak memory.
+
+    python bench/launch_contacts.py [--db sqlite|postgres] [--size 100000]
+
+The contacts and the draft campaign are made first; the launch then runs in a fresh
+process, so its peak memory (the process's maximum resident size) is the launch's own.
+Targets: at most 3 s and at most 300 MB.
+"""
+
+from __future__ import annotations
+
+import json
+
+from common import (
+    Stopwatch,
+    all_day_campaign,
+    arguments,
+    attach,
+    database,
+    make_contacts,
+    peak_rss_mb,
+    report,
+    run_child,
+)
+
+SECONDS, MEGABYTES = 3.0, 300.0
+
+
+def launch_only() -> None:
+    attach()
+    from django.utils import timezone
+
+    from goteo.launch import campaign_launch
+    from goteo.models import Campaign
+
+    campaign = Campaign.objects.get(name="lanzamiento")
+    with Stopwatch() as watch:
+        result = campaign_launch(campaign, timezone.now())
+    print(json.dumps({"seconds": watch.seconds, "rss": peak_rss_mb(), "pending": result.pending}))
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0], size=100_000)
+    if args.child:
+        return launch_only()
+    with database(args.db, args.keep):
+        from goteo.models import Sender
+
+        make_contacts(args.size)
+        sender = Sender.objects.create(name="tienda", backend="memory", daily_cap=30)
+        all_day_campaign(sender, name="lanzamiento", limit=30)
+        measured = run_child("launch_contacts.py")
+    assert measured["pending"] == args.size, measured
+    seconds, rss = float(measured["seconds"]), float(measured["rss"])
+    ok = seconds <= SECONDS and rss <= MEGABYTES
+    report(
+        "b. lanzar 100.000 contactos",
+        args.db,
+        seconds,
+        "s",
+        f"<= {SECONDS:.0f} s, <= {MEGABYTES:.0f} MB",
+        ok,
+        peak_mb=round(rss),
+    )
+
+
+if __name__ == "__main__":
+    main()

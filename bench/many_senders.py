@@ -1,0 +1,94 @@
+"""d. 100 numbers x 20 messages each, 0.2 s apart, through a provider answering in 50 ms.
+
+    python bench/many_senders.py [--db sqlite|postgres] [--size 100] [--threads 16]
+
+The provider is the ledger fake (tests/chaos/ledger.py) in its own process, reached over
+HTTP on 127.0.0.1 through goteo's real HTTP client. One ``run_worker`` (the Worker class,
+in this process) drives every number at once. A campaign's delay is whole seconds, so the
+bench sets 1 s and scales each pause by 0.2 (jitter included). The ideal is 20 x (0.2 s +
+0.05 s) = 5 s; the target is at most 1.3 times that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+from common import ROOT, Stopwatch, all_day_campaign, arguments, database, report
+
+PER_SENDER, DELAY, ANSWER = 20, 0.2, 0.05
+IDEAL = PER_SENDER * (DELAY + ANSWER)
+TARGET = 1.3 * IDEAL
+
+
+def main() -> None:
+    threads = 16
+    if "--threads" in sys.argv:
+        at = sys.argv.index("--threads")
+        threads = int(sys.argv[at + 1])
+        del sys.argv[at : at + 2]
+    args = arguments(__doc__.splitlines()[0], size=100)
+    provider = subprocess.Popen(
+        [sys.executable, "-m", "tests.chaos.ledger", "--latency", str(ANSWER)],
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert provider.stdout is not None
+        url = provider.stdout.readline().strip()
+        with database(args.db, args.keep):
+            measured = run(url, args.size, threads)
+        with urllib.request.urlopen(f"{url}/ledger") as answer:
+            ledger = json.load(answer)["deliveries"]
+    finally:
+        provider.terminate()
+    assert len(ledger) == args.size * PER_SENDER and set(ledger.values()) == {1}, "duplicates or losses"
+    report(
+        f"d. {args.size} números x {PER_SENDER} mensajes",
+        args.db,
+        measured,
+        "s",
+        f"<= {TARGET:.1f} s (ideal {IDEAL:.0f} s)",
+        measured <= TARGET,
+        threads=threads,
+    )
+
+
+def run(url: str, senders: int, threads: int) -> float:
+    from django.utils import timezone
+
+    import goteo.engine
+    from goteo.launch import campaign_launch
+    from goteo.models import Contact, Message, Sender, Tag
+    from goteo.transports import TRANSPORTS
+    from goteo.worker import Worker
+
+    TRANSPORTS["ledger"] = "tests.chaos.ledger.LedgerTransport"
+    whole_seconds = goteo.engine.jittered
+    goteo.engine.jittered = lambda delay, rng: whole_seconds(delay, rng) * DELAY
+    for n in range(senders):
+        sender = Sender.objects.create(
+            name=f"numero-{n}", backend="ledger", daily_cap=PER_SENDER, config={"base_url": url}
+        )
+        tag = Tag.objects.create(name=f"grupo-{n}")
+        people = Contact.objects.bulk_create(
+            Contact(full_name=f"Persona {n}-{i}", phone=f"+5731{n:03d}{i:05d}", consent=True)
+            for i in range(PER_SENDER)
+        )
+        tag.contacts.add(*people)
+        campaign = all_day_campaign(sender, name=f"campaña {n}", delay=1, audience=f"tag:{tag.name}")
+        campaign_launch(campaign, timezone.now())
+    worker = Worker(threads=threads, rescan_seconds=0.5, heartbeat_seconds=5, exit_when_idle=True)
+    with Stopwatch() as watch:
+        worker.run()
+    assert Message.objects.filter(status="sent").count() == senders * PER_SENDER
+    return watch.seconds
+
+
+if __name__ == "__main__":
+    main()
