@@ -32,8 +32,11 @@ class DailyCounter(models.Model):
         """Take one slot if fewer than ``cap`` are used; True when a slot was taken."""
         if cap <= 0:
             return False
-        DailyCounter.objects.bulk_create([DailyCounter(scope=scope, day=day)], ignore_conflicts=True)
         slot = DailyCounter.objects.filter(scope=scope, day=day, used__lt=cap)
+        if slot.update(used=F("used") + 1) == 1:
+            return True
+        # No slot: the day's row may not exist yet (its first send), or the cap is reached.
+        DailyCounter.objects.bulk_create([DailyCounter(scope=scope, day=day)], ignore_conflicts=True)
         return slot.update(used=F("used") + 1) == 1
 
     @classmethod
