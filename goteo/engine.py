@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 
+from goteo import health
 from goteo.clock import Clock, SystemClock
 from goteo.frequency import exclude_recent, hold_recent
 from goteo.models import (
@@ -189,7 +190,9 @@ class Engine:
         """The sender's transport if it can send now; otherwise note why and return None."""
         try:
             transport = self.transport_factory(sender)
-            status = transport.check_connection()
+            # Cached, so frequent cron runs stay within the provider's request budget;
+            # a quality signal in the answer brakes the sender.
+            status = health.sender_status(sender, self.clock.now(), transport=transport)
         except ConfigurationError as exc:
             summary.disconnected.append(f"{sender.name}: {exc}")
             self.report(f"✖ {sender.name}: configuración inválida: {exc}")
@@ -429,7 +432,11 @@ class Engine:
         log.warning("send to %s failed (%s): %s", mask_phone(claim.outgoing.to), error.kind, reason)
         result: Wait | None = None
         with transaction.atomic():
-            if error.kind == SendError.UNKNOWN:
+            if error.kind == SendError.UNKNOWN and self.confirmed_meanwhile(claim):
+                # A delivery receipt arrived while we waited for the answer: it went out.
+                self.finish(claim, MessageStatus.SENT, now, reason, sent_at=now, finished_at=now)
+                summary.sent += 1
+            elif error.kind == SendError.UNKNOWN:
                 self.finish(claim, MessageStatus.UNKNOWN, now, reason, last_error=reason, finished_at=now)
                 summary.unknown += 1
                 self.report(f"❓ {who}: resultado desconocido, queda para revisión ({reason})")
@@ -483,6 +490,8 @@ class Engine:
         if error.kind == SendError.PERMANENT and error.opted_out and claim.outgoing.to:
             for contact in Contact.objects.filter(phone=claim.outgoing.to):
                 contact.opt_out("proveedor", now)
+        if error.kind in (SendError.DISCONNECTED, SendError.BRAKE):
+            health.forget(claim.sender)  # the next check asks the provider again
         if error.kind == SendError.DISCONNECTED:
             summary.disconnected.append(f"{claim.sender.name}: {reason}")
             self.report(f"✖ {claim.sender.name}: WhatsApp se desconectó ({reason}); se detiene el envío.")
@@ -493,6 +502,12 @@ class Engine:
             self.report(f"🛑 {claim.sender.name}: freno automático ({reason}); campañas en pausa.")
         claim.campaign.complete_if_done(now)
         return result
+
+    def confirmed_meanwhile(self, claim: Claim) -> bool:
+        """True when a webhook recorded a delivery state for the message while it was sending."""
+        return Message.objects.filter(
+            pk=claim.message_id, claim_token=claim.token, delivery_status__in=["sent", "delivered", "read"]
+        ).exists()
 
     # --- housekeeping -----------------------------------------------------------------
     def sweep_stale(self, now: datetime) -> int:

@@ -332,3 +332,19 @@ def test_the_campaign_limit_holds_with_a_bigger_sender_cap(make_campaign, clock,
     campaign.refresh_from_db()
     assert campaign.sent_count == 7
     assert Campaign.objects.get(pk=campaign.pk).pending_count == 43
+
+
+def test_a_receipt_during_the_send_resolves_a_lost_answer(make_campaign, clock):
+    campaign = make_campaign(1)
+
+    def receipt_then_timeout(message):
+        # The provider's webhook lands while the HTTP answer is still on its way...
+        Message.objects.filter(uuid=message.message_id).update(delivery_status="delivered")
+        raise SendError(SendError.UNKNOWN, "tiempo de espera agotado")  # ...which never arrives
+
+    MemoryTransport.script = receipt_then_timeout
+    summary = run(clock)
+    message = campaign.messages.get()
+    assert message.status == MessageStatus.SENT and summary.unknown == 0
+    campaign.refresh_from_db()
+    assert (campaign.sent_count, campaign.unknown_count) == (1, 0)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from goteo import health
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment, next_send_time
 from goteo.status import campaign_summary, sending_rules
-from goteo.transports import ConfigurationError, transport_for
 
 
 class Command(BaseCommand):
@@ -69,8 +69,5 @@ class Command(BaseCommand):
             self.stderr.write("Aviso: WhatsApp no está conectado; no se enviará nada hasta que lo esté.")
 
     def whatsapp(self, campaign) -> tuple[bool, str]:
-        try:
-            status = transport_for(campaign.sender).check_connection()
-        except ConfigurationError as exc:
-            return False, str(exc)
+        status = health.sender_status(campaign.sender, timezone.now())
         return status.connected, status.detail
