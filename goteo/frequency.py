@@ -126,6 +126,22 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
     return candidates
 
 
+def has_free_pending(campaign: Campaign, now: datetime, days: int) -> bool:
+    """Whether some pending message of ``campaign`` is not held by the cap, in one query.
+
+    The period's promotions stay inside the query as subqueries (few rows, read once),
+    and the scan of the campaign's pending messages stops at the first free one.
+    """
+    recent = recent_promotions(campaign, now, days)
+    # Nulls stay out of the subqueries: one NULL would make NOT IN exclude everyone.
+    return (
+        campaign.messages.filter(status=MessageStatus.PENDING)
+        .exclude(phone__in=recent.filter(phone__isnull=False).values("phone"))
+        .exclude(contact_id__in=recent.filter(contact_id__isnull=False).values("contact_id"))
+        .exists()
+    )
+
+
 def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     """Pending messages of ``campaign`` held by the cap: message id -> when they may go out.
 

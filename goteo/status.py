@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from goteo.compliance import active_profile
-from goteo.frequency import exclude_recent, held_by_day, held_messages
+from goteo.frequency import exclude_recent, frequency_days, has_free_pending, held_by_day, held_messages
 from goteo.models import Campaign, CampaignStatus, DailyCounter
 from goteo.schedule import (
     SendingRules,
@@ -102,8 +102,34 @@ def forecast_warning(campaign: Campaign, now: datetime) -> tuple[str, date | Non
     return "", forecast
 
 
-def next_send_at(campaign: Campaign, now: datetime) -> datetime | None:
-    """When this campaign's next message may go out, or None if it will not send."""
+def all_held_until(
+    campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None
+) -> datetime | None:
+    """When the first person is free, if the frequency cap holds everyone left; else None.
+
+    Asks first whether any pending message is free (one query that stops at the first),
+    so the held messages are looked up only when nobody is. ``held`` reuses a lookup
+    already made.
+    """
+    days = frequency_days()
+    if campaign.pending_count <= 0 or days <= 0:
+        return None
+    if held is None:
+        if has_free_pending(campaign, now, days):
+            return None
+        held = held_messages(campaign, now)
+    if held and len(held) >= campaign.pending_count:
+        return min(held.values())
+    return None
+
+
+def next_send_at(
+    campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None
+) -> datetime | None:
+    """When this campaign's next message may go out, or None if it will not send.
+
+    ``held`` is the campaign's ``held_messages`` when the caller already has them.
+    """
     if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0:
         return None
     if is_expired(campaign, now):
@@ -116,9 +142,8 @@ def next_send_at(campaign: Campaign, now: datetime) -> datetime | None:
     not_before = sender.next_send_at
     if sender.paused_until and (not_before is None or sender.paused_until > not_before):
         not_before = sender.paused_until
-    held = held_messages(campaign, now)
-    if held and len(held) >= campaign.pending_count:  # everyone left waits for the frequency cap
-        first = min(held.values())
+    first = all_held_until(campaign, now, held)
+    if first is not None:
         not_before = first if not_before is None or first > not_before else not_before
     return next_send_time(now, sending_rules(campaign), today_full=today_full, not_before=not_before)
 
@@ -127,10 +152,10 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     """Counts, percentages, next send and forecast: what campaign_status and the dashboard show."""
     counts = campaign.counts()
     total = counts["total"]
-    when = next_send_at(campaign, now)
+    held = held_messages(campaign, now) if counts["pending"] else {}
+    when = next_send_at(campaign, now, held)
     forecast = campaign_forecast(campaign, now) if campaign.status == CampaignStatus.ACTIVE else None
     tz = campaign.sender.tz
-    held = held_messages(campaign, now) if counts["pending"] else {}
     warmup = campaign.sender.warmup_stage(local_today(campaign, now))
 
     def pct(n: int) -> int:

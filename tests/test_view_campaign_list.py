@@ -77,3 +77,31 @@ def test_it_does_not_count_messages_per_request(staff, make_campaign, django_ass
     sql = " ".join(q["sql"] for q in more.captured_queries)
     assert "COUNT(" not in sql.upper().replace('COUNT(*) AS "__COUNT"', "")  # only the paginator's count
     assert len(more.captured_queries) - len(few.captured_queries) <= 8  # per campaign, not per message
+
+
+def reach_ten_people(make_campaign, clock):
+    """Another campaign sends its promotion to ten people on Friday 2 January."""
+    make_campaign(10)
+    Engine(clock, max_wait=3600).run()
+
+
+def test_it_shows_the_day_people_become_free_when_everyone_left_waits(staff, make_campaign, clock):
+    reach_ten_people(make_campaign, clock)
+    waiting = make_campaign(0)  # the same ten people, inside the 7 days
+
+    text = page_text(staff.get(URL + "?estado=active"))
+
+    assert waiting.pending_count == 10
+    assert "Próximo envío: 09/01/2026 09:00" in text
+
+
+def test_it_does_not_look_up_held_people_while_others_are_free(staff, make_campaign, clock, monkeypatch):
+    reach_ten_people(make_campaign, clock)
+    make_campaign(25)  # the ten reached ones wait, 25 new people are free
+
+    def fail(*args, **kwargs):
+        raise AssertionError("held messages looked up for the list")
+
+    monkeypatch.setattr("goteo.status.held_messages", fail)
+
+    assert staff.get(URL).status_code == 200
