@@ -145,8 +145,10 @@ class MessageLifecycle(RuleBasedStateMachine):
         if not unknown:
             return
         chosen = unknown[pick % len(unknown)]
-        if decision == "pending" and chosen in self.delivered:
-            self.resends[chosen] += 1  # the person accepted a possible second message
+        if decision == "pending":
+            # The operator accepts that the person may get it twice: it may have gone out,
+            # or may still be going out from a worker the sweep gave up on.
+            self.resends[chosen] += 1
         Message.resolve_unknown(Message.objects.filter(pk=chosen), decision, self.clock.now(), "operadora")
 
     # --- the promises -------------------------------------------------------------------
