@@ -81,7 +81,12 @@ class Contact(models.Model):
         self.consent_source = source
         self.save(
             update_fields=[
-                "opted_out", "opted_out_at", "opt_out_source",
-                "consent", "consent_at", "consent_source", "updated_at",
+                "opted_out",
+                "opted_out_at",
+                "opt_out_source",
+                "consent",
+                "consent_at",
+                "consent_source",
+                "updated_at",
             ]
         )
