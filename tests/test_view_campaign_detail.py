@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.urls import reverse
@@ -155,11 +155,62 @@ def test_it_reads_counters_not_the_message_table(staff, make_campaign, clock, dj
 
     assert len(small_queries.captured_queries) == len(big_queries.captured_queries)
     counting = [q["sql"] for q in big_queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    # Only the chart counts messages, within a few days of the (campaign, sent_at) index.
+    # The chart counts within a few days of the (campaign, sent_at) index, the number's risk
+    # within its recent claims, and its history only up to the few sends that make it known.
     assert all(
-        '"goteo_message"."sent_at" >= ' in sql and '"goteo_message"."sent_at" < ' in sql for sql in counting
+        ('"goteo_message"."sent_at" >= ' in sql and '"goteo_message"."sent_at" < ' in sql)
+        or '"goteo_message"."claimed_at" > ' in sql
+        or " LIMIT " in sql
+        for sql in counting
     )
 
 
 def test_it_answers_404_for_a_missing_campaign(staff):
     assert staff.get(reverse("goteo:campaign_detail", args=[999])).status_code == 404
+
+
+def test_it_shows_the_numbers_risk_and_its_reasons(staff, make_campaign):
+    campaign = make_campaign(3)  # a number with no history and no warm-up
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Riesgo del número: 🟡 atención" in text
+    assert "número con poco historial (0 enviados) y sin calentamiento" in text
+
+
+def test_it_shows_the_warm_up_stage(staff, make_campaign, memory_sender):
+    memory_sender.warmup_started_on = date(2026, 1, 2)
+    memory_sender.save()
+    campaign = make_campaign(3)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Calentamiento: semana 1 de 3, máximo 5 al día hasta el 08/01/2026" in text
+    assert "Riesgo del número: 🟢 bajo" in text
+
+
+def test_it_counts_the_people_waiting_for_the_frequency_cap(staff, make_campaign, clock):
+    make_campaign(10)
+    Engine(clock, max_wait=3600).run()  # another promotion reaches ten people on Friday 2
+    waiting = make_campaign(0)  # the same ten
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[waiting.pk])))
+
+    assert "10 personas esperan el tope de frecuencia" in text
+    assert "el primero queda libre el viernes 9 de enero de 2026" in text.lower()
+
+
+def test_it_shows_the_new_rules_in_english(staff, make_campaign, memory_sender, clock):
+    make_campaign(10)
+    Engine(clock, max_wait=3600).run()
+    waiting = make_campaign(0)
+    memory_sender.warmup_started_on = date(2026, 1, 2)  # marked new after the first ten
+    memory_sender.save()
+
+    text = page_text(
+        staff.get(reverse("goteo:campaign_detail", args=[waiting.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    )
+
+    assert "Number risk: 🟢 low" in text
+    assert "Warm-up: week 1 of 3, at most 5 a day until 08/01/2026" in text
+    assert "10 people are waiting for the frequency cap" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -123,3 +125,15 @@ def test_it_refuses_an_unknown_time_zone(staff, db):
 
     assert "Zona horaria desconocida" in page_text(response)
     assert not Sender.objects.filter(name="tienda").exists()
+
+
+def test_it_shows_each_numbers_risk_and_warm_up(staff, memory_sender):
+    Sender.objects.create(name="nuevo", backend="memory", daily_cap=30, warmup_started_on=date(2025, 12, 20))
+
+    text = page_text(staff.get(reverse("goteo:sender_list")))
+
+    # The warming number is low risk; the one with no history and no warm-up needs attention.
+    assert "Riesgo del número: 🟢 bajo" in text
+    assert "Calentamiento: semana 2 de 3, máximo 10 al día hasta el 02/01/2026" in text
+    assert "Riesgo del número: 🟡 atención" in text
+    assert "número con poco historial (0 enviados) y sin calentamiento" in text

@@ -17,8 +17,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from goteo import health
-from goteo.models import Campaign, CampaignStatus, Message
+from goteo.frequency import held_messages
+from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
+from goteo.risk import sender_risk
 from goteo.status import campaign_forecast, next_send_at
 from goteo.web import base
 from goteo.web.formatting import day_text, moment_text, percent
@@ -52,11 +54,19 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "percent_unknown": percent(counts["unknown"], total),
         "status": campaign.status,
         "status_label": campaign.get_status_display(),
-        "next_send_text": moment_text(next_send_at(campaign, now), now, tz),
         "live": campaign.status == CampaignStatus.ACTIVE,
         "estimated_completion_text": "",
         "expiry_warning": "",
+        "frequency_held": 0,
+        "frequency_held_until": "",
     }
+    held: dict[int, datetime] | None = None
+    if forecast and counts["pending"]:  # the list skips it: it costs a lookup per campaign
+        held = held_messages(campaign, now)
+        data["frequency_held"] = len(held)
+        if held:
+            data["frequency_held_until"] = day_text(min(held.values()).astimezone(tz).date())
+    data["next_send_text"] = moment_text(next_send_at(campaign, now, held), now, tz)
     if forecast and campaign.status == CampaignStatus.ACTIVE and counts["pending"]:
         finish = campaign_forecast(campaign, now)
         data["estimated_completion_text"] = day_text(finish) if finish else _("no termina con estas reglas")
@@ -153,6 +163,14 @@ def connection(campaign: Campaign, now: datetime) -> dict[str, Any]:
     }
 
 
+def sender_standing(sender: Sender, now: datetime) -> dict[str, Any]:
+    """The number's risk level with its reasons, and its warm-up stage today (None if over)."""
+    return {
+        "risk": sender_risk(sender, now).as_dict(),
+        "warmup": sender.warmup_stage(sender.local_day(now)),
+    }
+
+
 def get_campaign(pk: int) -> Campaign:
     return get_object_or_404(Campaign.objects.select_related("sender", "promotion"), pk=pk)
 
@@ -196,6 +214,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = base.now()
     context = live_context(campaign, now) | {
         "connection": connection(campaign, now),
+        "standing": sender_standing(campaign.sender, now),
         "rules": rules(campaign),
     }
     return render(request, "goteo/campaigns/detail.html", context)
