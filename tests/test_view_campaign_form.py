@@ -3,6 +3,7 @@ and launching it or keeping it as a draft."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -225,3 +226,67 @@ def test_it_does_not_edit_a_launched_campaign(staff, make_campaign):
     response = staff.get(reverse("goteo:campaign_edit", args=[campaign.pk]), follow=True)
 
     assert "Solo se pueden editar los borradores." in page_text(response)
+
+
+FOOTER = "Responde BAJA para no recibir más promociones"
+
+
+def test_it_offers_the_opt_out_text_checked_for_a_new_campaign(staff, people, memory_sender):
+    response = staff.get(reverse("goteo:campaign_new"))
+    html = response.content.decode()
+
+    assert re.search(r'<input type="checkbox" name="opt_out_footer"[^>]* checked>', html)
+    assert FOOTER in page_text(response)  # the first preview shows it
+
+
+def test_it_previews_the_opt_out_text_only_when_checked(staff, people, memory_sender):
+    with_footer = preview(staff, form_data(memory_sender, opt_out_footer="on"))
+    without = preview(staff, form_data(memory_sender))
+
+    assert with_footer.count(FOOTER) == 3  # one per variation
+    assert FOOTER not in without
+
+
+def test_it_previews_exactly_what_the_launch_stores(staff, people, memory_sender):
+    data = form_data(memory_sender, opt_out_footer="on", template="Hola {name}, {benefit} con {code}")
+    shown = preview(staff, data)
+
+    staff.post(reverse("goteo:campaign_new"), data | {"action": "launch"})
+    campaign = Campaign.objects.get(name="Navidad 2026")
+    stored = campaign.messages.get(contact_name="Daniel Osorio").rendered_text
+
+    assert campaign.opt_out_footer is True
+    assert stored.endswith("\n\n" + FOOTER)
+    assert stored.split("\n\n")[0][:-2] in shown  # the text before its closing emoji
+    assert "Hola Daniel, 30% de descuento en Monturas con NAVIDAD2026" in stored
+
+
+def test_it_warns_that_the_law_narrows_saturdays(staff, people, memory_sender):
+    text = preview(staff, form_data(memory_sender, send_days=["fri", "sat"]))
+
+    assert "Los sábados se envía solo de 09:00 a 15:00 (Ley 2300 de 2023 (Colombia))." in text
+
+
+def test_it_refuses_a_window_outside_the_legal_hours_naming_the_rule(staff, people, memory_sender):
+    response = staff.post(
+        reverse("goteo:campaign_new"), form_data(memory_sender, window_end="21:00", action="save")
+    )
+    text = page_text(response)
+
+    assert response.status_code == 200
+    assert "Ley 2300 de 2023" in text
+    assert not Campaign.objects.exists()
+
+
+def test_it_refuses_turning_off_the_opt_out_text_where_the_law_requires_it(
+    staff, people, memory_sender, monkeypatch
+):
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "es")
+
+    response = staff.post(
+        reverse("goteo:campaign_new"), form_data(memory_sender, window_end="15:00", action="save")
+    )
+
+    assert response.status_code == 200
+    assert "LSSI art. 21" in page_text(response)
+    assert not Campaign.objects.exists()

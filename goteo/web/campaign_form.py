@@ -18,8 +18,7 @@ from goteo.models import Campaign, CampaignStatus, Contact, DailyCounter, Promot
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
 from goteo.schedule import forecast_completion
 from goteo.status import sending_rules
-from goteo.templating import TemplateError, Variables, message_seed, split_emojis
-from goteo.templating import render as render_template
+from goteo.templating import TemplateError, Variables, message_seed, render_promotion
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
 from goteo.web.formatting import day_text, number
@@ -52,14 +51,16 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     sample = contacts.order_by("id").values_list("full_name", flat=True).first() or SAMPLE_NAME
     code, benefit, valid_until = form.promotion_values()
     result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
-    emojis = split_emojis(form.data.get("emojis", ""))
     if "template" in data:
+        # The same function the launch stores on each message: emoji and opt-out text included.
+        draft = Campaign(
+            template=data["template"],
+            emojis=form.data.get("emojis", ""),
+            opt_out_footer=data.get("opt_out_footer", False),
+        )
         result["texts"] = [
-            render_template(
-                data["template"],
-                Variables(sample, code, benefit, valid_until),
-                seed=message_seed(0, f"{sample}:{i}"),
-                emojis=emojis,
+            render_promotion(
+                draft, Variables(sample, code, benefit, valid_until), seed=message_seed(0, f"{sample}:{i}")
             )
             for i in range(VARIATIONS)
         ]
@@ -73,8 +74,19 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
             "Límite diario de %(limite)s: no se recomienda pasar de %(recomendado)s al día para "
             "evitar el bloqueo del número."
         ) % {"limite": limit, "recomendado": RECOMMENDED_DAILY_LIMIT}
+    result["legal_notices"] = legal_notices(data)
     result.update(forecast(form, count, valid_until, now))
     return result
+
+
+def legal_notices(data: dict[str, Any]) -> list[str]:
+    """What the legal profile narrows in the window and days as filled in (e.g. Saturdays)."""
+    if any(data.get(name) in (None, "") for name in ("window_start", "window_end", "send_days")):
+        return []
+    draft = Campaign(
+        window_start=data["window_start"], window_end=data["window_end"], send_days=data["send_days"]
+    )
+    return [str(notice) for notice in draft.legal_notices()]
 
 
 def initial_data(form: CampaignForm) -> dict[str, Any]:

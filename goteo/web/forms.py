@@ -86,6 +86,7 @@ class CampaignForm(forms.ModelForm):
             "window_end",
             "send_days",
             "skip_holidays",
+            "opt_out_footer",
         ]
         widgets = {
             "template": forms.Textarea(attrs={"rows": 12}),
