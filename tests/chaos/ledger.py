@@ -126,7 +126,12 @@ class LedgerServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                payload = json.loads(self.rfile.read(length) or b"{}")
+                body = self.rfile.read(length)
+                if len(body) < length or not length:
+                    # The worker died before its message had fully arrived: nothing was delivered.
+                    self.close_connection = True
+                    return
+                payload = json.loads(body)
                 mode = ledger.receive(payload)
                 if ledger.latency:
                     ledger.stopping.wait(ledger.latency)

@@ -187,7 +187,7 @@ def broken_promises(ledger: LedgerServer, now: datetime | None = None) -> list[s
     status_of = dict(Message.objects.exclude(phone=None).values_list("phone", "status"))
     wrong = {p: status_of.get(p) for p in ledger.deliveries if status_of.get(p) not in ("sent", "unknown")}
     if wrong:
-        problems.append(f"never lost: delivered messages recorded as {sorted(set(wrong.values()))}")
+        problems.append(f"never lost: delivered messages recorded as {sorted(map(str, set(wrong.values())))}")
     left = Message.objects.filter(status=MessageStatus.SENDING).count()
     if left:
         problems.append(f"never lost: {left} messages still sending after the sweep")
