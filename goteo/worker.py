@@ -38,6 +38,7 @@ from django.db import DatabaseError, connection, connections
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
+from goteo.safeguards import apply_safeguards
 from goteo.status import next_send_at, sending_rules
 from goteo.transports import SendError, Transport, transport_for
 
@@ -203,6 +204,8 @@ class Worker:
                 engine = self.engine()
                 engine.sweep_stale(now)
                 engine.expire_campaigns(now)
+                # The legal profile and each number's risk, as process_campaigns checks them.
+                apply_safeguards(now, None, RunSummary(), self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
             if now >= self.next_rescan:
                 self.rescan(now)

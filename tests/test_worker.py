@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -267,3 +268,41 @@ def test_it_gives_back_a_slot_once_when_an_outcome_is_written_twice(make_campaig
     day = campaign.sender.local_day(clock.now())
     assert DailyCounter.used_on(campaign.sender.counter_scope, day) == 1
     assert DailyCounter.used_on(campaign.counter_scope, day) == 1
+
+
+# --- the same safeguards as process_campaigns ----------------------------------------------
+def drain(clock) -> None:
+    assert Worker(clock, threads=0, rescan_seconds=30, exit_when_idle=True).run() == 0
+
+
+@pytest.mark.django_db
+def test_it_brakes_a_risky_number_before_it_sends_again(make_campaign, clock, memory_sender):
+    first = make_campaign(12, daily_limit=30)
+    phones = set(first.messages.order_by("id").values_list("phone", flat=True)[:4])
+
+    def not_on_whatsapp(message):
+        if message.to in phones:
+            raise SendError(SendError.PERMANENT, "no está en WhatsApp", code="exists:false")
+
+    MemoryTransport.script = not_on_whatsapp
+    Engine(clock, max_wait=3600).run()
+    MemoryTransport.script = None
+    second = make_campaign(5)
+    clock.advance(hours=1)
+    drain(clock)
+    memory_sender.refresh_from_db()
+    second.refresh_from_db()
+    assert memory_sender.is_braked(clock.now())
+    assert second.status == "paused" and second.pause_reason.startswith("Riesgo alto de bloqueo")
+    assert second.sent_count == 0
+
+
+@pytest.mark.django_db
+def test_it_pauses_a_campaign_the_legal_profile_no_longer_allows(make_campaign, clock, monkeypatch):
+    campaign = make_campaign(5, send_days=ALL_DAYS, window_start=clock_time(6))
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "co")
+    drain(clock)
+    campaign.refresh_from_db()
+    assert campaign.status == "paused"
+    assert campaign.pause_reason.startswith("Fuera del horario legal")
+    assert campaign.sent_count == 0 and MemoryTransport.outbox == []
