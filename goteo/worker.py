@@ -39,7 +39,7 @@ from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
-from goteo.status import next_send_at, sending_rules
+from goteo.status import next_send_at
 from goteo.transports import SendError, Transport, transport_for
 
 log = logging.getLogger("goteo.worker")
@@ -47,7 +47,6 @@ log = logging.getLogger("goteo.worker")
 HEARTBEAT_SECONDS = 15.0
 RESCAN_SECONDS = 60.0  # how often to look for new or resumed campaigns
 SWEEP_SECONDS = 60.0
-ALIVE_SECONDS = 90.0  # a worker unseen for longer is considered stopped
 DISCONNECTED_REST = 300.0  # a number that cannot send is checked again after this
 ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
 LONG_WAIT = 300.0  # a lane whose next send is further away is closed until the rescan
@@ -436,80 +435,3 @@ def drop_connection() -> None:
         connection.close()
     except Exception:  # a connection the server already dropped may fail to close
         log.debug("closing a broken connection failed", exc_info=True)
-
-
-# --- what campaign_status and the dashboard show -------------------------------------------
-def worker_status(now: datetime) -> dict[str, Any]:
-    """Whether a worker is sending: live workers, when one was last seen, and a warning."""
-    alive = list(WorkerHeartbeat.alive(now, ALIVE_SECONDS).order_by("-last_seen_at"))
-    last_seen = alive[0].last_seen_at if alive else WorkerHeartbeat.last_seen()
-    status: dict[str, Any] = {
-        "alive": len(alive),
-        "last_seen_at": last_seen,
-        "seconds_ago": (now - last_seen).total_seconds() if last_seen else None,
-        "names": [w.name for w in alive],
-        "warning": "",
-    }
-    if alive:
-        return status
-    open_now, missed_today = windows_without_worker(now, last_seen)
-    if open_now:
-        status["warning"] = "open"
-    elif missed_today:
-        status["warning"] = "missed"
-    return status
-
-
-def windows_without_worker(now: datetime, last_seen: datetime | None) -> tuple[bool, bool]:
-    """(a campaign with work is in its window now, one's window today went unattended)."""
-    open_now = missed = False
-    campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0).select_related(
-        "sender"
-    )
-    for campaign in campaigns:
-        rules = sending_rules(campaign)
-        if rules.is_open(now):
-            open_now = True
-            break
-        today = now.astimezone(rules.tz).date()
-        opened = rules.opens_on(today)
-        if rules.is_sending_day(today) and opened <= now and (last_seen is None or last_seen < opened):
-            missed = True
-    return open_now, missed
-
-
-def ago(seconds: float) -> str:
-    """Elapsed time in words: 5 s, 3 min, 2 h, 4 días."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} días"
-
-
-def worker_status_text(now: datetime) -> str:
-    """One line for campaign_status and the dashboard: "Worker activo hace 5 s", or a warning."""
-    status = worker_status(now)
-    seen = (
-        f"el último se vio hace {ago(status['seconds_ago'])}"
-        if status["last_seen_at"]
-        else "nunca se ha iniciado uno"
-    )
-    if status["alive"] == 1:
-        return f"Worker activo hace {ago(status['seconds_ago'])} ({status['names'][0]})."
-    if status["alive"] > 1:
-        return f"{status['alive']} workers activos; el último se vio hace {ago(status['seconds_ago'])}."
-    if status["warning"] == "open":
-        return (
-            f"⚠ Ningún worker activo ({seen}) y hay campañas en su horario de envío: no sale "
-            "nada. Inicie uno con «goteo run_worker» o programe «goteo process_campaigns»."
-        )
-    if status["warning"] == "missed":
-        return (
-            f"⚠ Hoy no hubo ningún worker durante el horario de envío ({seen}): lo de hoy "
-            "no salió. Inicie uno con «goteo run_worker»."
-        )
-    return f"Worker: ninguno activo ({seen})."

@@ -40,6 +40,17 @@ def _memory_transport():
     MemoryTransport.reset()
 
 
+@pytest.fixture(autouse=True)
+def _spanish():
+    """Each test starts in the default language: an English page must not leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def clock() -> SimulatedClock:
     """Friday 2 January 2026, 10:00 in Bogotá: the seed's first sending day."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from goteo.engine import Engine
-from goteo.models import Campaign, Message, MessageStatus
+from goteo.models import Campaign, Message, MessageStatus, WorkerHeartbeat
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text, pin_page_clock, sign_in
 
@@ -214,3 +214,15 @@ def test_it_shows_the_new_rules_in_english(staff, make_campaign, memory_sender, 
     assert "Number risk: 🟢 low" in text
     assert "Warm-up: week 1 of 3, at most 5 a day until 08/01/2026" in text
     assert "10 people are waiting for the frequency cap" in text
+
+
+def test_it_says_whether_anyone_is_sending(staff, make_campaign, clock):
+    campaign = make_campaign(3)
+    url = reverse("goteo:campaign_detail", args=[campaign.pk])
+
+    assert "⚠ Ningún worker activo (nunca se ha iniciado uno)" in page_text(staff.get(url))
+
+    WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(seconds=5))
+    live = page_text(staff.get(reverse("goteo:campaign_live", args=[campaign.pk])))
+    assert "Worker activo hace 5 s (tienda:41)." in live
+    assert "Worker activo hace 5 s" in page_text(staff.get(reverse("goteo:campaign_list")))

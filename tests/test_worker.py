@@ -15,10 +15,11 @@ from django.db import OperationalError
 
 from goteo.clock import SimulatedClock
 from goteo.engine import Engine, RunSummary
+from goteo.heartbeat import record_scheduled_run, worker_status, worker_status_text
 from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
-from goteo.worker import Worker, WorkerEngine, worker_status_text
+from goteo.worker import Worker, WorkerEngine
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA
@@ -137,6 +138,39 @@ def test_it_warns_when_a_window_passed_without_a_worker(make_campaign, clock):
     assert worker_status_text(clock.now()).startswith("⚠ Hoy no hubo ningún worker")
     heartbeat("bodega:7", clock.now() - timedelta(hours=2), stopped=True)  # seen 18:00
     assert worker_status_text(clock.now()) == "Worker: ninguno activo (el último se vio hace 2 h)."
+
+
+@pytest.mark.django_db
+def test_it_counts_a_scheduled_run_as_someone_sending(make_campaign, clock):
+    make_campaign(30, daily_limit=20)
+    Engine(clock, max_wait=3600).run()
+    record_scheduled_run(clock.now())
+    clock.advance(minutes=5)
+    assert (
+        worker_status_text(clock.now()) == "Envío programado: el último process_campaigns corrió hace 5 min."
+    )
+    clock.advance(hours=1)  # the day's 20 went out: nothing could send now, nothing was missed
+    assert worker_status(clock.now())["warning"] == ""
+
+
+@pytest.mark.django_db
+def test_it_warns_when_scheduled_runs_stop_while_a_campaign_could_send(make_campaign, clock):
+    make_campaign(3)
+    record_scheduled_run(clock.now() - timedelta(minutes=10))
+    assert worker_status(clock.now())["warning"] == ""
+    clock.advance(minutes=15)
+    text = worker_status_text(clock.now())
+    assert text.startswith("⚠ Ningún worker activo (el último process_campaigns corrió hace 25 min)")
+
+
+@pytest.mark.django_db
+def test_it_records_each_process_campaigns_run(make_campaign):
+    make_campaign(2)
+    call_command("process_campaigns", stdout=io.StringIO())
+    run = WorkerHeartbeat.objects.get()
+    assert run.name.startswith("process_campaigns@") and run.stopped_at == run.last_seen_at
+    call_command("process_campaigns", "--dry-run", stdout=io.StringIO())
+    assert WorkerHeartbeat.objects.get().last_seen_at == run.last_seen_at  # a dry run sends nothing
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from goteo import health
 from goteo.frequency import held_messages
+from goteo.heartbeat import worker_status, worker_status_text
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
 from goteo.risk import sender_risk
@@ -171,6 +172,12 @@ def sender_standing(sender: Sender, now: datetime) -> dict[str, Any]:
     }
 
 
+def worker_line(now: datetime) -> dict[str, Any]:
+    """Whether anyone is sending: the heartbeat line campaign_status prints too."""
+    status = worker_status(now)
+    return {"text": worker_status_text(now, status), "warning": status["warning"]}
+
+
 def get_campaign(pk: int) -> Campaign:
     return get_object_or_404(Campaign.objects.select_related("sender", "promotion"), pk=pk)
 
@@ -194,6 +201,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": CampaignStatus.choices,
             "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows),
+            "worker": worker_line(now),
         },
     )
 
@@ -204,6 +212,7 @@ def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "card": card(campaign, now),
         "chart": chart(campaign, now),
         "refresh_seconds": refresh_seconds(),
+        "worker": worker_line(now),
     }
 
 

@@ -8,12 +8,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from goteo.heartbeat import worker_status_text
 from goteo.management.output import get_campaign, summary_card, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
 from goteo.schedule import describe_moment
 from goteo.status import campaign_summary
-from goteo.worker import worker_status_text
 
 JSON_KEYS = [
     "id",

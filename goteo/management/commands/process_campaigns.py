@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from goteo.clock import SystemClock
 from goteo.engine import Engine
+from goteo.heartbeat import record_scheduled_run
 from goteo.management.output import to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         lines: list[str] = []
         engine = Engine(clock, report=(lines.append if json else self.say))
         summary = engine.run(campaign)
+        record_scheduled_run(clock.now())
         if json:
             self.stdout.write(to_json(summary.as_dict() | {"ok": summary.ok}))
         else:
