@@ -113,9 +113,16 @@ LOGIN_URL = "goteo:login"
 LOGIN_REDIRECT_URL = "goteo:campaign_list"
 LOGOUT_REDIRECT_URL = "goteo:login"
 
+# Secure cookies whenever the site is published over HTTPS (its trusted origins say so);
+# a shop reaching goteo by plain http on its own network keeps working. The variable
+# decides either way.
+PUBLISHED_OVER_HTTPS = bool(CSRF_TRUSTED_ORIGINS) and all(
+    o.startswith("https://") for o in CSRF_TRUSTED_ORIGINS
+)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("GOTEO_SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = env_bool("GOTEO_SECURE_COOKIES", False)
+    SESSION_COOKIE_SECURE = env_bool("GOTEO_SECURE_COOKIES", PUBLISHED_OVER_HTTPS)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = env_int("GOTEO_HSTS_SECONDS", 0)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
