@@ -6,8 +6,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from goteo.models import Campaign, Contact, Sender
+from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 
 pytestmark = pytest.mark.django_db
@@ -233,6 +235,23 @@ def test_pause_resume_cancel_and_requeue(contacts, env_memory):
     assert "5 mensajes pendientes omitidos" in call("cancel_campaign", str(campaign.pk), "--yes")[0]
     campaign.refresh_from_db()
     assert (campaign.status, campaign.skipped_count, campaign.pending_count) == ("cancelled", 5, 0)
+
+
+def test_requeue_failed_refuses_a_cancelled_campaign(contacts, env_memory):
+    campaign, _ = create("--delay", "0", "--start", "--daily-limit", "3")
+    always_open(campaign)
+
+    def reject(message):
+        raise SendError(SendError.PERMANENT, "rechazado")
+
+    MemoryTransport.script = reject
+    call("process_campaigns")
+    call("cancel_campaign", str(campaign.pk), "--yes")
+    with pytest.raises(CommandError, match="está cancelada"):
+        call("requeue_failed", str(campaign.pk))
+    campaign.refresh_from_db()
+    assert (campaign.failed_count, campaign.skipped_count, campaign.pending_count) == (3, 2, 0)
+    assert campaign.requeue_failed(timezone.now()) == 0
 
 
 def test_an_unknown_campaign_is_a_clear_error(db):

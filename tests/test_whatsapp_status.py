@@ -68,6 +68,19 @@ def test_it_prints_the_documented_json(api):
     assert (meta["backend"], meta["connected"]) == ("cloud", True)
 
 
+def test_it_says_a_braked_number_cannot_send_now_though_it_is_connected(api):
+    sender = cloud_sender(base_url=api.url)
+    sender.brake("131048: demasiados reportes de spam", timezone.now() + timedelta(hours=5))
+
+    code, out = run("--json")
+
+    meta = next(s for s in json.loads(out)["senders"] if s["name"] == "meta")
+    assert code == 1
+    assert meta["connected"] is False
+    assert "frenado hasta" in meta["detail"] and "131048" in meta["detail"]
+    assert "meta (cloud): ⏸ frenado, no envía ahora" in run()[1]
+
+
 def test_it_exits_non_zero_when_a_number_cannot_send(api):
     api.number["status"] = "OFFLINE"
     cloud_sender(base_url=api.url)

@@ -221,9 +221,14 @@ class Campaign(models.Model):
         return skipped
 
     def requeue_failed(self, now: datetime) -> int:
-        """Give failed messages another round of attempts (not to opted-out people)."""
+        """Give failed messages another round of attempts (not to opted-out people).
+
+        A cancelled campaign sends nothing more, so nothing is requeued there (returns 0).
+        """
         from goteo.models.messages import Message
 
+        if self.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+            return 0
         n = Message.requeue_failed(self.messages.all(), now)
         if n:
             Campaign.objects.filter(pk=self.pk, status=CampaignStatus.COMPLETED).update(

@@ -1,9 +1,10 @@
 """``goteo requeue_failed ID``: try failed messages again."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from goteo.management.output import get_campaign
+from goteo.models import CampaignStatus
 
 
 class Command(BaseCommand):
@@ -14,5 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, campaign_id, **options):
         campaign = get_campaign(campaign_id)
+        if campaign.status == CampaignStatus.CANCELLED:
+            raise CommandError(f"La campaña {campaign.name} está cancelada; no se reintenta nada.")
         n = campaign.requeue_failed(timezone.now())
         self.stdout.write(f"{n} mensajes fallidos vuelven a estar pendientes en {campaign.name}.")

@@ -29,26 +29,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, json=False, fresh=False, **options):
         now = timezone.now()
-        rows = []
+        rows, marks = [], []
         for sender in active_senders():
             status = health.sender_status(sender, now, use_cache=not fresh)
-            detail = status.detail
             brake = health.brake_note(sender, now)
-            if brake:
-                detail = f"{detail}; {brake}" if detail else brake
+            detail = "; ".join(part for part in (status.detail, brake) if part)
+            # A braked number is up but may not send now: for a script it is not ready.
+            connected = status.connected and not brake
             rows.append(
                 {
                     "name": sender.name,
                     "backend": sender.effective_backend,
-                    "connected": status.connected,
+                    "connected": connected,
                     "detail": detail,
                 }
+            )
+            marks.append(
+                "⏸ frenado, no envía ahora" if brake else "✅ conectado" if connected else "✖ desconectado"
             )
         if json:
             self.stdout.write(to_json({"senders": rows}))
         else:
-            for row in rows:
-                mark = "✅ conectado" if row["connected"] else "✖ desconectado"
+            for row, mark in zip(rows, marks, strict=True):
                 self.stdout.write(f"{row['name']} ({row['backend']}): {mark} — {row['detail']}")
         if not all(row["connected"] for row in rows):
             sys.exit(1)
