@@ -1,7 +1,7 @@
 """The campaign commands, as a person runs them."""
 
 import json
-from datetime import date, time
+from datetime import date, time, timedelta
 from io import StringIO
 
 import pytest
@@ -130,6 +130,45 @@ def test_it_refuses_an_unsafe_template_naming_the_valid_ones(contacts):
 def test_it_warns_above_thirty_a_day(contacts):
     _, err = create("--daily-limit", "40")
     assert "no se recomienda" in err
+
+
+def create_expiring_tomorrow(*extra):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    out, err = call(
+        "create_campaign",
+        "--name",
+        "Relámpago",
+        "--template",
+        "Hola {name}",
+        "--promotion-code",
+        "RELAMPAGO",
+        "--benefit",
+        "2x1",
+        "--valid-until",
+        tomorrow,
+        "--daily-limit",
+        "1",
+        *extra,
+    )
+    return Campaign.objects.get(pk=int(out.strip())), err
+
+
+def test_it_warns_at_creation_when_the_promotion_expires_first(contacts):
+    campaign, err = create_expiring_tomorrow()
+    assert campaign.status == "draft"
+    assert "después del vencimiento de la promoción" in err
+    _, fine = create("--daily-limit", "20")
+    assert "vencimiento" not in fine
+
+
+def test_start_campaign_warns_about_the_expiry_before_asking(contacts, env_memory, monkeypatch):
+    campaign, _ = create_expiring_tomorrow()
+    shown = []
+    monkeypatch.setattr("builtins.input", lambda prompt: shown.append(prompt) or "n")
+    out, _ = call("start_campaign", str(campaign.pk))
+    assert shown, "it asked"
+    assert "Terminaría:" in out and "después del vencimiento de la promoción" in out
+    assert out.index("vencimiento") < out.index("sigue en borrador")
 
 
 def test_it_refuses_bad_days_and_windows(contacts):

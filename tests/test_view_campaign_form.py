@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Tag
+from goteo.engine import Engine
+from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Promotion, Sender, Tag
 from tests.dashboard import page_text, pin_page_clock, sign_in
 
 TEMPLATE = "[Hola|Buen día|Qué tal] {name}, {benefit} con {code}"
@@ -290,3 +291,28 @@ def test_it_refuses_turning_off_the_opt_out_text_where_the_law_requires_it(
     assert response.status_code == 200
     assert "LSSI art. 21" in page_text(response)
     assert not Campaign.objects.exists()
+
+
+def test_it_leaves_numbers_on_an_exclusion_list_out_of_the_count_and_forecast(
+    staff, people, memory_sender, clock
+):
+    phones = Contact.objects.order_by("id").values_list("phone", flat=True)[:30]
+    ExcludedPhone.objects.bulk_create(
+        ExcludedPhone(phone=phone, list_name="rne", added_at=clock.now()) for phone in phones
+    )
+
+    text = preview(staff, form_data(memory_sender))
+
+    assert "70 personas recibirán la promoción" in text
+    assert "Con 70 personas terminará el miércoles 7 de enero." in text
+
+
+def test_it_forecasts_the_wait_of_people_another_promotion_reached(staff, people, make_campaign, clock):
+    other = Sender.objects.create(name="otra", backend="memory", daily_cap=30)
+    make_campaign(0, sender=other, daily_limit=20, delay_seconds=0)  # all 100 people
+    Engine(clock, max_wait=3600).run()  # 20 of them receive it on Friday 2 January
+
+    text = preview(staff, form_data(Sender.objects.get(name="pruebas")))
+
+    # 80 free go out Friday to Wednesday; the 20 wait the 7 days and go on Friday 9.
+    assert "Con 100 personas terminará el viernes 9 de enero." in text

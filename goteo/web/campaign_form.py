@@ -13,11 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from goteo.draft import draft_forecast, frequency_waiting, reachable_count, sendable
 from goteo.launch import LaunchError, audience, campaign_launch
-from goteo.models import Campaign, CampaignStatus, Contact, DailyCounter, Promotion, Sender
+from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.schedule import forecast_completion
-from goteo.status import sending_rules
 from goteo.templating import TemplateError, Variables, message_seed, render_promotion
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
@@ -26,11 +25,6 @@ from goteo.web.forms import CampaignForm
 
 SAMPLE_NAME = "Daniel Osorio"
 VARIATIONS = 3
-
-
-def sendable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    """Contacts a launch would message: consenting, not opted out, with a valid phone."""
-    return contacts.filter(consent=True, opted_out=False).exclude(phone="")
 
 
 def audience_contacts(spec: str) -> QuerySet[Contact]:
@@ -46,8 +40,9 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
         form = CampaignForm(initial_data(form), instance=form.instance)
     form.is_valid()
     data = form.cleaned_data
-    contacts = sendable(audience_contacts(data.get("audience") or form.data.get("audience", "all")))
-    count = contacts.values("phone").distinct().count()
+    people = audience_contacts(data.get("audience") or form.data.get("audience", "all"))
+    contacts = sendable(people)
+    count = reachable_count(people)
     sample = contacts.order_by("id").values_list("full_name", flat=True).first() or SAMPLE_NAME
     code, benefit, valid_until = form.promotion_values()
     result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
@@ -75,7 +70,7 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
             "evitar el bloqueo del número."
         ) % {"limite": limit, "recomendado": RECOMMENDED_DAILY_LIMIT}
     result["legal_notices"] = legal_notices(data)
-    result.update(forecast(form, count, valid_until, now))
+    result.update(forecast(form, people, count, valid_until, now))
     return result
 
 
@@ -102,7 +97,9 @@ def initial_data(form: CampaignForm) -> dict[str, Any]:
     return data
 
 
-def forecast(form: CampaignForm, count: int, valid_until: date | None, now: datetime) -> dict[str, str]:
+def forecast(
+    form: CampaignForm, people: QuerySet[Contact], count: int, valid_until: date | None, now: datetime
+) -> dict[str, str]:
     """``terminará el jueves 8 de enero``, and a warning when that is after the expiry."""
     data = form.cleaned_data
     needed = ("sender", "daily_limit", "delay_seconds", "window_start", "window_end", "send_days")
@@ -120,17 +117,7 @@ def forecast(form: CampaignForm, count: int, valid_until: date | None, now: date
     )
     if draft.window_start >= draft.window_end:
         return {}
-    sender = draft.sender
-    today = sender.local_day(now)
-    sender_used = DailyCounter.used_on(sender.counter_scope, today)
-    finish = forecast_completion(
-        count,
-        now,
-        sending_rules(draft),
-        daily_limit=draft.daily_limit,
-        sender_cap=lambda day: sender.cap_on(day) - (sender_used if day == today else 0),
-        delay_seconds=draft.delay_seconds,
-    )
+    finish = draft_forecast(draft, count, now, frequency_waiting(draft, people, now))
     out: dict[str, str] = {}
     if finish is not None:
         show_year = finish.year != now.date().year

@@ -10,11 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from goteo.launch import LaunchError, campaign_launch
+from goteo.draft import draft_outlook
+from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
-from goteo.status import forecast_warning
 
 
 def parse_window(text: str) -> tuple[time, time]:
@@ -101,7 +101,10 @@ class Command(BaseCommand):
                 f"terminará el {describe_day(result.forecast)}."
             )
         else:
-            warning, _ = forecast_warning(campaign, now)
+            try:
+                _count, _finish, warning = draft_outlook(campaign, audience(campaign), now)
+            except LaunchError as exc:
+                raise CommandError(f"{exc} La campaña {campaign.pk} quedó en borrador.") from None
             if warning:
                 self.stderr.write(f"Aviso: {warning}")
         self.stdout.write(str(campaign.pk))

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from goteo import health
+from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
@@ -44,6 +45,10 @@ class Command(BaseCommand):
         )
         for name, phone in first:
             self.stdout.write(f"  · {name} ({mask_phone(phone)})")
+        _count, finish, warning = draft_outlook(campaign, audience(campaign), now)
+        self.stdout.write(f"Terminaría: {describe_day(finish) if finish else 'nunca con estas reglas'}")
+        if warning:
+            self.stdout.write(f"⚠ {warning}")
         connected, detail = self.whatsapp(campaign)
         self.stdout.write(
             f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}"
