@@ -9,6 +9,7 @@ seed fixed per message, so a retry sends exactly the same text.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import zlib
@@ -35,6 +36,65 @@ class TemplateError(ValueError):
 
 def valid_placeholders_text() -> str:
     return ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+
+
+def parse_provider_template(spec: str) -> dict[str, Any]:
+    """``promo_monturas:es:name,code`` (or the JSON form) to the provider template dict.
+
+    The first part is Meta's template name or Twilio's ContentSid (``HX...``); the language
+    defaults to ``es``; the placeholders fill {{1}}, {{2}}... in order. "" is no template.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        return {}
+    if spec.startswith("{"):
+        try:
+            data = json.loads(spec)
+        except json.JSONDecodeError as exc:
+            raise TemplateError(f"La plantilla del proveedor no es JSON válido: {exc.msg}.") from exc
+        return validate_provider_template(data)
+    name, _sep, rest = spec.partition(":")
+    language, _sep, params = rest.partition(":")
+    data = {"name": name.strip(), "language": language.strip() or "es"}
+    data["params"] = [p.strip() for p in params.split(",") if p.strip()]
+    return validate_provider_template(data)
+
+
+def provider_template_spec(data: dict[str, Any] | None) -> str:
+    """The short form of a provider template, ``promo_monturas:es:name,code``, for editing."""
+    if not data:
+        return ""
+    return f"{data.get('name', '')}:{data.get('language') or 'es'}:{','.join(data.get('params') or [])}"
+
+
+def validate_provider_template(data: Any) -> dict[str, Any]:
+    """Check an approved template ({"name", "language", "params"}) before anything is sent.
+
+    A wrong name only shows at Meta or Twilio, but a placeholder that does not exist would
+    brake the number at the first send, so it is refused here, naming the valid ones.
+    """
+    if data in (None, "", {}):
+        return {}
+    if not isinstance(data, dict):
+        raise TemplateError(
+            'La plantilla del proveedor debe ser un objeto como {"name": "promo", "params": []}.'
+        )
+    name = str(data.get("name") or data.get("content_sid") or "").strip()
+    if not name:
+        raise TemplateError(
+            "La plantilla del proveedor necesita su nombre (Meta) o su ContentSid HX... (Twilio)."
+        )
+    params = data.get("params") or []
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise TemplateError("Los parámetros de la plantilla del proveedor son una lista de marcadores.")
+    unknown = [p for p in params if p not in PLACEHOLDERS]
+    if unknown:
+        listed = ", ".join(PLACEHOLDERS)
+        raise TemplateError(
+            f"Parámetro desconocido en la plantilla del proveedor: {', '.join(unknown)}. Los válidos son: {listed}."
+        )
+    language = str(data.get("language") or "es").strip()
+    return {"name": name, "language": language, "params": list(params)}
 
 
 def validate_template(template: str) -> list[str]:

@@ -171,6 +171,17 @@ def test_start_campaign_warns_about_the_expiry_before_asking(contacts, env_memor
     assert out.index("vencimiento") < out.index("sigue en borrador")
 
 
+def test_it_stores_the_approved_provider_template(contacts):
+    campaign, _ = create("--provider-template", "promo_monturas:es:name,code")
+    assert campaign.provider_template == {
+        "name": "promo_monturas",
+        "language": "es",
+        "params": ["name", "code"],
+    }
+    with pytest.raises(CommandError, match=r"--provider-template: Parámetro desconocido.*precio"):
+        create("--provider-template", "promo:es:precio")
+
+
 def test_it_refuses_bad_days_and_windows(contacts):
     with pytest.raises(CommandError, match="--days"):
         create("--days", "lunes,funday")

@@ -4,7 +4,15 @@ from datetime import date
 
 import pytest
 
-from goteo.templating import TemplateError, Variables, render, validate_template
+from goteo.templating import (
+    TemplateError,
+    Variables,
+    parse_provider_template,
+    provider_template_spec,
+    render,
+    validate_provider_template,
+    validate_template,
+)
 
 SEED = "🎄 ¡Hola {name}!\n💰 {benefit}\n🎁 Código: {code}\n📅 Válido hasta el {valid_until}\n- CompuEasys"
 VARS = Variables("Daniel Osorio", "NAVIDAD2026", "30% de descuento en Monturas", date(2026, 2, 2))
@@ -68,3 +76,44 @@ def test_it_varies_across_messages():
 
 def test_it_leaves_brackets_without_alternatives_alone():
     assert render("[nota] {name}", VARS, seed=1) == "[nota] Daniel"
+
+
+# --- approved provider templates (Cloud API, Twilio) -------------------------------------
+def test_it_reads_the_short_form_of_a_provider_template():
+    assert parse_provider_template("promo_monturas:es_CO:name, code") == {
+        "name": "promo_monturas",
+        "language": "es_CO",
+        "params": ["name", "code"],
+    }
+    assert parse_provider_template("HX1234abcd") == {"name": "HX1234abcd", "language": "es", "params": []}
+    assert parse_provider_template("  ") == {}
+
+
+def test_it_reads_the_json_form_of_a_provider_template():
+    spec = '{"name": "promo", "language": "en", "params": ["benefit"]}'
+    assert parse_provider_template(spec) == {"name": "promo", "language": "en", "params": ["benefit"]}
+    assert provider_template_spec(parse_provider_template(spec)) == "promo:en:benefit"
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("promo:es:name,nombre", "Parámetro desconocido en la plantilla del proveedor: nombre"),
+        ('{"name": "promo", "params": "name"}', "lista de marcadores"),
+        ('{"language": "es"}', "necesita su nombre"),
+        ("{name: promo}", "no es JSON válido"),
+        ("[1, 2]", None),
+    ],
+)
+def test_it_refuses_a_provider_template_that_would_brake_the_number(spec, says):
+    if says is None:  # not JSON-looking: taken as a name, which the provider judges
+        assert parse_provider_template(spec)["name"] == "[1, 2]"
+        return
+    with pytest.raises(TemplateError, match=says):
+        parse_provider_template(spec)
+
+
+def test_it_lists_the_valid_placeholders_when_a_parameter_is_unknown():
+    with pytest.raises(TemplateError) as info:
+        validate_provider_template({"name": "promo", "params": ["name", "precio"]})
+    assert "name, full_name, code, benefit, valid_until" in str(info.value)

@@ -316,3 +316,29 @@ def test_it_forecasts_the_wait_of_people_another_promotion_reached(staff, people
 
     # 80 free go out Friday to Wednesday; the 20 wait the 7 days and go on Friday 9.
     assert "Con 100 personas terminará el viernes 9 de enero." in text
+
+
+def test_it_saves_the_approved_provider_template(staff, people, memory_sender):
+    data = form_data(memory_sender, action="save", provider_template="promo_monturas:es:name,code")
+    staff.post(reverse("goteo:campaign_new"), data)
+
+    campaign = Campaign.objects.get()
+    assert campaign.provider_template == {
+        "name": "promo_monturas",
+        "language": "es",
+        "params": ["name", "code"],
+    }
+    edit = page_text(staff.get(reverse("goteo:campaign_edit", args=[campaign.pk])))
+    assert (
+        "promo_monturas:es:name,code"
+        in staff.get(reverse("goteo:campaign_edit", args=[campaign.pk])).content.decode()
+    )
+    assert "Plantilla aprobada del proveedor" in edit
+
+
+def test_it_refuses_a_provider_template_with_an_unknown_placeholder(staff, people, memory_sender):
+    data = form_data(memory_sender, action="save", provider_template="promo:es:name,precio")
+    text = page_text(staff.post(reverse("goteo:campaign_new"), data))
+
+    assert not Campaign.objects.exists()
+    assert "Parámetro desconocido en la plantilla del proveedor: precio" in text

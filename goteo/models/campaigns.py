@@ -114,12 +114,16 @@ class Campaign(models.Model):
         return f"campaign:{self.pk}"
 
     def clean(self) -> None:
-        from goteo.templating import TemplateError, validate_template
+        from goteo.templating import TemplateError, validate_provider_template, validate_template
 
         try:
             validate_template(self.template)
         except TemplateError as exc:
             raise ValidationError({"template": str(exc)}) from exc
+        try:
+            self.provider_template = validate_provider_template(self.provider_template)
+        except TemplateError as exc:
+            raise ValidationError({"provider_template": str(exc)}) from exc
         try:
             parse_days(self.send_days)
         except ValueError as exc:

@@ -13,7 +13,12 @@ from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
 from goteo.models.senders import Backend
 from goteo.phones import InvalidPhone, normalize_phone
-from goteo.templating import TemplateError, validate_template
+from goteo.templating import (
+    TemplateError,
+    parse_provider_template,
+    provider_template_spec,
+    validate_template,
+)
 from goteo.transports.config import SETTINGS
 
 DAY_CHOICES = [
@@ -71,6 +76,15 @@ class CampaignForm(forms.ModelForm):
     send_days = forms.MultipleChoiceField(
         label=_("Días de envío"), choices=DAY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
+    provider_template = forms.CharField(
+        label=_("Plantilla aprobada del proveedor (Cloud API o Twilio)"),
+        required=False,
+        max_length=300,
+        help_text=_(
+            "NOMBRE:IDIOMA:marcadores, p. ej. promo_monturas:es:name,code (los marcadores llenan "
+            "{{1}}, {{2}}… en orden). Vacío para texto libre, como en Evolution API o WAHA."
+        ),
+    )
 
     class Meta:
         model = Campaign
@@ -87,6 +101,7 @@ class CampaignForm(forms.ModelForm):
             "send_days",
             "skip_holidays",
             "opt_out_footer",
+            "provider_template",
         ]
         widgets = {
             "template": forms.Textarea(attrs={"rows": 12}),
@@ -106,6 +121,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["daily_limit"].widget.attrs["min"] = 1
         if self.instance.pk:
             self.initial["promotion"] = self.instance.promotion_id
+            self.initial["provider_template"] = provider_template_spec(self.instance.provider_template)
             self.initial["send_days"] = parse_days(self.instance.send_days)
         else:
             self.initial.setdefault("template", INITIAL_TEMPLATE)
@@ -118,6 +134,12 @@ class CampaignForm(forms.ModelForm):
         except TemplateError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return template
+
+    def clean_provider_template(self) -> dict[str, Any]:
+        try:
+            return parse_provider_template(self.cleaned_data["provider_template"])
+        except TemplateError as exc:
+            raise forms.ValidationError(str(exc)) from exc
 
     def clean_send_days(self) -> str:
         return ",".join(parse_days(",".join(self.cleaned_data["send_days"])))

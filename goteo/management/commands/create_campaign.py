@@ -15,6 +15,7 @@ from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
+from goteo.templating import TemplateError, parse_provider_template
 
 
 def parse_window(text: str) -> tuple[time, time]:
@@ -48,6 +49,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-attempts", type=int, default=3)
         parser.add_argument("--emojis", help="emojis de cierre separados por espacios ('' para ninguno)")
         parser.add_argument("--audience", default="all", help="all | tag:NOMBRE")
+        parser.add_argument(
+            "--provider-template",
+            default="",
+            help="plantilla aprobada (Cloud API o Twilio): NOMBRE[:IDIOMA[:name,code,...]], p. ej. "
+            "promo_monturas:es:name,code; los marcadores llenan {{1}}, {{2}}... en orden",
+        )
         parser.add_argument("--sender", help="nombre del número (por defecto, el del entorno)")
         parser.add_argument("--start", action="store_true", help="iniciarla de inmediato")
 
@@ -60,6 +67,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--days: {exc}") from None
         sender = self.sender(o["sender"])
+        try:
+            provider_template = parse_provider_template(o["provider_template"])
+        except TemplateError as exc:
+            raise CommandError(f"--provider-template: {exc}") from None
         with transaction.atomic():
             promotion = self.promotion(o)
             campaign = Campaign(
@@ -76,6 +87,7 @@ class Command(BaseCommand):
                 skip_holidays=not o["no_holidays"],
                 max_attempts=o["max_attempts"],
                 opt_out_footer=not o["no_opt_out_footer"],
+                provider_template=provider_template,
             )
             if o["emojis"] is not None:
                 campaign.emojis = o["emojis"]
