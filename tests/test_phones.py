@@ -31,3 +31,38 @@ def test_it_uses_the_configured_region(settings):
 def test_it_masks_the_middle_of_a_number():
     assert mask_phone("+573009787566") == "+57300****566"
     assert "9787" not in mask_phone("+573009787566")
+
+
+# --- contacts keep E.164 however they are saved ---------------------------------------------
+@pytest.mark.django_db
+def test_it_normalizes_a_contact_saved_without_the_import():
+    from goteo.models import Contact
+
+    contact = Contact.objects.create(full_name="Daniel Osorio", phone="300 978 7566", consent=True)
+    contact.refresh_from_db()
+    assert contact.phone == "+573009787566"
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_invalid_phone_as_typed_and_leaves_phone_empty():
+    from goteo.models import Contact
+
+    contact = Contact.objects.create(full_name="Sin Número", phone="xyz 12", consent=True)
+    contact.refresh_from_db()
+    assert (contact.phone, contact.phone_raw) == ("", "xyz 12")
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_invalid_phone_in_a_form(client):
+    from django.urls import reverse
+
+    from goteo.models import Contact
+    from tests.dashboard import make_user
+
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(
+        reverse("admin:goteo_contact_add"), {"full_name": "Sin Número", "phone": "xyz 12", "consent": "on"}
+    )
+    assert response.status_code == 200
+    assert "teléfono inválido" in response.content.decode()
+    assert not Contact.objects.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,34 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def clean(self) -> None:
+        """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number."""
+        from goteo.phones import InvalidPhone, normalize_phone
+
+        if not self.phone:
+            return
+        try:
+            self.phone = normalize_phone(self.phone)
+        except InvalidPhone as exc:
+            raise ValidationError({"phone": str(exc)}) from exc
+
+    def save(self, *args, **kwargs) -> None:
+        """Keep ``phone`` E.164 whoever saves: an invalid number is kept as typed, phone empty.
+
+        A host project may create contacts without a form; a launch then skips an empty
+        phone with the reason instead of sending to whatever was typed.
+        """
+        update_fields = kwargs.get("update_fields")
+        if self.phone and (update_fields is None or "phone" in update_fields):
+            from goteo.phones import InvalidPhone, normalize_phone
+
+            try:
+                self.phone = normalize_phone(self.phone)
+            except InvalidPhone:
+                self.phone_raw = self.phone_raw or self.phone
+                self.phone = ""
+        super().save(*args, **kwargs)
 
     @property
     def first_name(self) -> str:
