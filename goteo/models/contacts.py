@@ -47,17 +47,6 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def clean(self) -> None:
-        """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number."""
-        from goteo.phones import InvalidPhone, normalize_phone
-
-        if not self.phone:
-            return
-        try:
-            self.phone = normalize_phone(self.phone)
-        except InvalidPhone as exc:
-            raise ValidationError({"phone": str(exc)}) from exc
-
     def save(self, *args, **kwargs) -> None:
         """Keep ``phone`` E.164 whoever saves: an invalid number is kept as typed, phone empty.
 
@@ -74,6 +63,17 @@ class Contact(models.Model):
                 self.phone_raw = self.phone_raw or self.phone
                 self.phone = ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number."""
+        from goteo.phones import InvalidPhone, normalize_phone
+
+        if not self.phone:
+            return
+        try:
+            self.phone = normalize_phone(self.phone)
+        except InvalidPhone as exc:
+            raise ValidationError({"phone": str(exc)}) from exc
 
     @property
     def first_name(self) -> str:
