@@ -137,3 +137,13 @@ def test_it_shows_each_numbers_risk_and_warm_up(staff, memory_sender):
     assert "Calentamiento: semana 2 de 3, máximo 10 al día hasta el 02/01/2026" in text
     assert "Riesgo del número: 🟡 atención" in text
     assert "número con poco historial (0 enviados) y sin calentamiento" in text
+
+
+def test_it_marks_a_new_number_for_warm_up(staff, db, clock):
+    staff.post(reverse("goteo:sender_new"), cloud_data(warmup_started_on="2026-01-02"))
+
+    sender = Sender.objects.get(name="tienda")
+    assert sender.warmup_started_on == date(2026, 1, 2)
+    assert sender.cap_on(date(2026, 1, 5)) == 5  # the first week of the default schedule
+    page = staff.get(reverse("goteo:sender_edit", args=[sender.pk])).content.decode()
+    assert 'value="2026-01-02"' in page

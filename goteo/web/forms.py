@@ -216,7 +216,8 @@ class SenderForm(forms.ModelForm):
 
     class Meta:
         model = Sender
-        fields = ["name", "backend", "daily_cap", "time_zone", "is_active"]
+        fields = ["name", "backend", "daily_cap", "warmup_started_on", "time_zone", "is_active"]
+        widgets = {"warmup_started_on": date_input()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
