@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -75,10 +75,19 @@ def audience(campaign: Campaign) -> QuerySet[Contact]:
 
 
 def skip_reason_for(
-    consent: bool, opted_out: bool, phone: str, seen: set[str], excluded: Container[str] = frozenset()
+    consent: bool,
+    opted_out: bool,
+    phone: str,
+    excluded: Container[str] = frozenset(),
+    opted_out_phones: Container[str] = frozenset(),
 ) -> str:
-    """Why a contact gets a skipped row instead of a message, or "" when it is sendable."""
-    if opted_out:
+    """Why a contact cannot receive the promotion, or "" when it may.
+
+    A phone someone opted out from is opted out for everyone who shares it, as
+    ``Contact.opt_out`` skips that phone's pending messages. Sharing a phone with
+    another contact is decided by ``phone_holders``.
+    """
+    if opted_out or (phone and phone in opted_out_phones):
         return SkipReason.OPTED_OUT
     if phone and phone in excluded:
         return SkipReason.EXCLUDED
@@ -86,15 +95,54 @@ def skip_reason_for(
         return SkipReason.NO_CONSENT
     if not phone:
         return SkipReason.INVALID_PHONE
-    if phone in seen:
-        return SkipReason.DUPLICATE_PHONE
     return ""
 
 
-def excluded_phones(campaign: Campaign) -> set[str]:
-    """The audience's phones that are on an exclusion list, loaded once per launch."""
-    phones = audience(campaign).exclude(phone="").values("phone")
-    return set(ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True))
+@dataclass(frozen=True)
+class Blocked:
+    """The audience's phones nobody may message, loaded once per launch."""
+
+    excluded: set[str]
+    opted_out: set[str]
+
+    def reason(self, consent: bool, opted_out: bool, phone: str) -> str:
+        return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out)
+
+
+def blocked_phones(contacts: QuerySet[Contact]) -> Blocked:
+    """The phones of ``contacts`` on an exclusion list, or that any contact opted out from."""
+    phones = contacts.exclude(phone="").values("phone")
+    excluded = ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True)
+    opted_out = Contact.objects.filter(opted_out=True, phone__in=phones).values_list("phone", flat=True)
+    return Blocked(set(excluded), set(opted_out))
+
+
+def phone_holders(contacts: QuerySet[Contact], blocked: Blocked) -> dict[str, int]:
+    """For each phone several contacts share, the contact whose row keeps it.
+
+    The unique (campaign, phone) allows one row per phone, so the others get a
+    ``duplicate_phone`` row. The holder is the first of them who may receive, so
+    whoever consented gets the message whatever the order; if nobody may, the first.
+    Shared phones are few: one grouped query finds them (a phone counted twice by a
+    join only makes its one contact the holder).
+    """
+    shared = contacts.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1)
+    rows = (
+        contacts.filter(phone__in=shared.values("phone"))
+        .order_by("id")
+        .values_list("id", "phone", "consent", "opted_out")
+    )
+    holders: dict[str, int] = {}
+    receiving: set[str] = set()
+    for contact_id, phone, consent, opted_out in rows:
+        if phone in receiving:
+            continue
+        if not blocked.reason(consent, opted_out, phone):
+            receiving.add(phone)
+            holders[phone] = contact_id
+        else:
+            holders.setdefault(phone, contact_id)
+    return holders
 
 
 def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
@@ -115,29 +163,31 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
         raise LaunchError(" ".join(v.message for v in problems))
     emojis = split_emojis(campaign.emojis)
     footer = opt_out_footer(campaign.opt_out_footer)
-    excluded = excluded_phones(campaign)
+    contacts = audience(campaign)
+    blocked = blocked_phones(contacts)
+    holders = phone_holders(contacts, blocked)
     result = LaunchResult()
-    seen: set[str] = set()
-    rows = audience(campaign).order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
+    rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
     with transaction.atomic():
         batch: list[dict[str, Any]] = []
         for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-            reason = skip_reason_for(consent, opted_out, phone, seen, excluded)
             message: dict[str, Any] = {
                 "contact_id": contact_id,
                 "contact_name": full_name,
                 "phone": phone or None,
             }
+            if holders.get(phone, contact_id) != contact_id:
+                reason: str = SkipReason.DUPLICATE_PHONE
+                message["phone"] = None  # the phone has its row in this campaign
+                message["last_error"] = f"mismo teléfono que otro contacto ({phone})"
+            else:
+                reason = blocked.reason(consent, opted_out, phone)
             if reason:
                 message["status"] = MessageStatus.SKIPPED.value
                 message["skip_reason"] = str(reason)
                 message["finished_at"] = now
-                if reason == SkipReason.DUPLICATE_PHONE:
-                    message["phone"] = None  # the phone already has its message in this campaign
-                    message["last_error"] = f"mismo teléfono que otro contacto ({phone})"
                 result.skipped[reason] += 1
             else:
-                seen.add(phone)
                 text = render(
                     campaign.template,
                     Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until),
@@ -209,15 +259,15 @@ def insert_messages(campaign_id: int, batch: list[dict[str, Any]]) -> None:
 
 def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
     """Before launching: how many contacts can receive it, and the first ``limit`` of them."""
-    seen: set[str] = set()
+    contacts = audience(campaign)
+    blocked = blocked_phones(contacts)
+    holders = phone_holders(contacts, blocked)
     first: list[tuple[str, str]] = []
     sendable = 0
-    excluded = excluded_phones(campaign)
-    rows = audience(campaign).order_by("id").values_list("full_name", "phone", "consent", "opted_out")
-    for full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-        if skip_reason_for(consent, opted_out, phone, seen, excluded):
+    rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
+    for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
+        if holders.get(phone, contact_id) != contact_id or blocked.reason(consent, opted_out, phone):
             continue
-        seen.add(phone)
         sendable += 1
         if len(first) < limit:
             first.append((full_name, phone))

@@ -5,8 +5,8 @@ from datetime import date, datetime, time
 import pytest
 from django.db import IntegrityError, transaction
 
-from goteo.launch import LaunchError, campaign_launch
-from goteo.models import Campaign, Contact, Message, Promotion, Tag
+from goteo.launch import LaunchError, campaign_launch, preview_recipients
+from goteo.models import Campaign, Contact, ExcludedPhone, Message, Promotion, Tag
 from tests.conftest import BOGOTA
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,64 @@ def test_it_launches_in_time_order(memory_sender):
     c = campaign(memory_sender)
     campaign_launch(c, datetime.combine(date(2026, 1, 2), time(9), tzinfo=BOGOTA))
     assert list(c.messages.order_by("id").values_list("contact_name", flat=True)) == ["P0", "P1", "P2"]
+
+
+@pytest.mark.parametrize("consenting_first", [True, False])
+def test_it_gives_a_shared_phone_to_the_person_who_consented(memory_sender, consenting_first):
+    people = [("Ana Consiente", True), ("Beto Sin", False)]
+    for name, consent in people if consenting_first else people[::-1]:
+        Contact.objects.create(full_name=name, phone="+573001000001", consent=consent)
+    c = campaign(memory_sender)
+    assert preview_recipients(c, 10) == (1, [("Ana Consiente", "+573001000001")])
+    result = campaign_launch(c, NOW)
+    rows = {m.contact_name: m for m in Message.objects.all()}
+    assert set(rows) == {"Ana Consiente", "Beto Sin"}
+    assert (rows["Ana Consiente"].status, rows["Ana Consiente"].phone) == ("pending", "+573001000001")
+    beto = rows["Beto Sin"]
+    assert (beto.status, beto.skip_reason, beto.phone) == ("skipped", "duplicate_phone", None)
+    assert "+573001000001" in beto.last_error
+    assert (result.total, result.pending, dict(result.skipped)) == (2, 1, {"duplicate_phone": 1})
+    c.refresh_from_db()
+    assert (c.total_count, c.pending_count, c.skipped_count) == (2, 1, 1)
+
+
+def test_it_keeps_one_row_per_phone_when_nobody_with_it_may_receive(memory_sender):
+    ExcludedPhone.objects.create(phone="+573001000002", added_at=NOW)
+    Contact.objects.create(full_name="Ana Sin", phone="+573001000001", consent=False)
+    Contact.objects.create(full_name="Beto Sin", phone="+573001000001", consent=False)
+    Contact.objects.create(full_name="Caro Excluida", phone="+573001000002", consent=True)
+    Contact.objects.create(full_name="Dani Excluido", phone="+573001000002", consent=True)
+    result = campaign_launch(campaign(memory_sender), NOW)
+    rows = Message.objects.values_list("contact_name", "skip_reason", "phone")
+    assert sorted(rows) == [
+        ("Ana Sin", "no_consent", "+573001000001"),
+        ("Beto Sin", "duplicate_phone", None),
+        ("Caro Excluida", "excluded", "+573001000002"),
+        ("Dani Excluido", "duplicate_phone", None),
+    ]
+    assert (result.total, result.pending) == (4, 0)
+
+
+def test_a_phone_someone_opted_out_from_gets_no_promotion_through_another_contact(memory_sender):
+    # Contact.opt_out skips the phone's pending messages; a launch must agree with it.
+    Contact.objects.create(full_name="Mamá Baja", phone="+573001000001", consent=True, opted_out=True)
+    Contact.objects.create(full_name="Hijo Acepta", phone="+573001000001", consent=True)
+    Contact.objects.create(full_name="Tía Fuera", phone="+573001000002", consent=True, opted_out=True)
+    Contact.objects.create(full_name="Primo Vip", phone="+573001000002", consent=True).tags.add(
+        Tag.objects.create(name="vip")
+    )
+    c = campaign(memory_sender)
+    assert preview_recipients(c, 10)[0] == 0
+    vip = Campaign.objects.create(
+        name="v", promotion=c.promotion, sender=memory_sender, template="Hola", audience="tag:vip"
+    )
+    result = campaign_launch(vip, NOW)
+    assert (result.pending, dict(result.skipped)) == (0, {"opted_out": 1})
+    result = campaign_launch(c, NOW)
+    assert result.pending == 0
+    assert sorted(c.messages.values_list("contact_name", "skip_reason")) == [
+        ("Hijo Acepta", "duplicate_phone"),
+        ("Mamá Baja", "opted_out"),
+        ("Primo Vip", "duplicate_phone"),
+        ("Tía Fuera", "opted_out"),
+    ]
