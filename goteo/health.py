@@ -3,7 +3,8 @@
 Meta allows about 200 management requests per hour, and a dashboard polls far more often
 than that, so each sender's last answer is kept on its row (``Sender.health``) and reused
 for a few minutes. A check that reports a spam or quality signal (quality rating RED,
-health BLOCKED) brakes the number for the rest of its day.
+health BLOCKED), or finds a WhatsApp-Web gateway's session closed within minutes of the
+number's last send, brakes the number for the rest of its day.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from goteo.conf import env_int
-from goteo.models import Sender
+from goteo.models import Message, Sender
 from goteo.schedule import end_of_day
 from goteo.transports import ConfigurationError, ConnectionStatus, Transport, transport_for
+from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS, GATEWAY_BACKENDS, drop_brake_reason
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,25 @@ def sender_status(
             return cached
     status = fresh_status(sender, transport)
     remember(sender, status, now)
-    reason = status.extra.get("brake")
+    reason = status.extra.get("brake") or dropped_after_sending(sender, status, now)
     if reason and sender.pk is not None and not sender.is_braked(now):
         log.warning("sender %s braked by its connection check: %s", sender.name, reason)
         sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz))
     return status
+
+
+def dropped_after_sending(sender: Sender, status: ConnectionStatus, now: datetime) -> str:
+    """A gateway session found closed soon after this number sent: the usual sign of a ban.
+
+    The sending run notices a drop between its own sends; this catches one that happens
+    after a run's last send, whoever checks next (the next run, the worker, the dashboard).
+    """
+    if status.connected or sender.pk is None or sender.effective_backend not in GATEWAY_BACKENDS:
+        return ""
+    since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
+    if not Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists():
+        return ""
+    return drop_brake_reason(status.detail)
 
 
 def fresh_status(sender: Sender, transport: Transport | None = None) -> ConnectionStatus:

@@ -17,6 +17,15 @@ TYPING_MIN_MS = 2_000
 TYPING_MAX_MS = 8_000
 # A session that closes within this many seconds of a successful send is treated as a ban.
 DROP_AFTER_SEND_SECONDS = 15 * 60
+GATEWAY_BACKENDS = frozenset({"evolution", "waha"})
+
+
+def drop_brake_reason(detail: str) -> str:
+    """Why a session that closed right after sending stops the number."""
+    return (
+        "la sesión de WhatsApp se cerró justo después de enviar; el número puede estar "
+        f"bloqueado. Revíselo en el teléfono antes de reanudar ({detail})"
+    )
 
 
 def typing_ms(text: str) -> int:
@@ -38,12 +47,7 @@ class DropWatch:
         """A disconnection right after a send becomes a brake; anything else is unchanged."""
         recent = self.last_sent is not None and self.clock() - self.last_sent < DROP_AFTER_SEND_SECONDS
         if error.kind == SendError.DISCONNECTED and recent:
-            return SendError(
-                SendError.BRAKE,
-                "la sesión de WhatsApp se cerró justo después de enviar; el número puede estar "
-                f"bloqueado. Revíselo en el teléfono antes de reanudar ({error.reason})",
-                code=error.code,
-            )
+            return SendError(SendError.BRAKE, drop_brake_reason(error.reason), code=error.code)
         return error
 
     def reraise(self, error: SendError) -> NoReturn:
