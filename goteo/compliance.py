@@ -16,12 +16,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 
+from django.utils.translation import gettext, gettext_noop, pgettext
+
 from goteo.conf import env_str
 
-DAY_LABELS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábados", "domingos"]
 DEFAULT_PROFILE = "co"
 
 Hours = tuple[time, time]
+
+
+def day_labels() -> list[str]:
+    """The weekdays in the plural (Monday first), as in "los sábados"."""
+    return [
+        pgettext("días de la semana, en plural", "lunes"),
+        pgettext("días de la semana, en plural", "martes"),
+        pgettext("días de la semana, en plural", "miércoles"),
+        pgettext("días de la semana, en plural", "jueves"),
+        pgettext("días de la semana, en plural", "viernes"),
+        pgettext("días de la semana, en plural", "sábados"),
+        pgettext("días de la semana, en plural", "domingos"),
+    ]
+
+
+def nor(items: Iterable[str]) -> str:
+    """ "sábados ni domingos": days or moments that are all excluded."""
+    return pgettext("une días excluidos", " ni ").join(items)
 
 
 @dataclass(frozen=True)
@@ -34,10 +53,15 @@ class Profile:
     """
 
     code: str
-    law: str
+    law: str  # in Spanish, marked for translation; ``law_name`` is the one to show
     hours: tuple[Hours | None, ...] | None
     holidays_country: str | None = None  # never on this country's public holidays
     opt_out_text_required: bool = False
+
+    @property
+    def law_name(self) -> str:
+        """The law in the active language."""
+        return gettext(self.law)
 
     @property
     def is_legal_rule(self) -> bool:
@@ -57,26 +81,36 @@ class Profile:
         return min(h[0] for h in allowed), max(h[1] for h in allowed)
 
     def describe(self) -> str:
-        """The rule in one Spanish sentence, e.g. for campaign_status and the docs."""
+        """The rule in one sentence, e.g. for campaign_status and the docs."""
         if self.hours is None:
-            return "Sin regla legal de horario (perfil none)."
+            return gettext("Sin regla legal de horario (perfil none).")
+        labels = day_labels()
         parts = []
         for weekdays, hours in grouped_hours(self.hours):
             days = (
-                DAY_LABELS[weekdays[0]]
+                labels[weekdays[0]]
                 if len(weekdays) == 1
-                else f"{DAY_LABELS[weekdays[0]]} a {DAY_LABELS[weekdays[-1]]}"
+                else pgettext("rango de días", "%(first)s a %(last)s")
+                % {"first": labels[weekdays[0]], "last": labels[weekdays[-1]]}
             )
-            parts.append(f"{days} de {hours[0]:%H:%M} a {hours[1]:%H:%M}")
-        never = [DAY_LABELS[d] for d, h in enumerate(self.hours) if h is None]
-        text = f"{self.law}: promociones solo {', '.join(parts)}"
+            parts.append(gettext("%(days)s de %(start)s a %(end)s") % {"days": days, **span(hours)})
+        never = [labels[d] for d, h in enumerate(self.hours) if h is None]
+        text = gettext("%(law)s: promociones solo %(hours)s") % {
+            "law": self.law_name,
+            "hours": ", ".join(parts),
+        }
         if never:
-            text += f"; nunca {' ni '.join(never)}"
+            text += gettext("; nunca %(days)s") % {"days": nor(never)}
         if self.holidays_country:
-            text += " ni festivos"
+            text += gettext(" ni festivos")
         if self.opt_out_text_required:
-            text += "; cada mensaje debe ofrecer la baja"
+            text += gettext("; cada mensaje debe ofrecer la baja")
         return text + "."
+
+
+def span(hours: Hours) -> dict[str, str]:
+    """``{"start": "07:00", "end": "19:00"}``, for the sentences above and below."""
+    return {"start": f"{hours[0]:%H:%M}", "end": f"{hours[1]:%H:%M}"}
 
 
 def grouped_hours(hours: tuple[Hours | None, ...]) -> list[tuple[list[int], Hours]]:
@@ -101,7 +135,7 @@ PROFILES: dict[str, Profile] = {
     # on Sundays or public holidays.
     "co": Profile(
         code="co",
-        law="Ley 2300 de 2023 (Colombia)",
+        law=gettext_noop("Ley 2300 de 2023 (Colombia)"),
         hours=(WEEKDAY_CO,) * 5 + (SATURDAY_CO, None),
         holidays_country="CO",
     ),
@@ -110,12 +144,12 @@ PROFILES: dict[str, Profile] = {
     # never weekends or public holidays) are applied as the prudent reading.
     "es": Profile(
         code="es",
-        law="LSSI art. 21 y TRLGDCU art. 96.2 (España)",
+        law=gettext_noop("LSSI art. 21 y TRLGDCU art. 96.2 (España)"),
         hours=(WEEKDAY_ES,) * 5 + (None, None),
         holidays_country="ES",
         opt_out_text_required=True,
     ),
-    "none": Profile(code="none", law="Sin perfil legal", hours=None),
+    "none": Profile(code="none", law=gettext_noop("Sin perfil legal"), hours=None),
 }
 
 
@@ -123,7 +157,10 @@ def get_profile(code: str) -> Profile:
     """The profile named ``code``; a clear error for an unknown name."""
     key = (code or "").strip().lower()
     if key not in PROFILES:
-        raise ValueError(f"GOTEO_COMPLIANCE_PROFILE={code!r} no existe; use {', '.join(PROFILES)}.")
+        raise ValueError(
+            gettext("GOTEO_COMPLIANCE_PROFILE=%(code)s no existe; use %(choices)s.")
+            % {"code": repr(code), "choices": ", ".join(PROFILES)}
+        )
     return PROFILES[key]
 
 
@@ -172,18 +209,30 @@ def campaign_violations(
     if not profile.is_legal_rule:
         return []
     found: list[Violation] = []
+    labels = day_labels()
+    law = profile.law_name
+    window = {"window_start": f"{window_start:%H:%M}", "window_end": f"{window_end:%H:%M}"}
     days = sorted(set(weekdays))
     forbidden = [d for d in days if profile.hours_on(d) is None]
     if forbidden:
-        names = " ni ".join(DAY_LABELS[d] for d in forbidden)
-        found.append(Violation("send_days", f"{profile.law}: no se permite enviar promociones los {names}."))
+        names = nor(labels[d] for d in forbidden)
+        found.append(
+            Violation(
+                "send_days",
+                gettext("%(law)s: no se permite enviar promociones los %(days)s.")
+                % {"law": law, "days": names},
+            )
+        )
     widest = profile.widest_hours()
     if widest and (window_start < widest[0] or window_end > widest[1]):
         found.append(
             Violation(
                 "window_start",
-                f"{profile.law}: solo se permite enviar de {widest[0]:%H:%M} a {widest[1]:%H:%M}; "
-                f"la ventana {window_start:%H:%M}-{window_end:%H:%M} se sale de ese horario.",
+                gettext(
+                    "%(law)s: solo se permite enviar de %(start)s a %(end)s; "
+                    "la ventana %(window_start)s-%(window_end)s se sale de ese horario."
+                )
+                % {"law": law, **span(widest), **window},
             )
         )
     else:
@@ -193,23 +242,26 @@ def campaign_violations(
                 found.append(
                     Violation(
                         "window_start",
-                        f"{profile.law}: los {DAY_LABELS[d]} solo se permite enviar de "
-                        f"{legal[0]:%H:%M} a {legal[1]:%H:%M} y la ventana "
-                        f"{window_start:%H:%M}-{window_end:%H:%M} no deja ninguna hora ese día.",
+                        gettext(
+                            "%(law)s: los %(day)s solo se permite enviar de %(start)s a %(end)s y la "
+                            "ventana %(window_start)s-%(window_end)s no deja ninguna hora ese día."
+                        )
+                        % {"law": law, "day": labels[d], **span(legal), **window},
                     )
                 )
     if profile.holidays_country and not skip_holidays:
         found.append(
             Violation(
                 "skip_holidays",
-                f"{profile.law}: no se permite enviar promociones en festivos.",
+                gettext("%(law)s: no se permite enviar promociones en festivos.") % {"law": law},
             )
         )
     if profile.opt_out_text_required and not has_opt_out_text:
         found.append(
             Violation(
                 "opt_out_footer",
-                f"{profile.law}: cada mensaje debe ofrecer la baja; active el texto de baja.",
+                gettext("%(law)s: cada mensaje debe ofrecer la baja; active el texto de baja.")
+                % {"law": law},
             )
         )
     return found
@@ -219,12 +271,14 @@ def campaign_notices(
     profile: Profile, *, window_start: time, window_end: time, weekdays: Iterable[int]
 ) -> list[str]:
     """What the profile narrows without refusing, e.g. Saturdays ending at 15:00."""
+    labels = day_labels()
     notices = []
     for d in sorted(set(weekdays)):
         hours = effective_hours(profile, d, window_start, window_end)
         if hours is not None and hours != (window_start, window_end):
             notices.append(
-                f"Los {DAY_LABELS[d]} se envía solo de {hours[0]:%H:%M} a {hours[1]:%H:%M} ({profile.law})."
+                gettext("Los %(day)s se envía solo de %(start)s a %(end)s (%(law)s).")
+                % {"day": labels[d], **span(hours), "law": profile.law_name}
             )
     return notices
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count
+from django.utils.translation import gettext, ngettext, pgettext
 
 from goteo.models import Message, MessageStatus, Sender
 from goteo.schedule import end_of_day
@@ -23,7 +24,6 @@ from goteo.warmup import WarmupStage
 
 OK, WARNING, BAD = "ok", "warning", "bad"
 LEVELS = (OK, WARNING, BAD)
-LEVEL_LABELS = {OK: "bien", WARNING: "atención", BAD: "alto"}
 LEVEL_ICONS = {OK: "🟢", WARNING: "🟡", BAD: "🔴"}
 RISK_SOURCE = "riesgo"  # how goteo's own brakes are marked in Sender.brake_log
 
@@ -45,7 +45,7 @@ HEALTH_LEVELS = {"AVAILABLE": OK, "LIMITED": WARNING, "BLOCKED": BAD}
 
 @dataclass(frozen=True)
 class Signal:
-    """One thing seen about a number, its level and a Spanish sentence."""
+    """One thing seen about a number, its level and a sentence in the active language."""
 
     name: str
     level: str
@@ -61,7 +61,7 @@ class Risk:
 
     @property
     def label(self) -> str:
-        return LEVEL_LABELS[self.level]
+        return level_label(self.level)
 
     @property
     def reasons(self) -> list[str]:
@@ -70,7 +70,7 @@ class Risk:
 
     def describe(self) -> str:
         """ "🔴 riesgo alto: 6 de 20 mensajes fallaron (30 %)"."""
-        text = f"{LEVEL_ICONS[self.level]} riesgo {self.label}"
+        text = gettext("%(icon)s riesgo %(label)s") % {"icon": LEVEL_ICONS[self.level], "label": self.label}
         return f"{text}: {'; '.join(self.reasons)}" if self.reasons else text
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,13 +99,23 @@ class Activity:
     sent_ever: int = 0
 
 
+def level_label(level: str) -> str:
+    """The level in words: "bien", "atención" or "alto" in Spanish."""
+    labels = {
+        OK: pgettext("nivel de riesgo", "bien"),
+        WARNING: pgettext("nivel de riesgo", "atención"),
+        BAD: pgettext("nivel de riesgo", "alto"),
+    }
+    return labels[level]
+
+
 def level_for(value: float, thresholds: tuple[float, float]) -> str:
     warning, bad = thresholds
     return BAD if value >= bad else WARNING if value >= warning else OK
 
 
-def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)} %"
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole)
 
 
 def assess(activity: Activity) -> Risk:
@@ -118,15 +128,20 @@ def assess(activity: Activity) -> Risk:
             Signal(
                 "failure_rate",
                 level_for(rate, FAILURE_RATE),
-                f"{a.failed} de {a.finished} mensajes fallaron ({percent(a.failed, a.finished)})",
+                gettext("%(failed)s de %(finished)s mensajes fallaron (%(percent)s %%)")
+                % {"failed": a.failed, "finished": a.finished, "percent": percent(a.failed, a.finished)},
             )
         )
         signals.append(
             Signal(
                 "not_on_whatsapp",
                 level_for(a.not_on_whatsapp / a.finished, NOT_ON_WHATSAPP_RATE),
-                f"{a.not_on_whatsapp} de {a.finished} destinatarios sin WhatsApp "
-                f"({percent(a.not_on_whatsapp, a.finished)})",
+                gettext("%(count)s de %(finished)s destinatarios sin WhatsApp (%(percent)s %%)")
+                % {
+                    "count": a.not_on_whatsapp,
+                    "finished": a.finished,
+                    "percent": percent(a.not_on_whatsapp, a.finished),
+                },
             )
         )
     if a.sent >= MIN_ATTEMPTS:
@@ -134,14 +149,15 @@ def assess(activity: Activity) -> Risk:
             Signal(
                 "opt_out_rate",
                 level_for(a.opted_out / a.sent, OPT_OUT_RATE),
-                f"{a.opted_out} de {a.sent} personas se dieron de baja ({percent(a.opted_out, a.sent)})",
+                gettext("%(count)s de %(sent)s personas se dieron de baja (%(percent)s %%)")
+                % {"count": a.opted_out, "sent": a.sent, "percent": percent(a.opted_out, a.sent)},
             )
         )
     signals.append(
         Signal(
             "brakes",
             level_for(a.brakes, BRAKES),
-            f"{a.brakes} frenos del proveedor en {BRAKE_DAYS} días" if a.brakes else "sin frenos recientes",
+            brakes_text(a.brakes),
         )
     )
     if a.quality_rating:
@@ -149,7 +165,7 @@ def assess(activity: Activity) -> Risk:
             Signal(
                 "quality_rating",
                 QUALITY_LEVELS.get(a.quality_rating.upper(), OK),
-                f"calidad del número en Meta: {a.quality_rating.upper()}",
+                gettext("calidad del número en Meta: %(rating)s") % {"rating": a.quality_rating.upper()},
             )
         )
     if a.health_status:
@@ -157,22 +173,39 @@ def assess(activity: Activity) -> Risk:
             Signal(
                 "health_status",
                 HEALTH_LEVELS.get(a.health_status.upper(), OK),
-                f"estado de envío en Meta: {a.health_status.upper()}",
+                gettext("estado de envío en Meta: %(status)s") % {"status": a.health_status.upper()},
             )
         )
     if a.warmup is not None:
-        signals.append(Signal("warmup", OK, f"en calentamiento, {a.warmup.describe()}"))
+        signals.append(
+            Signal("warmup", OK, gettext("en calentamiento, %(stage)s") % {"stage": a.warmup.describe()})
+        )
     elif a.sent_ever < NEW_NUMBER_SENT:
         signals.append(
             Signal(
                 "warmup",
                 WARNING,
-                f"número con poco historial ({a.sent_ever} enviados) y sin calentamiento: "
-                "si es nuevo, márquelo con «goteo warmup»",
+                gettext(
+                    "número con poco historial (%(sent)s enviados) y sin calentamiento: "
+                    "si es nuevo, márquelo con «goteo warmup»"
+                )
+                % {"sent": a.sent_ever},
             )
         )
     level = max((s.level for s in signals), key=LEVELS.index, default=OK)
     return Risk(level, tuple(signals))
+
+
+def brakes_text(brakes: int) -> str:
+    """The provider brakes of the last BRAKE_DAYS days, in words."""
+    if not brakes:
+        return gettext("sin frenos recientes")
+    # Spanish says "1 frenos" today; both forms keep that text, English tells them apart.
+    return ngettext(
+        "%(count)s frenos del proveedor en %(days)s días",
+        "%(count)s frenos del proveedor en %(days)s días",
+        brakes,
+    ) % {"count": brakes, "days": BRAKE_DAYS}
 
 
 def last_risk_brake(sender: Sender) -> datetime | None:
@@ -261,6 +294,6 @@ def brake_if_risky(sender: Sender, now: datetime) -> Risk:
     """
     risk = sender_risk(sender, now)
     if risk.level == BAD and not sender.is_braked(now):
-        reason = "Riesgo alto de bloqueo: " + "; ".join(risk.reasons)
+        reason = gettext("Riesgo alto de bloqueo: %(reasons)s") % {"reasons": "; ".join(risk.reasons)}
         sender.brake(reason[:300], end_of_day(now, sender.tz), now=now, source=RISK_SOURCE)
     return risk

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext
+
 from goteo.conf import env_str
 
 DEFAULT_SCHEDULE = (5, 10, 20)
@@ -31,9 +33,12 @@ class WarmupStage:
 
     def describe(self) -> str:
         """ "semana 1 de 3: máximo 5 al día hasta el 08/01/2026"."""
-        return (
-            f"semana {self.week} de {self.weeks}: máximo {self.cap} al día hasta el {self.ends_on:%d/%m/%Y}"
-        )
+        return gettext("semana %(week)s de %(weeks)s: máximo %(cap)s al día hasta el %(day)s") % {
+            "week": self.week,
+            "weeks": self.weeks,
+            "cap": self.cap,
+            "day": f"{self.ends_on:%d/%m/%Y}",
+        }
 
 
 def parse_schedule(text: str) -> tuple[int, ...]:
@@ -42,11 +47,13 @@ def parse_schedule(text: str) -> tuple[int, ...]:
         caps = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise ValueError(
-            f"GOTEO_WARMUP_SCHEDULE={text!r}: use máximos diarios por semana, p. ej. 5,10,20."
+            gettext("GOTEO_WARMUP_SCHEDULE=%(value)s: use máximos diarios por semana, p. ej. 5,10,20.")
+            % {"value": repr(text)}
         ) from None
     if not caps or any(cap < 1 for cap in caps):
         raise ValueError(
-            f"GOTEO_WARMUP_SCHEDULE={text!r}: indique al menos una semana, cada una con 1 o más."
+            gettext("GOTEO_WARMUP_SCHEDULE=%(value)s: indique al menos una semana, cada una con 1 o más.")
+            % {"value": repr(text)}
         )
     return caps
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext
+
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
 from goteo.transports.config import ConfigurationError, sender_config
 
@@ -29,7 +31,8 @@ def transport_class(backend: str) -> type[Transport]:
     except KeyError:
         valid = ", ".join(sorted(TRANSPORTS))
         raise ConfigurationError(
-            f"Proveedor de WhatsApp desconocido {backend!r}; use uno de: {valid}"
+            gettext("Proveedor de WhatsApp desconocido %(backend)s; use uno de: %(valid)s")
+            % {"backend": repr(backend), "valid": valid}
         ) from None
     module_name, class_name = dotted.rsplit(".", 1)
     return getattr(import_module(module_name), class_name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext
+
 
 class SendError(Exception):
     """A send that did not succeed, and what that means for the message.
@@ -88,7 +90,7 @@ class Transport:
 
     def check_connection(self) -> ConnectionStatus:
         """Whether the number can send right now."""
-        return ConnectionStatus(True, "listo")
+        return ConnectionStatus(True, gettext("listo"))
 
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
@@ -39,52 +40,59 @@ HEALTH_FIELDS = (
 def classify_error(code: int | None, detail: str) -> SendError:
     """What a Graph API error ``code`` means for this message and for the number."""
     tag = str(code) if code is not None else ""
+    d = {"detail": detail}
     if code is None:
-        return SendError(SendError.RETRY, f"error de la API de Meta sin código: {detail}")
+        return SendError(SendError.RETRY, gettext("error de la API de Meta sin código: %(detail)s") % d)
     if code in AUTH_CODES:
         return SendError(
             SendError.DISCONNECTED,
-            f"Meta rechazó el token o sus permisos ({detail}); genere un token nuevo",
+            gettext("Meta rechazó el token o sus permisos (%(detail)s); genere un token nuevo") % d,
             code=tag,
         )
     if code in SPAM_CODES:
         return SendError(
             SendError.BRAKE,
-            f"Meta limitó el número por spam o calidad ({detail}); revise WhatsApp Manager",
+            gettext("Meta limitó el número por spam o calidad (%(detail)s); revise WhatsApp Manager") % d,
             code=tag,
         )
     if code in ACCOUNT_CODES or 132000 <= code <= 132999:
         return SendError(
-            SendError.BRAKE, f"Meta no deja enviar con esta cuenta o plantilla: {detail}", code=tag
+            SendError.BRAKE,
+            gettext("Meta no deja enviar con esta cuenta o plantilla: %(detail)s") % d,
+            code=tag,
         )
     if code == PAIR_RATE_CODE:
         return SendError(
             SendError.RETRY,
-            f"demasiados mensajes seguidos a esta persona: {detail}",
+            gettext("demasiados mensajes seguidos a esta persona: %(detail)s") % d,
             code=tag,
             retry_after=60,
         )
     if code == PER_USER_MARKETING_CODE:
         return SendError(
             SendError.RETRY,
-            f"Meta limita las promociones a esta persona; se reintenta en 24 horas: {detail}",
+            gettext("Meta limita las promociones a esta persona; se reintenta en 24 horas: %(detail)s") % d,
             code=tag,
             retry_after=DAY + 600,
         )
     if code == OPT_OUT_CODE:
         return SendError(
             SendError.PERMANENT,
-            f"la persona pidió no recibir promociones de esta empresa: {detail}",
+            gettext("la persona pidió no recibir promociones de esta empresa: %(detail)s") % d,
             code=tag,
             opted_out=True,
         )
     if code in RECIPIENT_CODES:
-        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+        return SendError(
+            SendError.PERMANENT, gettext("no se puede entregar a este número: %(detail)s") % d, code=tag
+        )
     if code in THROTTLE_CODES:
-        return SendError(SendError.RETRY, f"límite de velocidad de Meta: {detail}", code=tag, retry_after=300)
+        return SendError(
+            SendError.RETRY, gettext("límite de velocidad de Meta: %(detail)s") % d, code=tag, retry_after=300
+        )
     if code in TRANSIENT_CODES:
-        return SendError(SendError.RETRY, f"error pasajero de Meta: {detail}", code=tag)
-    return SendError(SendError.RETRY, f"error de Meta: {detail}", code=tag)
+        return SendError(SendError.RETRY, gettext("error pasajero de Meta: %(detail)s") % d, code=tag)
+    return SendError(SendError.RETRY, gettext("error de Meta: %(detail)s") % d, code=tag)
 
 
 def classify_response(response: httpx.Response) -> SendError:
@@ -92,7 +100,8 @@ def classify_response(response: httpx.Response) -> SendError:
     if response.status_code >= 500:
         return SendError(
             SendError.UNKNOWN,
-            f"Meta respondió HTTP {response.status_code} después de recibir el mensaje",
+            gettext("Meta respondió HTTP %(status)s después de recibir el mensaje")
+            % {"status": response.status_code},
             code=f"http{response.status_code}",
         )
     body = json_body(response)
@@ -101,16 +110,17 @@ def classify_response(response: httpx.Response) -> SendError:
         code = error.get("code")
         return classify_error(code if isinstance(code, int) else None, error_detail(error))
     if response.status_code == 429:
-        return SendError(SendError.RETRY, "Meta pidió esperar (HTTP 429)", code="http429")
+        return SendError(SendError.RETRY, gettext("Meta pidió esperar (HTTP 429)"), code="http429")
     if response.status_code in (401, 403):
         return SendError(
             SendError.DISCONNECTED,
-            f"Meta rechazó las credenciales (HTTP {response.status_code})",
+            gettext("Meta rechazó las credenciales (HTTP %(status)s)") % {"status": response.status_code},
             code=f"http{response.status_code}",
         )
     return SendError(
         SendError.DISCONNECTED,
-        f"respuesta inesperada de Meta, HTTP {response.status_code}: {snippet(response)}",
+        gettext("respuesta inesperada de Meta, HTTP %(status)s: %(body)s")
+        % {"status": response.status_code, "body": snippet(response)},
         code=f"http{response.status_code}",
     )
 
@@ -120,7 +130,7 @@ def error_detail(error: dict[str, Any]) -> str:
     data = error.get("error_data")
     if isinstance(data, dict) and data.get("details"):
         return str(data["details"])
-    return str(error.get("message") or "sin detalle")
+    return str(error.get("message") or gettext("sin detalle"))
 
 
 def template_component(template: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
@@ -130,7 +140,8 @@ def template_component(template: dict[str, Any], variables: dict[str, str]) -> d
     if missing:
         raise SendError(
             SendError.BRAKE,
-            f"la plantilla {template['name']!r} pide {', '.join(missing)}, que no existe",
+            gettext("la plantilla %(template)s pide %(missing)s, que no existe")
+            % {"template": repr(template["name"]), "missing": ", ".join(missing)},
         )
     body: dict[str, Any] = {
         "name": template["name"],
@@ -155,7 +166,7 @@ class CloudTransport(Transport):
         super().__init__(config)
         for key in ("token", "phone_number_id"):
             if not self.config.get(key):
-                raise ConfigurationError(f"Falta {key} para la Cloud API de Meta.")
+                raise ConfigurationError(gettext("Falta %(key)s para la Cloud API de Meta.") % {"key": key})
         version = str(self.config.get("api_version") or "v25.0")
         self.version = version if version.startswith("v") else f"v{version}"
         self.phone_number_id = str(self.config["phone_number_id"])
@@ -196,7 +207,8 @@ class CloudTransport(Transport):
         except (TypeError, KeyError, IndexError):
             raise SendError(
                 SendError.UNKNOWN,
-                f"Meta aceptó la petición pero no devolvió el id del mensaje: {snippet(response)}",
+                gettext("Meta aceptó la petición pero no devolvió el id del mensaje: %(body)s")
+                % {"body": snippet(response)},
             ) from None
 
     def check_connection(self) -> ConnectionStatus:
@@ -208,13 +220,17 @@ class CloudTransport(Transport):
                 params={"fields": HEALTH_FIELDS},
             )
         except SendError as exc:
-            return ConnectionStatus(False, f"sin conexión con Meta: {exc.reason}")
+            return ConnectionStatus(
+                False, gettext("sin conexión con Meta: %(reason)s") % {"reason": exc.reason}
+            )
         if response.status_code >= 300:
             error = classify_response(response)
-            return ConnectionStatus(False, f"Meta rechazó la consulta: {error}")
+            return ConnectionStatus(False, gettext("Meta rechazó la consulta: %(error)s") % {"error": error})
         data = json_body(response)
         if not isinstance(data, dict):
-            return ConnectionStatus(False, f"respuesta ilegible de Meta: {snippet(response)}")
+            return ConnectionStatus(
+                False, gettext("respuesta ilegible de Meta: %(body)s") % {"body": snippet(response)}
+            )
         return phone_status(data)
 
     def close(self) -> None:
@@ -241,18 +257,32 @@ def phone_status(data: dict[str, Any]) -> ConnectionStatus:
         "display_phone_number": str(data.get("display_phone_number") or ""),
     }
     problems = health_problems(health)
-    summary = f"estado {status or '?'}, calidad {quality or '?'}, límite {limit or '?'}, " + (
-        f"salud {can_send or '?'}"
-    )
+    summary = gettext("estado %(status)s, calidad %(quality)s, límite %(limit)s, salud %(health)s") % {
+        "status": status or "?",
+        "quality": quality or "?",
+        "limit": limit or "?",
+        "health": can_send or "?",
+    }
     if can_send == "BLOCKED":
-        extra["brake"] = "Meta bloqueó el envío desde este número" + (f": {problems}" if problems else "")
-        return ConnectionStatus(False, f"{summary}; bloqueado: {problems or 'sin detalle'}", extra)
+        blocked = gettext("Meta bloqueó el envío desde este número")
+        extra["brake"] = blocked + (f": {problems}" if problems else "")
+        text = gettext("%(summary)s; bloqueado: %(problems)s")
+        return ConnectionStatus(
+            False, text % {"summary": summary, "problems": problems or gettext("sin detalle")}, extra
+        )
     if status and status != "CONNECTED":
-        return ConnectionStatus(False, f"{summary}; el número no está conectado", extra)
+        text = gettext("%(summary)s; el número no está conectado")
+        return ConnectionStatus(False, text % {"summary": summary}, extra)
     if quality == "RED":
-        extra["brake"] = "la calidad del número está en ROJO"
-        return ConnectionStatus(False, f"{summary}; calidad en rojo: se frena el número", extra)
-    detail = summary + (f"; limitado: {problems}" if can_send == "LIMITED" and problems else "")
+        extra["brake"] = gettext("la calidad del número está en ROJO")
+        text = gettext("%(summary)s; calidad en rojo: se frena el número")
+        return ConnectionStatus(False, text % {"summary": summary}, extra)
+    limited = gettext("%(summary)s; limitado: %(problems)s")
+    detail = (
+        limited % {"summary": summary, "problems": problems}
+        if can_send == "LIMITED" and problems
+        else summary
+    )
     return ConnectionStatus(True, detail, extra)
 
 

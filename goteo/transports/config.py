@@ -11,9 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from goteo.conf import env_str
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from goteo.models import Sender
 
 
@@ -27,7 +32,7 @@ class Setting:
 
     key: str
     env: str
-    label: str
+    label: StrOrPromise  # shown in the sender form, so translated when read
     required: bool = False
     secret: bool = False
     default: str = ""
@@ -35,45 +40,45 @@ class Setting:
 
 SETTINGS: dict[str, tuple[Setting, ...]] = {
     "cloud": (
-        Setting("token", "WHATSAPP_CLOUD_TOKEN", "token de acceso de Meta", True, True),
-        Setting("phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", "identificador del número", True),
-        Setting("api_version", "WHATSAPP_CLOUD_API_VERSION", "versión de la API", default="v25.0"),
+        Setting("token", "WHATSAPP_CLOUD_TOKEN", _("token de acceso de Meta"), True, True),
+        Setting("phone_number_id", "WHATSAPP_CLOUD_PHONE_NUMBER_ID", _("identificador del número"), True),
+        Setting("api_version", "WHATSAPP_CLOUD_API_VERSION", _("versión de la API"), default="v25.0"),
         Setting(
             "base_url",
             "WHATSAPP_CLOUD_BASE_URL",
-            "URL de la API",
+            _("URL de la API"),
             default="https://graph.facebook.com",
         ),
-        Setting("app_secret", "WHATSAPP_APP_SECRET", "clave secreta de la app", secret=True),
-        Setting("verify_token", "WHATSAPP_VERIFY_TOKEN", "token de verificación", secret=True),
+        Setting("app_secret", "WHATSAPP_APP_SECRET", _("clave secreta de la app"), secret=True),
+        Setting("verify_token", "WHATSAPP_VERIFY_TOKEN", _("token de verificación"), secret=True),
     ),
     "twilio": (
-        Setting("account_sid", "TWILIO_ACCOUNT_SID", "Account SID de Twilio", True),
-        Setting("auth_token", "TWILIO_AUTH_TOKEN", "Auth Token de Twilio", True, True),
-        Setting("from", "TWILIO_WHATSAPP_FROM", "número remitente de WhatsApp en Twilio", True),
-        Setting("base_url", "TWILIO_BASE_URL", "URL de la API", default="https://api.twilio.com"),
+        Setting("account_sid", "TWILIO_ACCOUNT_SID", _("Account SID de Twilio"), True),
+        Setting("auth_token", "TWILIO_AUTH_TOKEN", _("Auth Token de Twilio"), True, True),
+        Setting("from", "TWILIO_WHATSAPP_FROM", _("número remitente de WhatsApp en Twilio"), True),
+        Setting("base_url", "TWILIO_BASE_URL", _("URL de la API"), default="https://api.twilio.com"),
     ),
     "evolution": (
-        Setting("base_url", "EVOLUTION_BASE_URL", "URL de Evolution API", True),
-        Setting("api_key", "EVOLUTION_API_KEY", "apikey de Evolution API", True, True),
-        Setting("instance", "EVOLUTION_INSTANCE", "nombre de la instancia", True),
+        Setting("base_url", "EVOLUTION_BASE_URL", _("URL de Evolution API"), True),
+        Setting("api_key", "EVOLUTION_API_KEY", _("apikey de Evolution API"), True, True),
+        Setting("instance", "EVOLUTION_INSTANCE", _("nombre de la instancia"), True),
         Setting(
             "webhook_secret",
             "EVOLUTION_WEBHOOK_SECRET",
-            "secreto de la URL del webhook",
+            _("secreto de la URL del webhook"),
             secret=True,
         ),
     ),
     "waha": (
-        Setting("base_url", "WAHA_BASE_URL", "URL de WAHA", True),
-        Setting("api_key", "WAHA_API_KEY", "X-Api-Key de WAHA", secret=True),
-        Setting("session", "WAHA_SESSION", "sesión de WAHA", default="default"),
-        Setting("webhook_hmac_key", "WAHA_WEBHOOK_HMAC_KEY", "clave HMAC del webhook", secret=True),
+        Setting("base_url", "WAHA_BASE_URL", _("URL de WAHA"), True),
+        Setting("api_key", "WAHA_API_KEY", _("X-Api-Key de WAHA"), secret=True),
+        Setting("session", "WAHA_SESSION", _("sesión de WAHA"), default="default"),
+        Setting("webhook_hmac_key", "WAHA_WEBHOOK_HMAC_KEY", _("clave HMAC del webhook"), secret=True),
     ),
 }
 
 # Settings every gateway understands: the typing pause before each message.
-TYPING = Setting("typing", "WHATSAPP_TYPING", "simular que se escribe")
+TYPING = Setting("typing", "WHATSAPP_TYPING", _("simular que se escribe"))
 
 
 def env_config(backend: str) -> dict[str, Any]:
@@ -107,12 +112,15 @@ def missing_message(sender: Sender, backend: str, missing: list[Setting]) -> str
     """A sentence naming what to set, as environment variables or as the sender's fields."""
     if sender.from_environment:
         names = ", ".join(f"{s.env} ({s.label})" for s in missing)
-        return (
-            f"El número «{sender.name}» usa {backend} pero faltan variables de entorno: {names}. "
+        return gettext(
+            "El número «%(name)s» usa %(backend)s pero faltan variables de entorno: %(missing)s. "
             "Defínalas y vuelva a intentarlo."
-        )
+        ) % {"name": sender.name, "backend": backend, "missing": names}
     names = ", ".join(f"{s.label} ({s.key})" for s in missing)
-    return f"Al número «{sender.name}» ({backend}) le falta: {names}. Complételo en su configuración."
+    text = gettext(
+        "Al número «%(name)s» (%(backend)s) le falta: %(missing)s. Complételo en su configuración."
+    )
+    return text % {"name": sender.name, "backend": backend, "missing": names}
 
 
 def secret_keys(backend: str) -> frozenset[str]:

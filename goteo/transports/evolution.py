@@ -7,20 +7,22 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
 from goteo.transports.config import ConfigurationError
-from goteo.transports.gateway import DropWatch, typing_ms
+from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
 
 logger = logging.getLogger(__name__)
 
+# Marked for translation here, translated when a check reads them.
 STATES = {
-    "open": "conectado",
-    "connecting": "conectando: la sesión aún no está lista",
-    "close": "sesión cerrada: escanee el código QR de la instancia en Evolution",
-    "refused": "WhatsApp rechazó la conexión de la instancia",
+    "open": gettext_noop("conectado"),
+    "connecting": gettext_noop("conectando: la sesión aún no está lista"),
+    "close": gettext_noop("sesión cerrada: escanee el código QR de la instancia en Evolution"),
+    "refused": gettext_noop("WhatsApp rechazó la conexión de la instancia"),
 }
 
 
@@ -47,19 +49,34 @@ def classify_response(response: httpx.Response) -> SendError:
     text = "; ".join(str(i) for i in items) or snippet(response) or f"HTTP {status}"
     tag = f"http{status}"
     if any(isinstance(i, dict) and i.get("exists") is False for i in items):
-        return SendError(SendError.PERMANENT, "el número no tiene WhatsApp", code="exists:false")
+        return SendError(SendError.PERMANENT, gettext("el número no tiene WhatsApp"), code="exists:false")
     if "connection closed" in text.lower():
-        return SendError(SendError.DISCONNECTED, "la sesión de WhatsApp de Evolution se cerró", code=tag)
+        return SendError(
+            SendError.DISCONNECTED, gettext("la sesión de WhatsApp de Evolution se cerró"), code=tag
+        )
     if status in (401, 403):
-        return SendError(SendError.DISCONNECTED, "Evolution rechazó la apikey", code=tag)
+        return SendError(SendError.DISCONNECTED, gettext("Evolution rechazó la apikey"), code=tag)
     if status == 404:
-        return SendError(SendError.DISCONNECTED, f"Evolution no encuentra la instancia: {text}", code=tag)
+        return SendError(
+            SendError.DISCONNECTED,
+            gettext("Evolution no encuentra la instancia: %(detail)s") % {"detail": text},
+            code=tag,
+        )
     if status == 429:
-        return SendError(SendError.RETRY, "Evolution pidió esperar (HTTP 429)", code=tag)
+        return SendError(SendError.RETRY, gettext("Evolution pidió esperar (HTTP 429)"), code=tag)
     if status == 400 and ("requires property" in text or "is required" in text.lower()):
-        return SendError(SendError.PERMANENT, f"Evolution rechazó el mensaje: {text}", code=tag)
+        return SendError(
+            SendError.PERMANENT,
+            gettext("Evolution rechazó el mensaje: %(detail)s") % {"detail": text},
+            code=tag,
+        )
     # A 400 raised inside the send or any 5xx: the message may have gone out.
-    return SendError(SendError.UNKNOWN, f"Evolution falló al enviar (HTTP {status}): {text}", code=tag)
+    return SendError(
+        SendError.UNKNOWN,
+        gettext("Evolution falló al enviar (HTTP %(status)s): %(detail)s")
+        % {"status": status, "detail": text},
+        code=tag,
+    )
 
 
 class EvolutionTransport(Transport):
@@ -71,7 +88,7 @@ class EvolutionTransport(Transport):
         super().__init__(config)
         for key in ("base_url", "api_key", "instance"):
             if not self.config.get(key):
-                raise ConfigurationError(f"Falta {key} para Evolution API.")
+                raise ConfigurationError(gettext("Falta %(key)s para Evolution API.") % {"key": key})
         self.instance = quote(str(self.config["instance"]), safe="")
         self.typing = bool(self.config.get("typing", True))
         self.base_url = str(self.config["base_url"])
@@ -123,13 +140,14 @@ class EvolutionTransport(Transport):
         try:
             response = request(self.client, "GET", f"/instance/connectionState/{self.instance}")
         except SendError as exc:
-            return ConnectionStatus(False, f"sin conexión con Evolution API: {exc.reason}")
+            text = gettext("sin conexión con Evolution API: %(reason)s")
+            return ConnectionStatus(False, text % {"reason": exc.reason})
         if response.status_code >= 300:
             return ConnectionStatus(False, classify_response(response).reason)
         data = json_body(response)
         instance = data.get("instance") if isinstance(data, dict) else None
         state = str(instance.get("state") or "") if isinstance(instance, dict) else ""
-        detail = STATES.get(state, f"estado desconocido {state or '(vacío)'}")
+        detail = gettext(STATES[state]) if state in STATES else unknown_state(state)
         return ConnectionStatus(state == "open", detail, {"state": state})
 
     def close(self) -> None:

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django.utils.translation import gettext
+
 from goteo.transports.base import OutgoingMessage, SendError, Transport
 
 
@@ -46,7 +48,10 @@ class FileTransport(Transport):
                 outbox.flush()
                 os.fsync(outbox.fileno())
         except OSError as exc:
-            raise SendError(SendError.DISCONNECTED, f"no se puede escribir {self.path}: {exc}") from exc
+            raise SendError(
+                SendError.DISCONNECTED,
+                gettext("no se puede escribir %(path)s: %(error)s") % {"path": self.path, "error": exc},
+            ) from exc
         return provider_id
 
     def check_connection(self):
@@ -54,5 +59,7 @@ class FileTransport(Transport):
 
         folder = self.path.parent
         if folder.exists() and not os.access(folder, os.W_OK):
-            return ConnectionStatus(False, f"la carpeta {folder} no admite escritura")
-        return ConnectionStatus(True, f"escribe en {self.path}")
+            return ConnectionStatus(
+                False, gettext("la carpeta %(folder)s no admite escritura") % {"folder": folder}
+            )
+        return ConnectionStatus(True, gettext("escribe en %(path)s") % {"path": self.path})

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import NoReturn
 
+from django.utils.translation import gettext
+
 from goteo.transports.base import SendError
 
 TYPING_MS_PER_CHAR = 40
@@ -22,10 +24,15 @@ GATEWAY_BACKENDS = frozenset({"evolution", "waha"})
 
 def drop_brake_reason(detail: str) -> str:
     """Why a session that closed right after sending stops the number."""
-    return (
+    return gettext(
         "la sesión de WhatsApp se cerró justo después de enviar; el número puede estar "
-        f"bloqueado. Revíselo en el teléfono antes de reanudar ({detail})"
-    )
+        "bloqueado. Revíselo en el teléfono antes de reanudar (%(detail)s)"
+    ) % {"detail": detail}
+
+
+def unknown_state(state: str) -> str:
+    """A session state the gateway reports that goteo does not know, in words."""
+    return gettext("estado desconocido %(state)s") % {"state": state or gettext("(vacío)")}
 
 
 def typing_ms(text: str) -> int:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 
 from goteo.transports.base import SendError
 
@@ -49,21 +50,26 @@ def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx
         return client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
         raise SendError(
-            SendError.RETRY, f"no se pudo conectar con {host_of(client)}: {describe(exc)}"
+            SendError.RETRY,
+            gettext("no se pudo conectar con %(host)s: %(error)s")
+            % {"host": host_of(client), "error": describe(exc)},
         ) from exc
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise SendError(
-            SendError.DISCONNECTED, f"la URL del proveedor no es válida: {describe(exc)}"
+            SendError.DISCONNECTED,
+            gettext("la URL del proveedor no es válida: %(error)s") % {"error": describe(exc)},
         ) from exc
     except httpx.TimeoutException as exc:
         raise SendError(
             SendError.UNKNOWN,
-            f"{host_of(client)} no respondió a tiempo después de recibir el mensaje",
+            gettext("%(host)s no respondió a tiempo después de recibir el mensaje")
+            % {"host": host_of(client)},
         ) from exc
     except httpx.TransportError as exc:
         raise SendError(
             SendError.UNKNOWN,
-            f"se cortó la conexión con {host_of(client)} después de enviar: {describe(exc)}",
+            gettext("se cortó la conexión con %(host)s después de enviar: %(error)s")
+            % {"host": host_of(client), "error": describe(exc)},
         ) from exc
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+from django.utils.translation import gettext
+
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
 
 
@@ -28,7 +30,7 @@ class MemoryTransport(Transport):
 
     def send(self, message: OutgoingMessage) -> str:
         if not type(self).connected:
-            raise SendError(SendError.DISCONNECTED, "WhatsApp desconectado")
+            raise SendError(SendError.DISCONNECTED, gettext("WhatsApp desconectado"))
         script = type(self).script
         if script is not None:
             script(message)
@@ -37,5 +39,5 @@ class MemoryTransport(Transport):
 
     def check_connection(self) -> ConnectionStatus:
         if type(self).connected:
-            return ConnectionStatus(True, "conectado (memoria)")
-        return ConnectionStatus(False, "WhatsApp desconectado")
+            return ConnectionStatus(True, gettext("conectado (memoria)"))
+        return ConnectionStatus(False, gettext("WhatsApp desconectado"))

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import httpx
+from django.utils.translation import gettext
 
 from goteo.conf import env_str
 from goteo.phones import mask_phone
@@ -35,33 +36,47 @@ def whatsapp_address(phone: str) -> str:
 def classify_error(status: int, code: int | None, detail: str) -> SendError:
     """What a Twilio error means for this message and for the number."""
     tag = str(code) if code is not None else f"http{status}"
+    d = {"detail": detail}
     if status >= 500:
         return SendError(
             SendError.UNKNOWN,
-            f"Twilio respondió HTTP {status} después de recibir el mensaje",
+            gettext("Twilio respondió HTTP %(status)s después de recibir el mensaje") % {"status": status},
             code=tag,
         )
     if code in AUTH_CODES or (code is None and status in (401, 403)):
         return SendError(
-            SendError.DISCONNECTED, f"Twilio rechazó la cuenta o el remitente: {detail}", code=tag
+            SendError.DISCONNECTED,
+            gettext("Twilio rechazó la cuenta o el remitente: %(detail)s") % d,
+            code=tag,
         )
     if code in OPT_OUT_CODES:
         return SendError(
-            SendError.PERMANENT, f"la persona se dio de baja: {detail}", code=tag, opted_out=True
+            SendError.PERMANENT,
+            gettext("la persona se dio de baja: %(detail)s") % d,
+            code=tag,
+            opted_out=True,
         )
     if code in RECIPIENT_CODES:
-        return SendError(SendError.PERMANENT, f"no se puede entregar a este número: {detail}", code=tag)
+        return SendError(
+            SendError.PERMANENT, gettext("no se puede entregar a este número: %(detail)s") % d, code=tag
+        )
     if code in TEMPLATE_CODES:
-        return SendError(SendError.BRAKE, f"Twilio rechazó la plantilla: {detail}", code=tag)
+        return SendError(SendError.BRAKE, gettext("Twilio rechazó la plantilla: %(detail)s") % d, code=tag)
     if code in SLOW_RETRY_CODES:
         return SendError(
-            SendError.RETRY, f"límite diario de Twilio o Meta: {detail}", code=tag, retry_after=DAY
+            SendError.RETRY,
+            gettext("límite diario de Twilio o Meta: %(detail)s") % d,
+            code=tag,
+            retry_after=DAY,
         )
     if code in THROTTLE_CODES or status == 429:
         return SendError(
-            SendError.RETRY, f"límite de velocidad de Twilio: {detail}", code=tag, retry_after=300
+            SendError.RETRY,
+            gettext("límite de velocidad de Twilio: %(detail)s") % d,
+            code=tag,
+            retry_after=300,
         )
-    return SendError(SendError.RETRY, f"error de Twilio: {detail}", code=tag)
+    return SendError(SendError.RETRY, gettext("error de Twilio: %(detail)s") % d, code=tag)
 
 
 def classify_response(response: httpx.Response) -> SendError:
@@ -109,7 +124,7 @@ class TwilioTransport(Transport):
         super().__init__(config)
         for key in ("account_sid", "auth_token", "from"):
             if not self.config.get(key):
-                raise ConfigurationError(f"Falta {key} para Twilio.")
+                raise ConfigurationError(gettext("Falta %(key)s para Twilio.") % {"key": key})
         self.account_sid = str(self.config["account_sid"])
         sender = str(self.config["from"])
         self.from_field = (
@@ -131,7 +146,9 @@ class TwilioTransport(Transport):
             missing = [p for p in params if p not in message.variables]
             if missing:
                 raise SendError(
-                    SendError.BRAKE, f"la plantilla {sid} pide {', '.join(missing)}, que no existe"
+                    SendError.BRAKE,
+                    gettext("la plantilla %(template)s pide %(missing)s, que no existe")
+                    % {"template": sid, "missing": ", ".join(missing)},
                 )
             fields["ContentSid"] = sid
             if params:
@@ -156,7 +173,8 @@ class TwilioTransport(Transport):
         if not sid:
             raise SendError(
                 SendError.UNKNOWN,
-                f"Twilio aceptó la petición pero no devolvió el SID: {snippet(response)}",
+                gettext("Twilio aceptó la petición pero no devolvió el SID: %(body)s")
+                % {"body": snippet(response)},
             )
         return str(sid)
 
@@ -164,14 +182,22 @@ class TwilioTransport(Transport):
         try:
             response = request(self.client, "GET", f"/2010-04-01/Accounts/{self.account_sid}.json")
         except SendError as exc:
-            return ConnectionStatus(False, f"sin conexión con Twilio: {exc.reason}")
+            return ConnectionStatus(
+                False, gettext("sin conexión con Twilio: %(reason)s") % {"reason": exc.reason}
+            )
         if response.status_code >= 300:
-            return ConnectionStatus(False, f"Twilio rechazó la consulta: {classify_response(response)}")
+            text = gettext("Twilio rechazó la consulta: %(error)s")
+            return ConnectionStatus(False, text % {"error": classify_response(response)})
         data = json_body(response)
         status = str(data.get("status") or "") if isinstance(data, dict) else ""
         if status != "active":
-            return ConnectionStatus(False, f"la cuenta de Twilio está {status or 'en estado desconocido'}")
-        return ConnectionStatus(True, "cuenta de Twilio activa", {"status": status})
+            text = (
+                gettext("la cuenta de Twilio está %(status)s") % {"status": status}
+                if status
+                else gettext("la cuenta de Twilio está en estado desconocido")
+            )
+            return ConnectionStatus(False, text)
+        return ConnectionStatus(True, gettext("cuenta de Twilio activa"), {"status": status})
 
     def close(self) -> None:
         self.client.close()

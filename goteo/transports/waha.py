@@ -8,23 +8,25 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
 from goteo.transports.config import ConfigurationError
-from goteo.transports.gateway import DropWatch, typing_ms
+from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
 
 logger = logging.getLogger(__name__)
 
+# Marked for translation here, translated when a check reads them.
 STATUSES = {
-    "WORKING": "conectado",
-    "STARTING": "la sesión está iniciando",
-    "SCAN_QR_CODE": "la sesión espera que escanee el código QR en WAHA",
-    "PASSKEY_REQUIRED": "la sesión pide una llave de acceso en el teléfono",
-    "PASSKEY_CONFIRMATION_REQUIRED": "la sesión espera confirmar la llave de acceso",
-    "STOPPED": "la sesión está detenida: iníciela en WAHA",
-    "FAILED": "la sesión falló: reiníciela o vuelva a vincular el teléfono",
+    "WORKING": gettext_noop("conectado"),
+    "STARTING": gettext_noop("la sesión está iniciando"),
+    "SCAN_QR_CODE": gettext_noop("la sesión espera que escanee el código QR en WAHA"),
+    "PASSKEY_REQUIRED": gettext_noop("la sesión pide una llave de acceso en el teléfono"),
+    "PASSKEY_CONFIRMATION_REQUIRED": gettext_noop("la sesión espera confirmar la llave de acceso"),
+    "STOPPED": gettext_noop("la sesión está detenida: iníciela en WAHA"),
+    "FAILED": gettext_noop("la sesión falló: reiníciela o vuelva a vincular el teléfono"),
 }
 SESSION_DOWN = frozenset({"http401", "http403", "http422"})
 # WhatsApp's "reach-out time-lock" for contacts that never wrote to the number.
@@ -55,26 +57,35 @@ def classify_response(response: httpx.Response) -> SendError:
     status = response.status_code
     text = error_text(response)
     tag = f"http{status}"
+    d = {"status": status, "detail": text}
     if status == 422:
-        return SendError(SendError.DISCONNECTED, f"la sesión de WAHA no está lista: {text}", code=tag)
+        return SendError(
+            SendError.DISCONNECTED, gettext("la sesión de WAHA no está lista: %(detail)s") % d, code=tag
+        )
     if status in (401, 403):
-        return SendError(SendError.DISCONNECTED, "WAHA rechazó la X-Api-Key", code=tag)
+        return SendError(SendError.DISCONNECTED, gettext("WAHA rechazó la X-Api-Key"), code=tag)
     if status == 404:
-        return SendError(SendError.DISCONNECTED, f"WAHA no encuentra la sesión: {text}", code=tag)
+        return SendError(
+            SendError.DISCONNECTED, gettext("WAHA no encuentra la sesión: %(detail)s") % d, code=tag
+        )
     if "connection closed" in text.lower():
-        return SendError(SendError.DISCONNECTED, "la sesión de WhatsApp de WAHA se cerró", code=tag)
+        return SendError(SendError.DISCONNECTED, gettext("la sesión de WhatsApp de WAHA se cerró"), code=tag)
     if TIMELOCK_MARK in text:
         return SendError(
             SendError.RETRY,
-            "WhatsApp no deja escribir aún a este contacto (error 463); se reintenta mañana",
+            gettext("WhatsApp no deja escribir aún a este contacto (error 463); se reintenta mañana"),
             code="463",
             retry_after=24 * 3600,
         )
     if status == 429:
-        return SendError(SendError.RETRY, "WAHA pidió esperar (HTTP 429)", code=tag)
+        return SendError(SendError.RETRY, gettext("WAHA pidió esperar (HTTP 429)"), code=tag)
     if status >= 500:
-        return SendError(SendError.UNKNOWN, f"WAHA falló al enviar (HTTP {status}): {text}", code=tag)
-    return SendError(SendError.PERMANENT, f"WAHA rechazó el mensaje (HTTP {status}): {text}", code=tag)
+        return SendError(
+            SendError.UNKNOWN, gettext("WAHA falló al enviar (HTTP %(status)s): %(detail)s") % d, code=tag
+        )
+    return SendError(
+        SendError.PERMANENT, gettext("WAHA rechazó el mensaje (HTTP %(status)s): %(detail)s") % d, code=tag
+    )
 
 
 def not_sent(error: SendError) -> SendError:
@@ -111,7 +122,7 @@ class WahaTransport(Transport):
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
         if not self.config.get("base_url"):
-            raise ConfigurationError("Falta base_url para WAHA.")
+            raise ConfigurationError(gettext("Falta %(key)s para WAHA.") % {"key": "base_url"})
         self.session = str(self.config.get("session") or "default")
         self.typing = bool(self.config.get("typing", True))
         self.check_exists = bool(self.config.get("check_exists", True))
@@ -148,7 +159,7 @@ class WahaTransport(Transport):
             )
         )
         if isinstance(data, dict) and data.get("numberExists") is False:
-            raise SendError(SendError.PERMANENT, "el número no tiene WhatsApp", code="exists:false")
+            raise SendError(SendError.PERMANENT, gettext("el número no tiene WhatsApp"), code="exists:false")
         found = str(data.get("chatId") or "") if isinstance(data, dict) else ""
         return found if found.endswith("@c.us") else default
 
@@ -197,12 +208,14 @@ class WahaTransport(Transport):
         try:
             response = request(self.client, "GET", f"/api/sessions/{quote(self.session, safe='')}")
         except SendError as exc:
-            return ConnectionStatus(False, f"sin conexión con WAHA: {exc.reason}")
+            return ConnectionStatus(
+                False, gettext("sin conexión con WAHA: %(reason)s") % {"reason": exc.reason}
+            )
         if response.status_code >= 300:
             return ConnectionStatus(False, classify_response(response).reason)
         data = json_body(response)
         status = str(data.get("status") or "") if isinstance(data, dict) else ""
-        detail = STATUSES.get(status, f"estado desconocido {status or '(vacío)'}")
+        detail = gettext(STATUSES[status]) if status in STATUSES else unknown_state(status)
         return ConnectionStatus(status == "WORKING", detail, {"status": status})
 
     def close(self) -> None:
