@@ -13,6 +13,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
+
 from goteo.conf import env_int
 from goteo.models import Message, Sender
 from goteo.schedule import end_of_day
@@ -127,4 +129,4 @@ def brake_note(sender: Sender, now: datetime) -> str:
     if not sender.is_braked(now) or sender.paused_until is None:
         return ""
     until = sender.paused_until.astimezone(sender.tz).strftime("%d/%m/%Y %H:%M")
-    return f"frenado hasta {until}: {sender.pause_reason}"
+    return gettext("frenado hasta %(until)s: %(reason)s") % {"until": until, "reason": sender.pause_reason}
