@@ -34,28 +34,30 @@ def fill(total: int) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from goteo.launch import insert_messages
+    from goteo.launch import MessageTable
     from goteo.models import CampaignStatus, Message, Sender
 
     now = timezone.now()
     sender = Sender.objects.create(name="tienda", backend="memory", daily_cap=30)
     campaign = all_day_campaign(sender, name="un millón", limit=30)
+    table = MessageTable(campaign.pk, now)
     for start in range(0, total, BATCH):
-        batch: list[dict[str, object]] = []
+        batch = []
         for i in range(start, min(start + BATCH, total)):
             status = status_for(i, total)
             sent_at = now - timedelta(minutes=total - i) if status == "sent" else None
             batch.append(
-                {
-                    "contact_name": f"Persona {i}",
-                    "phone": f"+57{3000000000 + i}",
-                    "status": status,
-                    "rendered_text": "¡Hola! 2x1 con el código B0",
-                    "finished_at": sent_at,
-                }
+                table.row(
+                    None,
+                    f"Persona {i}",
+                    f"+57{3000000000 + i}",
+                    "¡Hola! 2x1 con el código B0",
+                    status,
+                    finished_at=table.db_date(sent_at) if sent_at else None,
+                )
             )
         with transaction.atomic():
-            insert_messages(campaign.pk, batch)
+            table.write(batch)
     if total:  # sent_at is not a launch field: set it in one statement
         Message.objects.filter(campaign=campaign, status="sent").update(sent_at=now - timedelta(days=1))
     type(campaign).objects.filter(pk=campaign.pk).update(status=CampaignStatus.ACTIVE, started_at=now)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
@@ -31,21 +31,19 @@ from goteo.templating import (
 )
 
 BATCH_SIZE = 2000
-# The message fields a launch sets row by row; every other field holds the same value
-# (its default) in every row. A new field whose default differs per row, like ``uuid``,
-# belongs here.
-PER_ROW = frozenset(
-    {
-        "contact_id",
-        "contact_name",
-        "phone",
-        "uuid",
-        "status",
-        "skip_reason",
-        "rendered_text",
-        "last_error",
-        "finished_at",
-    }
+# The message fields a launch sets row by row, in the order MessageTable.row takes them;
+# every other field holds the same value (its default) in every row. A new field whose
+# default differs per row, like ``uuid``, belongs here.
+PER_ROW = (
+    "contact_id",
+    "contact_name",
+    "phone",
+    "rendered_text",
+    "uuid",
+    "status",
+    "skip_reason",
+    "last_error",
+    "finished_at",
 )
 
 
@@ -98,51 +96,55 @@ def skip_reason_for(
     return ""
 
 
-@dataclass(frozen=True)
-class Blocked:
-    """The audience's phones nobody may message, loaded once per launch."""
+@dataclass
+class Recipients:
+    """Who of an audience may receive, decided once per launch before any row is written.
+
+    ``excluded`` and ``opted_out`` are the audience's phones on an exclusion list or
+    opted out from by any contact. ``holders`` names, for each phone several contacts
+    share, the one whose row keeps it, since (campaign, phone) is unique: the first of
+    them who may receive, so whoever consented gets the message whatever the order; if
+    nobody may, the first. ``taken`` records the phones given out so far.
+    """
 
     excluded: set[str]
     opted_out: set[str]
+    holders: dict[str, int]
+    taken: set[str] = field(default_factory=set)
 
-    def reason(self, consent: bool, opted_out: bool, phone: str) -> str:
+    @classmethod
+    def load(cls, contacts: QuerySet[Contact]) -> Recipients:
+        phones = contacts.exclude(phone="").values("phone")
+        excluded = ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True)
+        gone = Contact.objects.filter(opted_out=True, phone__in=phones).values_list("phone", flat=True)
+        recipients = cls(set(excluded), set(gone), {})
+        # Shared phones are few: one grouped query finds them (a phone a join counts
+        # twice only makes its one contact the holder).
+        shared = contacts.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1)
+        rows = contacts.filter(phone__in=shared.values("phone")).order_by("id")
+        receiving: set[str] = set()
+        for contact_id, phone, consent, opted_out in rows.values_list("id", "phone", "consent", "opted_out"):
+            if phone in receiving:
+                continue
+            if not skip_reason_for(consent, opted_out, phone, recipients.excluded, recipients.opted_out):
+                receiving.add(phone)
+                recipients.holders[phone] = contact_id
+            else:
+                recipients.holders.setdefault(phone, contact_id)
+        return recipients
+
+    def reason(self, contact_id: int, phone: str, consent: bool, opted_out: bool) -> str:
+        """Why this contact gets a skipped row, or "" when it gets the message.
+
+        Call it once per contact, in the order the rows are written: a contact that
+        keeps its phone takes it, and any later contact with that phone (one a
+        concurrent import added, say) is a duplicate, never a second row for it.
+        """
+        if phone and (self.holders.get(phone, contact_id) != contact_id or phone in self.taken):
+            return SkipReason.DUPLICATE_PHONE
+        if phone:
+            self.taken.add(phone)
         return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out)
-
-
-def blocked_phones(contacts: QuerySet[Contact]) -> Blocked:
-    """The phones of ``contacts`` on an exclusion list, or that any contact opted out from."""
-    phones = contacts.exclude(phone="").values("phone")
-    excluded = ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True)
-    opted_out = Contact.objects.filter(opted_out=True, phone__in=phones).values_list("phone", flat=True)
-    return Blocked(set(excluded), set(opted_out))
-
-
-def phone_holders(contacts: QuerySet[Contact], blocked: Blocked) -> dict[str, int]:
-    """For each phone several contacts share, the contact whose row keeps it.
-
-    The unique (campaign, phone) allows one row per phone, so the others get a
-    ``duplicate_phone`` row. The holder is the first of them who may receive, so
-    whoever consented gets the message whatever the order; if nobody may, the first.
-    Shared phones are few: one grouped query finds them (a phone counted twice by a
-    join only makes its one contact the holder).
-    """
-    shared = contacts.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1)
-    rows = (
-        contacts.filter(phone__in=shared.values("phone"))
-        .order_by("id")
-        .values_list("id", "phone", "consent", "opted_out")
-    )
-    holders: dict[str, int] = {}
-    receiving: set[str] = set()
-    for contact_id, phone, consent, opted_out in rows:
-        if phone in receiving:
-            continue
-        if not blocked.reason(consent, opted_out, phone):
-            receiving.add(phone)
-            holders[phone] = contact_id
-        else:
-            holders.setdefault(phone, contact_id)
-    return holders
 
 
 def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
@@ -163,46 +165,29 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
         raise LaunchError(" ".join(v.message for v in problems))
     emojis = split_emojis(campaign.emojis)
     footer = opt_out_footer(campaign.opt_out_footer)
+
+    def text_for(contact_id: int, full_name: str) -> str:
+        variables = Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until)
+        seed = message_seed(campaign.pk, str(contact_id))
+        return add_footer(render(campaign.template, variables, seed=seed, emojis=emojis), footer)
+
     contacts = audience(campaign)
-    blocked = blocked_phones(contacts)
-    holders = phone_holders(contacts, blocked)
     result = LaunchResult()
-    rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
+    table = MessageTable(campaign.pk, now)
     with transaction.atomic():
-        batch: list[dict[str, Any]] = []
-        for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-            message: dict[str, Any] = {
-                "contact_id": contact_id,
-                "contact_name": full_name,
-                "phone": phone or None,
-            }
-            if holders.get(phone, contact_id) != contact_id:
-                reason: str = SkipReason.DUPLICATE_PHONE
-                message["phone"] = None  # the phone has its row in this campaign
-                message["last_error"] = f"mismo teléfono que otro contacto ({phone})"
-            else:
-                reason = blocked.reason(consent, opted_out, phone)
-            if reason:
-                message["status"] = MessageStatus.SKIPPED.value
-                message["skip_reason"] = str(reason)
-                message["finished_at"] = now
-                result.skipped[reason] += 1
-            else:
-                text = render(
-                    campaign.template,
-                    Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until),
-                    seed=message_seed(campaign.pk, str(contact_id)),
-                    emojis=emojis,
-                )
-                message["rendered_text"] = add_footer(text, footer)
-                result.pending += 1
-            batch.append(message)
-            if len(batch) >= BATCH_SIZE:
-                insert_messages(campaign.pk, batch)
-                batch = []
-        if batch:
-            insert_messages(campaign.pk, batch)
-        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.ACTIVE, started_at=now)
+        # A conditional update: a second launch of the same draft waits for this one, then refuses.
+        claimed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+            status=CampaignStatus.ACTIVE, started_at=now
+        )
+        if claimed != 1:
+            raise LaunchError(f"La campaña {campaign.pk} ya fue iniciada.")
+        recipients = Recipients.load(contacts)
+        rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
+        audience_rows = rows.iterator(chunk_size=BATCH_SIZE)
+        # A whole chunk is read before its rows are written, as on PostgreSQL the COPY holds
+        # the connection; the rows are rendered while the COPY runs, beside the database's work.
+        while chunk := list(islice(audience_rows, BATCH_SIZE)):
+            table.write(launch_rows(chunk, recipients, table, text_for, result))
         campaign.recount()
     result.total = campaign.total_count
     if campaign.daily_limit_warning:
@@ -215,58 +200,116 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     return result
 
 
-def insert_messages(campaign_id: int, batch: list[dict[str, Any]]) -> None:
-    """Insert one message per dict, like ``bulk_create(..., ignore_conflicts=True)``.
+def launch_rows(
+    chunk: list[tuple[int, str, str, bool, bool]],
+    recipients: Recipients,
+    table: MessageTable,
+    text_for: Callable[[int, str], str],
+    result: LaunchResult,
+) -> Iterator[tuple[Any, ...]]:
+    """The message rows of a chunk of contacts, counted into ``result`` as they are made."""
+    for contact_id, full_name, phone, consent, opted_out in chunk:
+        reason = recipients.reason(contact_id, phone, consent, opted_out)
+        if not reason:
+            result.pending += 1
+            yield table.row(contact_id, full_name, phone, text_for(contact_id, full_name))
+            continue
+        result.skipped[reason] += 1
+        if reason == SkipReason.DUPLICATE_PHONE:
+            detail = f"mismo teléfono que otro contacto ({phone})"
+            yield table.skipped(contact_id, full_name, None, reason, detail)
+        else:
+            yield table.skipped(contact_id, full_name, phone or None, reason)
 
-    Each dict holds some of the PER_ROW fields; the others keep their defaults. Django's
-    bulk_create builds a model instance and converts its 22 fields for every row, most of
-    a 100,000-contact launch; here the shared fields are converted once, and per row only
-    the uuid and the date.
+
+class MessageTable:
+    """Rows of one campaign's messages, written in bulk.
+
+    Django's bulk_create builds a model instance and converts its 22 fields for every
+    row, most of a 100,000-contact launch; here the fields a launch leaves at their
+    defaults (all but PER_ROW) are converted once, and a row is the per-row values
+    followed by those. PostgreSQL receives the rows through COPY: one INSERT per row,
+    even pipelined, was most of a launch there. There is no ON CONFLICT: a row that
+    breaks a unique constraint fails the launch instead of vanishing.
     """
-    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
-    template, now = Message(campaign_id=campaign_id), timezone.now()
-    shared = {
-        f.attname: f.get_db_prep_save(
-            now if getattr(f, "auto_now_add", False) else getattr(template, f.attname), connection
+
+    def __init__(self, campaign_id: int, finished_at: datetime) -> None:
+        """``finished_at`` is when the skipped rows were decided (the launch's moment)."""
+        fields = {f.attname: f for f in Message._meta.concrete_fields if not f.primary_key}
+        template, created = Message(campaign_id=campaign_id), timezone.now()
+        self.shared = tuple(
+            f.get_db_prep_save(
+                created if getattr(f, "auto_now_add", False) else getattr(template, name), connection
+            )
+            for name, f in fields.items()
+            if name not in PER_ROW
         )
-        for f in fields
-        if f.attname not in PER_ROW
-    }
-    defaults = {name: getattr(template, name) for name in PER_ROW}
-    defaults["status"] = str(defaults["status"])
-    uuid_field, date_field = Message._meta.get_field("uuid"), Message._meta.get_field("finished_at")
-    dates: dict[datetime | None, Any] = {None: None}
-    rows = []
-    for message in batch:
-        values = defaults | message
-        values["uuid"] = uuid_field.get_db_prep_value(uuid.uuid4(), connection)
-        when = values["finished_at"]
-        if when not in dates:
-            dates[when] = date_field.get_db_prep_save(when, connection)
-        values["finished_at"] = dates[when]
-        rows.append([shared[f.attname] if f.attname in shared else values[f.attname] for f in fields])
-    ops, quote = connection.ops, connection.ops.quote_name
-    sql = "{} {} ({}) VALUES ({}) {}".format(
-        ops.insert_statement(on_conflict=OnConflict.IGNORE),
-        quote(Message._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        self.columns = [fields[name].column for name in PER_ROW]
+        self.columns += [f.column for name, f in fields.items() if name not in PER_ROW]
+        self.native_uuid = connection.features.has_native_uuid_field
+        self.finished_at = self.db_date(finished_at)
+
+    def new_uuid(self) -> uuid.UUID | str:
+        return uuid.uuid4() if self.native_uuid else uuid.uuid4().hex  # SQLite stores hex
+
+    @staticmethod
+    def db_date(when: datetime) -> Any:
+        return Message._meta.get_field("finished_at").get_db_prep_save(when, connection)
+
+    def row(
+        self,
+        contact_id: int | None,
+        name: str,
+        phone: str | None,
+        text: str = "",
+        status: str = MessageStatus.PENDING.value,
+        reason: str = "",
+        detail: str = "",
+        finished_at: Any = None,
+    ) -> tuple[Any, ...]:
+        """One message row, in PER_ROW order; ``finished_at`` already passed through db_date."""
+        return (
+            contact_id,
+            name,
+            phone,
+            text,
+            self.new_uuid(),
+            status,
+            reason,
+            detail,
+            finished_at,
+            *self.shared,
+        )
+
+    def skipped(
+        self, contact_id: int, name: str, phone: str | None, reason: str, detail: str = ""
+    ) -> tuple[Any, ...]:
+        status = MessageStatus.SKIPPED.value
+        return self.row(contact_id, name, phone, "", status, str(reason), detail, self.finished_at)
+
+    def write(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert ``rows``; on PostgreSQL they are made while the COPY streams them."""
+        table = connection.ops.quote_name(Message._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                placeholders = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))
 
 
 def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
     """Before launching: how many contacts can receive it, and the first ``limit`` of them."""
     contacts = audience(campaign)
-    blocked = blocked_phones(contacts)
-    holders = phone_holders(contacts, blocked)
+    recipients = Recipients.load(contacts)
     first: list[tuple[str, str]] = []
     sendable = 0
     rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
     for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-        if holders.get(phone, contact_id) != contact_id or blocked.reason(consent, opted_out, phone):
+        if recipients.reason(contact_id, phone, consent, opted_out):
             continue
         sendable += 1
         if len(first) < limit:

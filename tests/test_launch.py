@@ -192,3 +192,13 @@ def test_a_phone_someone_opted_out_from_gets_no_promotion_through_another_contac
         ("Primo Vip", "duplicate_phone"),
         ("Tía Fuera", "opted_out"),
     ]
+
+
+def test_it_refuses_a_second_launch_from_a_copy_read_before_the_first(memory_sender):
+    Contact.objects.create(full_name="A", phone="+573001000001", consent=True)
+    c = campaign(memory_sender)
+    stale = Campaign.objects.get(pk=c.pk)
+    campaign_launch(c, NOW)
+    with pytest.raises(LaunchError, match="ya fue iniciada"):
+        campaign_launch(stale, NOW)
+    assert c.messages.count() == 1
