@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from goteo.conf import env_int
 from goteo.models import Campaign, Message, MessageStatus
@@ -27,6 +27,7 @@ from goteo.models import Campaign, Message, MessageStatus
 DEFAULT_DAYS = 7
 IN_DOUBT = (MessageStatus.SENDING, MessageStatus.UNKNOWN)  # may have gone out
 INLINE_LIMIT = 2000  # people listed in the claim's query; beyond, a subquery
+LOOKUP_CHUNK = 2000  # people whose held messages one query looks up
 
 
 def frequency_days() -> int:
@@ -56,12 +57,15 @@ def wait_reason(received_at: datetime, until: datetime, tz: ZoneInfo) -> str:
     )
 
 
-def recent_promotions(campaign: Campaign, now: datetime, days: int) -> QuerySet[Message]:
+def recent_promotions(campaign: Campaign, now: datetime, days: int) -> tuple[QuerySet[Message], ...]:
     """Promotions of other campaigns received within the period (few: bounded by the caps).
 
-    Sent ones are found per campaign by send time, the rest (in flight or unknown, rare)
-    by claim time, so a campaign's own sends are never scanned. A promotion was received
-    at its ``sent_at``, or its ``claimed_at`` while in doubt.
+    Two querysets, each read on its own index: the sent ones per campaign by send time,
+    the rest (in flight or unknown, rare) by claim time, so a campaign's own sends are
+    never scanned. A promotion was received at its ``sent_at``, or its ``claimed_at``
+    while in doubt. They stay apart because PostgreSQL uses neither index for an OR of
+    the two: it walked every send of the period, the campaign's own included (half a
+    second with a million messages).
     """
     since = period_start(now, campaign.sender.tz, days)
     others = (
@@ -70,9 +74,10 @@ def recent_promotions(campaign: Campaign, now: datetime, days: int) -> QuerySet[
         .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=since))
         .values("pk")
     )
-    sent = Q(campaign_id__in=others, sent_at__gte=since)  # only a send sets sent_at
-    in_doubt = Q(status__in=IN_DOUBT, claimed_at__gte=since) & ~Q(campaign_id=campaign.pk)
-    return Message.objects.filter(sent | in_doubt).order_by()
+    messages = Message.objects.order_by()
+    sent = messages.filter(campaign_id__in=others, sent_at__gte=since)  # only a send sets sent_at
+    in_doubt = messages.filter(status__in=IN_DOUBT, claimed_at__gte=since).exclude(campaign_id=campaign.pk)
+    return sent, in_doubt
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,11 @@ def recently_reached(campaign: Campaign, now: datetime, days: int) -> Reached:
     """The people other campaigns reached within the period, in one small query."""
     phones: dict[str, datetime] = {}
     contacts: dict[int, datetime] = {}
-    rows = recent_promotions(campaign, now, days).values_list("phone", "contact_id", "sent_at", "claimed_at")
-    for phone, contact_id, sent_at, claimed_at in rows:
+    sent, in_doubt = (
+        part.values_list("phone", "contact_id", "sent_at", "claimed_at")
+        for part in recent_promotions(campaign, now, days)
+    )
+    for phone, contact_id, sent_at, claimed_at in sent.union(in_doubt, all=True):
         at = sent_at or claimed_at
         if at is None:
             continue
@@ -110,15 +118,22 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
     days = frequency_days()
     if days <= 0:
         return candidates
-    reached = recently_reached(campaign, now, days)
+    return exclude_reached(candidates, campaign, now, days, recently_reached(campaign, now, days))
+
+
+def exclude_reached(
+    candidates: QuerySet[Message], campaign: Campaign, now: datetime, days: int, reached: Reached
+) -> QuerySet[Message]:
+    """``candidates`` without the ``reached`` people: listed when few, else looked up per row."""
     if not reached:
         return candidates
     if len(reached) > INLINE_LIMIT:  # too many to list: let the database compare
-        recent = recent_promotions(campaign, now, days)
-        # Nulls stay out of the subqueries: one NULL would make NOT IN exclude everyone.
-        phones = recent.filter(phone__isnull=False).values("phone")
-        contacts = recent.filter(contact_id__isnull=False).values("contact_id")
-        return candidates.exclude(phone__in=phones).exclude(contact_id__in=contacts)
+        # NOT EXISTS, not NOT IN: PostgreSQL hashes a NOT IN subquery only when it thinks
+        # it small, and else scans it again for every candidate.
+        for part in recent_promotions(campaign, now, days):
+            candidates = candidates.exclude(Exists(part.filter(phone=OuterRef("phone"))))
+            candidates = candidates.exclude(Exists(part.filter(contact_id=OuterRef("contact_id"))))
+        return candidates
     if reached.phones:
         candidates = candidates.exclude(phone__in=list(reached.phones))
     if reached.contacts:
@@ -127,45 +142,39 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
 
 
 def has_free_pending(campaign: Campaign, now: datetime, days: int) -> bool:
-    """Whether some pending message of ``campaign`` is not held by the cap, in one query.
+    """Whether some pending message of ``campaign`` is not held by the cap.
 
-    The period's promotions stay inside the query as subqueries (few rows, read once),
-    and the scan of the campaign's pending messages stops at the first free one.
+    One small query when nobody was reached (the counters say whether anyone is
+    pending); else a second, that walks the pending messages in id order on the
+    (campaign, status, id) index and stops at the first free one.
     """
-    recent = recent_promotions(campaign, now, days)
-    # Nulls stay out of the subqueries: one NULL would make NOT IN exclude everyone.
-    return (
-        campaign.messages.filter(status=MessageStatus.PENDING)
-        .exclude(phone__in=recent.filter(phone__isnull=False).values("phone"))
-        .exclude(contact_id__in=recent.filter(contact_id__isnull=False).values("contact_id"))
-        .exists()
-    )
+    reached = recently_reached(campaign, now, days)
+    if not reached:
+        return campaign.pending_count > 0
+    pending = campaign.messages.filter(status=MessageStatus.PENDING)
+    free = exclude_reached(pending, campaign, now, days, reached)
+    return free.order_by("id").values_list("id", flat=True).first() is not None
 
 
 def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     """Pending messages of ``campaign`` held by the cap: message id -> when they may go out.
 
-    Starts from the period's promotions (few: bounded by the caps) and finds each person's
-    message in the campaign through its (campaign, phone) and (campaign, contact) unique
-    indexes, so the cost does not grow with the campaign's size.
+    Starts from the period's promotions (few: bounded by the caps) and finds the people's
+    messages in the campaign through its (campaign, phone) and (campaign, contact) unique
+    indexes, a few thousand at a time, so the cost does not grow with the campaign's size.
     """
     days = frequency_days()
-    if days <= 0 or not recently_reached(campaign, now, days):
+    if days <= 0:
         return {}
-    recent = recent_promotions(campaign, now, days)
-    pending = campaign.messages.filter(status=MessageStatus.PENDING)
+    reached = recently_reached(campaign, now, days)
+    pending = campaign.messages.filter(status=MessageStatus.PENDING).order_by()
     latest: dict[int, datetime] = {}
-    for key in ("phone", "contact_id"):
-        mine = pending.filter(**{key: OuterRef(key)}).order_by().values("id")[:1]
-        rows = (
-            recent.filter(**{f"{key}__isnull": False})
-            .annotate(held_id=Subquery(mine))
-            .values_list("held_id", "sent_at", "claimed_at")
-        )
-        for message_id, sent_at, claimed_at in rows:
-            at = sent_at or claimed_at
-            if message_id and at and (message_id not in latest or at > latest[message_id]):
-                latest[message_id] = at
+    for key, people in (("phone", list(reached.phones)), ("contact_id", list(reached.contacts))):
+        for start in range(0, len(people), LOOKUP_CHUNK):
+            rows = pending.filter(**{f"{key}__in": people[start : start + LOOKUP_CHUNK]})
+            for message_id, phone, contact_id in rows.values_list("id", "phone", "contact_id"):
+                times = (reached.phones.get(phone or ""), reached.contacts.get(contact_id or 0))
+                latest[message_id] = max(at for at in times if at)
     tz = campaign.sender.tz
     return {message_id: eligible_from(at, tz, days) for message_id, at in latest.items()}
 
@@ -197,7 +206,11 @@ def hold_recent(campaign: Campaign, now: datetime) -> int:
     return changed
 
 
-def held_by_day(campaign: Campaign, now: datetime) -> Counter[date]:
-    """How many pending messages the cap holds, by the local day they may go out (for forecasts)."""
+def held_by_day(campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None) -> Counter[date]:
+    """How many pending messages the cap holds, by the local day they may go out (for forecasts).
+
+    ``held`` reuses a ``held_messages`` lookup already made.
+    """
     tz = campaign.sender.tz
-    return Counter(until.astimezone(tz).date() for until in held_messages(campaign, now).values())
+    held = held_messages(campaign, now) if held is None else held
+    return Counter(until.astimezone(tz).date() for until in held.values())

@@ -60,11 +60,14 @@ def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
     )
 
 
-def campaign_forecast(campaign: Campaign, now: datetime) -> date | None:
+def campaign_forecast(
+    campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None
+) -> date | None:
     """The day the last pending message should go out at the campaign's pace.
 
     People the frequency cap holds now count from the day they may receive; people other
-    campaigns will reach later are not foreseen, so the forecast may be early.
+    campaigns will reach later are not foreseen, so the forecast may be early. ``held``
+    is the campaign's ``held_messages`` when the caller already has them.
     """
     campaign_used, sender_used = used_today(campaign, now)
     sender = campaign.sender
@@ -81,7 +84,7 @@ def campaign_forecast(campaign: Campaign, now: datetime) -> date | None:
         sender_cap=cap,
         delay_seconds=campaign.delay_seconds,
         used_today=campaign_used,
-        waiting=held_by_day(campaign, now),
+        waiting=held_by_day(campaign, now, held),
     )
 
 
@@ -154,7 +157,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     total = counts["total"]
     held = held_messages(campaign, now) if counts["pending"] else {}
     when = next_send_at(campaign, now, held)
-    forecast = campaign_forecast(campaign, now) if campaign.status == CampaignStatus.ACTIVE else None
+    forecast = campaign_forecast(campaign, now, held) if campaign.status == CampaignStatus.ACTIVE else None
     tz = campaign.sender.tz
     warmup = campaign.sender.warmup_stage(local_today(campaign, now))
 
