@@ -28,6 +28,7 @@ import random
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ DISCONNECTED_REST = 300.0  # a number that cannot send is checked again after th
 ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
 LONG_WAIT = 300.0  # a lane whose next send is further away is closed until the rescan
 RECORD_RETRY_SECONDS = 60.0  # how long an outcome is retried while the database is away
+REFRESH_SECONDS = 1.0  # how often a pool thread checks its database connection
 
 
 @dataclass
@@ -151,6 +153,7 @@ class Worker:
         self.work: queue.Queue[Lane | None] = queue.Queue()
         self.pool: list[threading.Thread] = []
         self.engines: list[Engine] = []
+        self.campaign_cache: dict = {}  # shared by the threads' engines (Engine.sending_campaigns)
         self.local = threading.local()
         self.lock = threading.Lock()
         self.say = report or (lambda line: None)
@@ -327,6 +330,7 @@ class Worker:
                 transport_factory=self.transport_factory,
             )
             engine.shutdown = self.shutdown
+            engine.campaign_cache = self.campaign_cache
             self.local.engine = engine
             with self.lock:
                 self.engines.append(engine)
@@ -340,7 +344,6 @@ class Worker:
                 if lane is None:
                     return
                 self.results.put(self.serve(lane))
-                refresh_connections()
         finally:
             connections.close_all()
 
@@ -350,13 +353,24 @@ class Worker:
         if self.shutdown:  # dispatched just before the stop: leave it for the next run
             return LaneResult(lane, None)
         try:
-            refresh_connections()
+            self.refresh_connection()
             return self.advance(self.engine(), lane, now)
         except Exception as exc:
             log.exception("step for sender %s failed", lane.sender_id)
             self.report(f"⚠ Error al enviar con el número {lane.sender_id}: {exc}; se reintenta.")
             drop_connection()
             return LaneResult(lane, None, rest_until=now + timedelta(seconds=ERROR_REST))
+
+    def refresh_connection(self) -> None:
+        """Drop this thread's connection if it is broken or old, at most once a second.
+
+        With CONN_HEALTH_CHECKS each check costs PostgreSQL a round trip, which every step
+        paid; a connection that breaks between checks fails its step, which drops it.
+        """
+        moment = time.monotonic()
+        if moment >= getattr(self.local, "refresh_at", 0.0):
+            refresh_connections()
+            self.local.refresh_at = moment + REFRESH_SECONDS
 
     def advance(self, engine: Engine, lane: Lane, now: datetime) -> LaneResult:
         if lane.transport is None:
@@ -374,6 +388,8 @@ class Worker:
         sent = lane.summary.sent - sent_before
         if outcome is None:
             return LaneResult(lane, self.paced_until(lane.sender_id, now), sent=sent)
+        if outcome.reason == "handled" and outcome.until is not None:  # the claim's own pacing
+            return LaneResult(lane, max(outcome.until, now), sent=sent)
         if len(lane.summary.disconnected) > disconnected:
             return LaneResult(lane, None, now + timedelta(seconds=DISCONNECTED_REST), sent)
         if outcome.reason == "stop" or outcome.until is None:

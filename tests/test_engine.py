@@ -4,8 +4,10 @@ import itertools
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from goteo.engine import Engine
+from goteo.engine import Engine, RunSummary
 from goteo.models import Campaign, DailyCounter, Message, MessageEvent, MessageStatus
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
@@ -348,3 +350,57 @@ def test_a_receipt_during_the_send_resolves_a_lost_answer(make_campaign, clock):
     assert message.status == MessageStatus.SENT and summary.unknown == 0
     campaign.refresh_from_db()
     assert (campaign.sent_count, campaign.unknown_count) == (1, 0)
+
+
+# --- what one message costs -------------------------------------------------------------------
+def step_once(engine, campaign):
+    transport = MemoryTransport()
+    return engine.step(campaign.sender, transport, None, RunSummary())
+
+
+def test_it_claims_sends_and_records_a_message_in_fifteen_statements(make_campaign, clock, monkeypatch):
+    monkeypatch.setenv("GOTEO_FREQUENCY_DAYS", "0")
+    campaign = make_campaign(3, delay_seconds=0)
+    engine = Engine(clock)
+    step_once(engine, campaign)  # the day's first send also creates the day's counters
+    with CaptureQueriesContext(connection) as queries:
+        step_once(engine, campaign)
+    statements = [q["sql"] for q in queries.captured_queries]
+    # Claim: pacing, two slots, the candidate, the message, the campaign's counters, the event.
+    # Record: the message, the counters, the event, completion. Each within a savepoint here
+    # (the test's transaction), a transaction of its own in a real run.
+    assert len(statements) == 15, statements
+    assert not [s for s in statements if s.startswith("SELECT") and "goteo_message" not in s], statements
+    assert len(MemoryTransport.outbox) == 2
+
+
+def test_it_stops_at_once_for_a_campaign_paused_after_its_rules_were_read(make_campaign, clock):
+    campaign = make_campaign(3, delay_seconds=0)
+    engine = Engine(clock)
+    step_once(engine, campaign)
+    Campaign.objects.get(pk=campaign.pk).pause("por una persona")  # the engine still holds the row
+    assert step_once(engine, campaign) is not None
+    assert len(MemoryTransport.outbox) == 1
+    campaign.refresh_from_db()
+    assert (campaign.pending_count, campaign.sending_count, campaign.sent_count) == (2, 0, 1)
+    day = campaign.sender.local_day(clock.now())
+    assert DailyCounter.used_on(campaign.counter_scope, day) == 1
+    assert DailyCounter.used_on(campaign.sender.counter_scope, day) == 1
+
+
+def test_it_returns_after_the_last_message_without_waiting_another_pause(make_campaign, clock):
+    campaign = make_campaign(3, delay_seconds=60)
+    started = clock.now()
+    run(clock)
+    campaign.refresh_from_db()
+    assert campaign.status == "completed" and campaign.sent_count == 3
+    assert (clock.now() - started).total_seconds() <= 2 * 60 * 1.3  # two pauses, not three
+
+
+def test_it_completes_the_campaign_in_the_transaction_of_its_last_result(make_campaign, clock):
+    campaign = make_campaign(1)
+    engine = Engine(clock)
+    step_once(engine, campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == "completed" and campaign.finished_at == clock.now()
+    assert MessageEvent.objects.filter(to_status=MessageStatus.SENT).count() == 1

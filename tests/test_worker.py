@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from goteo.clock import SimulatedClock
 from goteo.engine import Engine, RunSummary
@@ -281,6 +282,23 @@ def test_it_drives_many_senders_at_once():
         times = list(claimed.values_list("claimed_at", flat=True))
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
         assert all(g >= 0.69 for g in gaps), gaps  # each number keeps its own pace
+
+
+@pytest.mark.django_db
+def test_it_spends_no_query_per_message_beyond_the_claim_and_its_record(make_campaign, clock, monkeypatch):
+    """The number's next slot comes from its claim and its campaigns are reused: no re-reads."""
+    monkeypatch.setenv("GOTEO_FREQUENCY_DAYS", "0")
+
+    def queries_to_send(messages: int) -> int:
+        make_campaign(messages, delay_seconds=0)
+        with CaptureQueriesContext(connection) as queries:
+            run_until(Worker(clock, threads=0, heartbeat_seconds=3600, rescan_seconds=3600), messages)
+        MemoryTransport.reset()
+        return len(queries.captured_queries)
+
+    queries_to_send(1)  # the day's first send creates the number's counter, heartbeat and health
+    per_message = (queries_to_send(12) - queries_to_send(2)) / 10
+    assert per_message <= 15, per_message  # claim and record, as in test_engine
 
 
 def test_it_refuses_a_worker_without_threads():
