@@ -20,11 +20,16 @@ from goteo.status import sending_rules
 
 
 def sendable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    """The contacts a launch would message: consenting, not opted out, a phone, not excluded."""
+    """The contacts a launch would message: consenting, not opted out, a phone, not excluded.
+
+    A phone someone opted out from is left out for everyone sharing it, as the launch does.
+    """
+    opted_out_phones = Contact.objects.filter(opted_out=True).exclude(phone="").values("phone")
     return (
         contacts.filter(consent=True, opted_out=False)
         .exclude(phone="")
         .exclude(phone__in=ExcludedPhone.objects.values("phone"))
+        .exclude(phone__in=opted_out_phones)
     )
 
 

@@ -342,3 +342,9 @@ def test_it_refuses_a_provider_template_with_an_unknown_placeholder(staff, peopl
 
     assert not Campaign.objects.exists()
     assert "Parámetro desconocido en la plantilla del proveedor: precio" in text
+
+
+def test_it_leaves_out_a_phone_someone_opted_out_from(staff, people, memory_sender):
+    Contact.objects.create(full_name="Hermano De Se Fue", phone="+573020000003", consent=True)
+
+    assert "100 personas recibirán la promoción" in preview(staff, form_data(memory_sender))
