@@ -251,11 +251,15 @@ class Engine:
             self.run_sender(sender, ids, summary)
         return summary
 
-    def senders_with_work(self, campaign_ids: list[int] | None) -> list[Sender]:
+    def senders_with_work(
+        self, campaign_ids: list[int] | None, *, besides: Iterable[int] = ()
+    ) -> list[Sender]:
+        """Active senders with an active campaign that has work, except the ``besides`` ids."""
         campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
         if campaign_ids is not None:
             campaigns = campaigns.filter(pk__in=campaign_ids)
-        return list(Sender.objects.filter(campaigns__in=campaigns, is_active=True).distinct())
+        senders = Sender.objects.filter(campaigns__in=campaigns, is_active=True).exclude(pk__in=list(besides))
+        return list(senders.distinct())
 
     def active_campaigns(self, sender: Sender, campaign_ids: list[int] | None) -> list[Campaign]:
         campaigns = (

@@ -241,12 +241,9 @@ class Worker:
     def rescan(self, now: datetime) -> None:
         """Open a lane for every sender that may send before the next rescan."""
         horizon = now + timedelta(seconds=self.rescan_seconds)
-        for sender in self.engine().senders_with_work(None):
-            if sender.pk in self.lanes:
-                continue
-            rest = self.resting.get(sender.pk)
-            if rest is not None and rest > now:
-                continue
+        # Only senders without a lane are read: the rescan runs often and they are many.
+        busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
+        for sender in self.engine().senders_with_work(None, besides=busy):
             due = self.next_due(sender, now)
             if due is not None and due <= horizon:
                 self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
