@@ -373,8 +373,10 @@ class Engine:
         return campaigns
 
     def forget_campaigns(self, sender: Sender) -> None:
-        for key in [k for k in self.campaign_cache if k[0] == sender.pk]:
-            del self.campaign_cache[key]
+        # list() copies the keys at once: other threads of the worker add theirs meanwhile.
+        for key in list(self.campaign_cache):
+            if key[0] == sender.pk:
+                self.campaign_cache.pop(key, None)
 
     def pause(self, seconds: float) -> None:
         """Sleep in slices of at most one second so a shutdown request is honoured at once."""
