@@ -61,6 +61,11 @@ def seeded_plan(seed: int, weights: dict[str, float]) -> Plan:
     return plan
 
 
+class LedgerHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # read by listen() in __init__: setting it afterwards does nothing
+
+
 class LedgerServer:
     """Start with ``with LedgerServer(...) as server:``; ``server.url`` is its base URL."""
 
@@ -168,9 +173,7 @@ class LedgerServer:
                 self.wfile.write(data)
                 self.close_connection = True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 256
+        self.httpd = LedgerHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
