@@ -29,11 +29,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from goteo import health
 from goteo.clock import Clock, SystemClock
-from goteo.frequency import exclude_recent, frequency_days, hold_recent
+from goteo.frequency import hold_recent, not_reached_sql
 from goteo.models import (
     Campaign,
     CampaignStatus,
@@ -93,9 +93,9 @@ COMPLETE = (  # Campaign.complete_if_done
     "UPDATE goteo_campaign SET status = %s, finished_at = %s"
     " WHERE id = %s AND status = %s AND pending_count = 0 AND sending_count = 0"
 )
-NEXT_PENDING = (  # next_candidate's query when the frequency cap is off
+NEXT_PENDING = (  # next_candidate's query; frequency.not_reached_sql adds the cap's conditions
     "SELECT id, contact_name, phone, rendered_text, uuid, attempts FROM goteo_message"
-    " WHERE campaign_id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+    " WHERE campaign_id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s){cap}"
     " ORDER BY id LIMIT 1"
 )
 LOG_EVENT = (
@@ -476,24 +476,17 @@ class Engine:
         return token if execute(SHIFT_IF_ACTIVE, campaign.pk, CampaignStatus.ACTIVE.value) == 1 else None
 
     def next_candidate(self, campaign: Campaign, now: datetime) -> tuple | None:
-        """The next message the campaign may claim: its OUTGOING_FIELDS, or None."""
-        if frequency_days() <= 0:
-            return self.next_pending(campaign, now)
-        candidates = (
-            Message.objects.filter(campaign=campaign, status=MessageStatus.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("id")
-        )
-        candidates = exclude_recent(candidates, campaign, now)  # the frequency cap
-        if self.is_postgres:
-            candidates = candidates.select_for_update(skip_locked=True)
-        return candidates.values_list(*OUTGOING_FIELDS).first()
+        """The next message the campaign may claim: its OUTGOING_FIELDS, or None.
 
-    def next_pending(self, campaign: Campaign, now: datetime) -> tuple | None:
-        """next_candidate without the frequency cap, as one statement."""
+        One statement: the first pending message that is due and whose person no other
+        promotion reached within the frequency cap's period.
+        """
+        cap, cap_params = not_reached_sql(campaign, now)
         lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
         with connection.cursor() as cursor:
-            cursor.execute(NEXT_PENDING + lock, (campaign.pk, PENDING, db_time(now)))
+            cursor.execute(
+                NEXT_PENDING.format(cap=cap) + lock, (campaign.pk, PENDING, db_time(now), *cap_params)
+            )
             row = cursor.fetchone()
         if row is None:
             return None
