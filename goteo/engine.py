@@ -20,8 +20,9 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -95,9 +96,20 @@ COMPLETE = (  # Campaign.complete_if_done
 )
 NEXT_PENDING = (  # next_candidate's query; frequency.not_reached_sql adds the cap's conditions
     "SELECT id, contact_name, phone, rendered_text, uuid, attempts FROM goteo_message"
-    " WHERE campaign_id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s){cap}"
-    " ORDER BY id LIMIT 1"
+    " WHERE campaign_id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+    " AND id > %s{cap} ORDER BY id LIMIT 1"
 )
+# PostgreSQL: the person a candidate is for, held until the claim commits, so that two
+# campaigns (on two numbers, in two workers) cannot both pass the frequency cap for the
+# same person at the same moment. A try-lock: a person another claim holds is skipped.
+HOLD_PERSON = (
+    "SELECT pg_try_advisory_xact_lock(hashtextextended(phone, 0))"
+    " AND (contact_id IS NULL OR pg_try_advisory_xact_lock(%s, (contact_id %% 2147483647)::integer))"
+    " FROM goteo_message WHERE id = %s"
+)
+CONTACT_LOCKS = 0x676F  # the contact locks' namespace (key1 of the two-key form; ids fold into key2)
+STILL_FREE = "SELECT 1 FROM goteo_message WHERE id = %s{cap}"
+PERSON_TRIES = 5  # candidates a claim looks at before leaving the campaign for its next turn
 LOG_EVENT = (
     "INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
@@ -129,9 +141,48 @@ def default_worker_name() -> str:
 
 def execute(sql: str, *params: Any) -> int:
     """Run one statement on this thread's connection; how many rows it touched."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return statement(sql, params, lambda cursor: cursor.rowcount)
+
+
+def fetch_one(sql: str, params: Sequence[Any], *, prepare: bool = True) -> tuple | None:
+    """The first row of a query on this thread's connection, or None.
+
+    ``prepare=False`` for a query whose best plan depends on its parameters.
+    """
+    return statement(sql, params, lambda cursor: cursor.fetchone(), prepare=prepare)
+
+
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1  # a threshold no query reaches on its own
+
+
+def statement(sql: str, params: Sequence[Any], read: Callable[[Any], Any], *, prepare: bool = True) -> Any:
+    """Run one of the engine's statements on this thread's connection; ``read(cursor)``.
+
+    On PostgreSQL through a server-side binding cursor, so that each statement is
+    prepared once per connection and then only executed: Django's cursors bind on the
+    client and cannot prepare, and planning took longer than running (half of the
+    claim's time). Errors are Django's, and the statement is logged as Django logs its
+    own (DEBUG, tests).
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return read(cursor)
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django turns preparing off; then only prepare=True prepares
+        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=prepare)
+        result = read(cursor)
+    if connection.queries_logged:
+        connection.queries_log.append(
+            {"sql": f"{sql} {list(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
+        )
+    return result
 
 
 def db_time(moment: datetime) -> Any:
@@ -235,6 +286,8 @@ class Engine:
         # sender id and campaign ids -> (read at, the sender's active campaigns); the worker
         # shares one among its threads, since a sender's steps run on any of them.
         self.campaign_cache: dict[tuple[int, tuple[int, ...] | None], tuple[datetime, list[Campaign]]] = {}
+        self.in_flight: dict[int, uuid.UUID] = {}  # message id -> claim token, between claim and record
+        self.passed_over: set[int] = set()  # campaigns whose claim skipped people the cap holds
 
     # --- the run --------------------------------------------------------------------
     def run(self, campaign_ids: Iterable[int] | None = None) -> RunSummary:
@@ -341,6 +394,7 @@ class Engine:
         if isinstance(claim, Wait):
             self.forget_campaigns(sender)  # nothing to claim: the next step reads them afresh
             return claim
+        self.in_flight[claim.message_id] = claim.token
         try:
             provider_id = transport.send(claim.outgoing)
         except SendError as exc:
@@ -349,6 +403,8 @@ class Engine:
                 return stop
         else:
             self.record_sent(claim, provider_id, summary)
+        finally:
+            self.in_flight.pop(claim.message_id, None)
         if claim.paced_until is None or claim.campaign.pending_count <= 0:
             return None  # the next step finds out at once whether anything is left
         return Wait(claim.paced_until, "handled")
@@ -401,9 +457,11 @@ class Engine:
         """Reserve a pacing slot and the day's caps, and move one message to ``sending``."""
         day = sender.local_day(now)
         result = self.claim_in_transaction(sender, campaigns, now, day)
-        if isinstance(result, Wait) and result.reason in ("nothing", "backoff"):
-            for campaign in campaigns:  # who is left waiting for the frequency cap, and why
+        nothing = isinstance(result, Wait) and result.reason in ("nothing", "backoff")
+        for campaign in campaigns:  # who is left waiting for the frequency cap, and why
+            if nothing or campaign.pk in self.passed_over:
                 hold_recent(campaign, now)
+        self.passed_over.clear()
         if result is not None:
             return result
         fresh = Sender.objects.get(pk=sender.pk)
@@ -478,20 +536,55 @@ class Engine:
     def next_candidate(self, campaign: Campaign, now: datetime) -> tuple | None:
         """The next message the campaign may claim: its OUTGOING_FIELDS, or None.
 
-        One statement: the first pending message that is due and whose person no other
-        promotion reached within the frequency cap's period.
+        The first pending message that is due and whose person no other promotion reached
+        within the frequency cap's period.
+
+        On SQLite one statement answers, and claims take turns. On PostgreSQL claims run
+        side by side, so each candidate's person is locked and then checked
+        (``hold_person``): the next pending messages are tried in order, cheaply, and
+        only when the first few are all held does one query with the cap's conditions
+        find the first free one (its plan costs about a millisecond, on every claim).
         """
         cap, cap_params = not_reached_sql(campaign, now)
+        if not cap or not self.is_postgres:
+            return self.pending_row(campaign, now, 0, cap, cap_params)
+        after = 0
+        for attempt in range(PERSON_TRIES + 1):
+            capped = attempt == PERSON_TRIES  # the cheap tries found only people who are held
+            row = self.pending_row(campaign, now, after, cap if capped else "", cap_params if capped else [])
+            if row is None:
+                return None
+            if self.hold_person(row[0], cap, cap_params):
+                return row
+            # Held by the cap (or by another claim): after this claim, the people the cap
+            # holds get their reason and date, so the next claims do not walk past them.
+            self.passed_over.add(campaign.pk)
+            after = row[0]
+        return None
+
+    def pending_row(
+        self, campaign: Campaign, now: datetime, after: int, cap: str, cap_params: list
+    ) -> tuple | None:
+        """The first due pending message past id ``after`` that meets ``cap``, or None."""
         lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                NEXT_PENDING.format(cap=cap) + lock, (campaign.pk, PENDING, db_time(now), *cap_params)
-            )
-            row = cursor.fetchone()
+        query = NEXT_PENDING.format(cap=cap) + lock
+        row = fetch_one(query, (campaign.pk, PENDING, db_time(now), after, *cap_params), prepare=not cap)
         if row is None:
             return None
         *fields, message_uuid, attempts = row
         return (*fields, Message._meta.get_field("uuid").to_python(message_uuid), attempts)
+
+    def hold_person(self, message_id: int, cap: str, cap_params: list) -> bool:
+        """Lock the message's person for this transaction; whether they are still free.
+
+        The candidate query read the database as it was when it started: a claim for the
+        same person in another campaign may have committed since. Once the lock is held,
+        a new statement sees every such claim, and no new one can commit meanwhile.
+        """
+        row = fetch_one(HOLD_PERSON, (CONTACT_LOCKS, message_id))
+        if not (row and row[0]):
+            return False  # another claim is deciding about this person right now
+        return fetch_one(STILL_FREE.format(cap=cap), (message_id, *cap_params)) is not None
 
     def next_retry_at(self, campaign: Campaign) -> datetime | None:
         return (
@@ -709,6 +802,29 @@ class Engine:
             )
         if moved:
             log.warning("%d message(s) left sending by a stopped worker are now unknown", moved)
+        return moved
+
+    def abandon(self, claims: dict[int, uuid.UUID], now: datetime) -> int:
+        """Claims this process will not finish become ``unknown`` now; how many did.
+
+        For a forced stop: the messages may be on their way to the provider, so they are
+        never sent again. A claim already recorded (its token moved on) is left alone.
+        """
+        reason = "el worker se detuvo a la fuerza mientras lo enviaba; puede haber salido: revisar"
+        moved = 0
+        with transaction.atomic():
+            for message_id, token in claims.items():
+                mine = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, claim_token=token)
+                if Message.move(mine, MessageStatus.UNKNOWN, now, last_error=reason, finished_at=now):
+                    moved += 1
+                    MessageEvent.objects.create(
+                        message_id=message_id,
+                        at=now,
+                        from_status=SENDING,
+                        to_status=MessageStatus.UNKNOWN,
+                        actor=self.worker_name,
+                        detail=reason,
+                    )
         return moved
 
     def expire_campaigns(self, now: datetime, campaign_ids: list[int] | None = None) -> int:

@@ -12,8 +12,9 @@ them may send (its window, caps and pacing, from ``goteo.status``). Outside the 
 it wakes only for the heartbeat and to notice new or resumed campaigns.
 
 Stopping: SIGTERM or SIGINT only sets a flag. Messages in flight finish and are recorded,
-then the process exits 0. A second signal exits at once; a message in flight then stays
-``sending`` and the sweep turns it into ``unknown``: it is never sent twice.
+then the process exits 0. A second signal exits at once, marking the messages in flight
+``unknown`` first (if the database answers within two seconds; otherwise the sweep does it
+later): they are never sent twice.
 
 Several workers, on one machine or several, share the work through the database alone:
 every claim is a compare-and-set and every cap a conditional increment (see engine.py).
@@ -53,6 +54,7 @@ ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
 LONG_WAIT = 300.0  # a lane whose next send is further away is closed until the rescan
 RECORD_RETRY_SECONDS = 60.0  # how long an outcome is retried while the database is away
 REFRESH_SECONDS = 1.0  # how often a pool thread checks its database connection
+ABANDON_SECONDS = 2.0  # how long a forced stop waits to mark the messages in flight unknown
 
 
 @dataclass
@@ -169,8 +171,32 @@ class Worker:
         """First signal: finish what is in flight and stop. Second: exit at once."""
         self.signals += 1
         if self.signals > 1:
+            self.abandon_in_flight()
             os._exit(128 + signum)
         self.shutdown = True
+
+    def abandon_in_flight(self) -> None:
+        """Mark the messages being sent ``unknown`` before a forced exit, within a moment.
+
+        On a thread of its own, with its own connection: the signal may have interrupted
+        the main thread in the middle of a query on its connection. If the database does
+        not answer in time the process exits anyway and the sweep does it later.
+        """
+        claims = {pk: token for engine in list(self.engines) for pk, token in list(engine.in_flight.items())}
+        if not claims:
+            return
+
+        def abandon() -> None:
+            try:
+                Engine(self.clock, worker_name=self.name).abandon(claims, self.clock.now())
+            except Exception:
+                log.exception("could not mark the messages in flight unknown")
+            finally:
+                connections.close_all()
+
+        marker = threading.Thread(target=abandon, name="goteo-abandono", daemon=True)
+        marker.start()
+        marker.join(ABANDON_SECONDS)
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> int:

@@ -82,9 +82,11 @@ def test_it_exits_at_once_on_a_second_signal_and_the_message_ends_unknown(tmp_pa
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=10) == 128 + signal.SIGTERM
         assert time.monotonic() - started < 3
-        assert Message.objects.filter(status=MessageStatus.SENDING).count() == 1
-        assert final_sweep() == 1
-        in_flight = Message.objects.get(status=MessageStatus.UNKNOWN)
+        in_flight = Message.objects.get(status=MessageStatus.UNKNOWN)  # at once, not at the next sweep
+        assert "a la fuerza" in in_flight.last_error
+        assert in_flight.events.filter(from_status="sending", to_status="unknown").count() == 1
+        assert Message.objects.filter(status=MessageStatus.SENDING).count() == 0
+        assert final_sweep() == 0
 
         ledger.latency = 0
         (again,) = start_workers(1, tmp_path)
