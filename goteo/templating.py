@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 PLACEHOLDERS = {
@@ -136,8 +137,14 @@ class Variables:
             "full_name": self.full_name.strip(),
             "code": self.code,
             "benefit": self.benefit,
-            "valid_until": self.valid_until.strftime("%d/%m/%Y") if self.valid_until else "",
+            "valid_until": day_text(self.valid_until) if self.valid_until else "",
         }
+
+
+@cache
+def day_text(day: date) -> str:
+    """02/01/2026: a launch formats the same date for every one of its messages."""
+    return day.strftime("%d/%m/%Y")
 
 
 def message_seed(campaign_id: int, key: str) -> int:
@@ -150,9 +157,16 @@ def render(template: str, variables: Variables, *, seed: int, emojis: Sequence[s
 
     The template must have passed ``validate_template``.
     """
-    rng = random.Random(seed)
+    rng: random.Random | None = None  # seeded on first use: most templates never draw
+
+    def pick(options: Sequence[str]) -> str:
+        nonlocal rng
+        if rng is None:
+            rng = random.Random(seed)
+        return rng.choice(options)
+
     values = variables.as_dict()
-    text = _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+    text = _CHOICE.sub(lambda m: pick(m.group(1).split("|")), template)
 
     def fill(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -164,7 +178,7 @@ def render(template: str, variables: Variables, *, seed: int, emojis: Sequence[s
 
     text = _FIELD.sub(fill, text).rstrip()
     if emojis:
-        text = f"{text} {rng.choice(list(emojis))}"
+        text = f"{text} {pick(list(emojis))}"
     return text
 
 
