@@ -25,9 +25,11 @@ from goteo.templating import (
     add_footer,
     message_seed,
     opt_out_footer,
+    person_key,
     render,
     split_emojis,
     validate_template,
+    with_emoji,
 )
 
 BATCH_SIZE = 2000
@@ -169,7 +171,18 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     def text_for(contact_id: int, full_name: str) -> str:
         variables = Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until)
         seed = message_seed(campaign.pk, str(contact_id))
-        return add_footer(render(campaign.template, variables, seed=seed, emojis=emojis), footer)
+        if key is None:
+            return add_footer(render(campaign.template, variables, seed=seed, emojis=emojis), footer)
+        # Without alternatives the text before the emoji depends only on the name: it is
+        # rendered once per name, and each message gets its own emoji.
+        name = key(full_name)
+        text = texts.get(name)
+        if text is None:
+            text = texts[name] = render(campaign.template, variables, seed=seed)
+        return add_footer(with_emoji(text, emojis, seed), footer)
+
+    key = person_key(campaign.template)
+    texts: dict[str, str] = {}
 
     contacts = audience(campaign)
     result = LaunchResult()

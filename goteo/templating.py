@@ -13,7 +13,7 @@ import json
 import random
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -147,6 +147,21 @@ def day_text(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def person_key(template: str) -> Callable[[str], str] | None:
+    """For a template without alternatives, whose text before the emoji depends on nothing
+    but the person's name: the part of the full name it uses, so that text can be rendered
+    once per different name (``with_emoji`` closes each message); else None.
+    """
+    if _CHOICE.search(template):
+        return None
+    used = set(validate_template(template))
+    if "full_name" in used:
+        return str.strip
+    if "name" in used:
+        return lambda full_name: next(iter(full_name.split()), "")
+    return lambda full_name: ""
+
+
 def message_seed(campaign_id: int, key: str) -> int:
     """A seed stable across processes and Python versions for one message."""
     return zlib.crc32(f"{campaign_id}:{key}".encode())
@@ -176,10 +191,12 @@ def render(template: str, variables: Variables, *, seed: int, emojis: Sequence[s
             return "}"
         return values[match.group(1)]
 
-    text = _FIELD.sub(fill, text).rstrip()
-    if emojis:
-        text = f"{text} {pick(list(emojis))}"
-    return text
+    return with_emoji(_FIELD.sub(fill, text).rstrip(), emojis, seed)
+
+
+def with_emoji(text: str, emojis: Sequence[str], seed: int) -> str:
+    """The text closed with the message's emoji from the set, chosen by its seed."""
+    return f"{text} {emojis[seed % len(emojis)]}" if emojis else text
 
 
 def split_emojis(text: str) -> list[str]:

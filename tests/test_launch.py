@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from goteo.launch import LaunchError, campaign_launch, preview_recipients
 from goteo.models import Campaign, Contact, ExcludedPhone, Message, Promotion, Tag
+from goteo.templating import Variables, message_seed, render_promotion
 from tests.conftest import BOGOTA
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,25 @@ def test_it_stores_the_exact_text_to_send(memory_sender):
     # The opt-out text is on by default (tests/test_opt_out_footer.py).
     expected = "¡Hola Daniel! Código P1 ✨\n\nResponde BAJA para no recibir más promociones"
     assert Message.objects.get().rendered_text == expected
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["¡Hola {name}! Código {code}", "Hola {full_name}, vence el {valid_until}", "[Hola|Buenas] {name}"],
+)
+def test_it_stores_what_the_preview_shows_for_each_person(memory_sender, template):
+    names = ["Ana Ruiz", "Ana Gómez", "Beto Ruiz", "Ana Ruiz", "  Caro  "]
+    for i, name in enumerate(names):
+        Contact.objects.create(full_name=name, phone=f"+57300100{i:04d}", consent=True)
+    c = campaign(memory_sender, template=template)  # the default emoji set, one per message
+    campaign_launch(c, NOW)
+    messages = list(Message.objects.order_by("id").select_related("contact"))
+    promotion = c.promotion
+    for m in messages:
+        variables = Variables(m.contact.full_name, promotion.code, promotion.benefit, promotion.valid_until)
+        expected = render_promotion(c, variables, seed=message_seed(c.pk, str(m.contact_id)))
+        assert m.rendered_text == expected, m.contact_name
+    assert len({m.rendered_text for m in messages}) > 1
 
 
 def test_it_chooses_an_audience_by_tag(memory_sender):
