@@ -83,3 +83,22 @@ def test_it_refuses_a_missing_or_binary_file(tmp_path):
     binary.write_bytes(b"PK\x03\x04\x00\x00")
     with pytest.raises(CommandError):
         run(binary)
+
+
+def test_it_records_consent_and_tags_new_and_known_contacts_once(tmp_path):
+    run(write(tmp_path, "name,phone,consent,tags\nAna Ruiz,3001000001,si,vip\nBeto Paz,3001000002,no,\n"))
+    ana, beto = Contact.objects.order_by("id")
+    assert ana.consent_at is not None and ana.consent_source == "csv:contactos.csv" and not ana.opted_out
+    assert beto.consent_at is None and beto.consent_source == "" and beto.created_at is not None
+    # Again, with a new tag for Ana and a first one for Beto: links added, none twice.
+    run(
+        write(
+            tmp_path,
+            "name,phone,consent,tags\nAna Ruiz,3001000001,si,vip;gafas\nBeto Paz,3001000002,si,gafas\n",
+        )
+    )
+    assert Contact.objects.count() == 2
+    assert sorted(ana.tags.values_list("name", flat=True)) == ["gafas", "vip"]
+    assert list(beto.tags.values_list("name", flat=True)) == ["gafas"]
+    beto.refresh_from_db()
+    assert beto.consent and beto.consent_source == "csv:contactos.csv"
