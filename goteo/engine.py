@@ -83,12 +83,36 @@ SHIFT_IF_ACTIVE = (  # Campaign.shift_count(pending -> sending), only while the 
     "UPDATE goteo_campaign SET pending_count = pending_count - 1, sending_count = sending_count + 1"
     " WHERE id = %s AND status = %s"
 )
+# PostgreSQL: CLAIM_MESSAGE, SHIFT_IF_ACTIVE and the claim's event as one statement; true
+# only if both the message and the campaign were taken (else the claim rolls it back).
+CLAIM_AT_ONCE = (
+    "WITH m AS (UPDATE goteo_message SET status = %s, claim_token = %s, claimed_by = %s, claimed_at = %s,"
+    " quota_day = %s, attempts = attempts + 1 WHERE id = %s AND status = %s RETURNING id),"
+    " c AS (UPDATE goteo_campaign SET pending_count = pending_count - 1, sending_count = sending_count + 1"
+    " WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM m) RETURNING id),"
+    " e AS (INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
+    " SELECT id, %s, %s, %s, %s, '' FROM m WHERE EXISTS (SELECT 1 FROM c))"
+    " SELECT EXISTS (SELECT 1 FROM c)"
+)
 MARK_SENT = (
     "UPDATE goteo_message SET status = %s, sent_at = %s, finished_at = %s, provider_message_id = %s,"
     " last_error = '' WHERE id = %s AND status = %s AND claim_token = %s"
 )
 SHIFT_SENT = (  # Campaign.shift_count(sending -> sent)
     "UPDATE goteo_campaign SET sending_count = sending_count - 1, sent_count = sent_count + 1 WHERE id = %s"
+)
+# PostgreSQL: mark_sent as one statement (no transaction to open and commit), returning
+# the campaign's pending and sending counts after it, or no row if the message was not
+# ours to mark.
+RECORD_SENT = (
+    "WITH m AS (UPDATE goteo_message SET status = %s, sent_at = %s, finished_at = %s,"
+    " provider_message_id = %s, last_error = '' WHERE id = %s AND status = %s AND claim_token = %s"
+    " RETURNING id, campaign_id),"
+    " c AS (UPDATE goteo_campaign SET sending_count = sending_count - 1, sent_count = sent_count + 1"
+    " WHERE id = (SELECT campaign_id FROM m) RETURNING pending_count, sending_count),"
+    " e AS (INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
+    " SELECT id, %s, %s, %s, %s, %s FROM m)"
+    " SELECT pending_count, sending_count FROM c"
 )
 COMPLETE = (  # Campaign.complete_if_done
     "UPDATE goteo_campaign SET status = %s, finished_at = %s"
@@ -506,7 +530,6 @@ class Engine:
                 if position > 0:
                     pause = jittered(campaign.delay_seconds, self.rng)
                     Sender.objects.filter(pk=sender.pk).update(next_send_at=now + timedelta(seconds=pause))
-                execute(LOG_EVENT, candidate[0], at, PENDING, SENDING, self.worker_name, "")
                 claim = self.build_claim(candidate[0], token, campaign, sender, day, row=candidate)
                 claim.paced_until = now + timedelta(seconds=pause)
                 campaign.pending_count -= 1  # as SHIFT_IF_ACTIVE did, so the cache knows when it runs out
@@ -517,21 +540,28 @@ class Engine:
     def claim_message(
         self, campaign: Campaign, message_id: int, now: datetime, day: date
     ) -> uuid.UUID | None:
-        """Take the campaign's slot and move the message to ``sending``; its claim token.
+        """Take the campaign's slot, move the message to ``sending`` and log it; its claim token.
 
-        None when the slot, the message or the campaign could not be taken.
+        None when the slot, the message or the campaign could not be taken (the caller then
+        rolls back what was taken).
 
         The campaign's counters move only while it is active, so a pause or a cancellation
         committed before this claim stops it.
         """
         if not take_slot(campaign.counter_scope, day, campaign.daily_limit):
             return None
-        token = uuid.uuid4()
+        token, at = uuid.uuid4(), db_time(now)
         quota_day = connection.ops.adapt_datefield_value(day)
-        fields = (SENDING, db_uuid(token), self.worker_name, db_time(now), quota_day)
-        if execute(CLAIM_MESSAGE, *fields, message_id, PENDING) != 1:
+        fields = (SENDING, db_uuid(token), self.worker_name, at, quota_day, message_id, PENDING)
+        active = (campaign.pk, CampaignStatus.ACTIVE.value)
+        event = (at, PENDING, SENDING, self.worker_name)  # the claim's event, without detail
+        if self.is_postgres:
+            taken = fetch_one(CLAIM_AT_ONCE, (*fields, *active, *event))
+            return token if taken and taken[0] else None
+        if execute(CLAIM_MESSAGE, *fields) != 1 or execute(SHIFT_IF_ACTIVE, *active) != 1:
             return None
-        return token if execute(SHIFT_IF_ACTIVE, campaign.pk, CampaignStatus.ACTIVE.value) == 1 else None
+        execute(LOG_EVENT, message_id, *event, "")
+        return token
 
     def next_candidate(self, campaign: Campaign, now: datetime) -> tuple | None:
         """The next message the campaign may claim: its OUTGOING_FIELDS, or None.
@@ -665,25 +695,42 @@ class Engine:
 
     def record_sent(self, claim: Claim, provider_id: str, summary: RunSummary) -> None:
         now = self.clock.now()
-        with self.writing():
-            if not self.mark_sent(claim, provider_id, now):
-                # The sweep marked it unknown while we were sending: the send did happen.
-                late = Message.objects.filter(
-                    pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
-                ).update(
-                    status=MessageStatus.SENT,
-                    sent_at=now,
-                    finished_at=now,
-                    provider_message_id=provider_id or "",
-                )
-                if late:
-                    Campaign.shift_count(claim.campaign.pk, MessageStatus.UNKNOWN, MessageStatus.SENT)
-                log.critical("late result for message %s: recorded as sent", claim.message_id)
-            self.complete_if_done(claim.campaign, now)  # in the same transaction: one commit, not two
+        if self.is_postgres:
+            self.record_sent_at_once(claim, provider_id, now)
+        else:
+            with self.writing():
+                if not self.mark_sent(claim, provider_id, now):
+                    self.record_late(claim, provider_id, now)
+                self.complete_if_done(claim.campaign, now)  # in the same transaction: one commit, not two
         summary.sent += 1
         self.report(
             f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) enviado"
         )
+
+    def record_sent_at_once(self, claim: Claim, provider_id: str, now: datetime) -> None:
+        """record_sent on PostgreSQL: the message, its campaign's counters and its event in
+        one statement; the campaign is completed only when that left nothing to do."""
+        at = db_time(now)
+        mark = (SENT, at, at, provider_id or "", claim.message_id, SENDING, db_uuid(claim.token))
+        event = (at, SENDING, SENT, self.worker_name, (provider_id or "")[:2000])
+        left = fetch_one(RECORD_SENT, (*mark, *event))
+        if left is None:
+            with self.writing():
+                self.record_late(claim, provider_id, now)
+                self.complete_if_done(claim.campaign, now)
+        elif left == (0, 0):
+            self.complete_if_done(claim.campaign, now)
+
+    def record_late(self, claim: Claim, provider_id: str, now: datetime) -> None:
+        """The sweep marked it unknown while we were sending: the send did happen."""
+        late = Message.objects.filter(
+            pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
+        ).update(
+            status=MessageStatus.SENT, sent_at=now, finished_at=now, provider_message_id=provider_id or ""
+        )
+        if late:
+            Campaign.shift_count(claim.campaign.pk, MessageStatus.UNKNOWN, MessageStatus.SENT)
+        log.critical("late result for message %s: recorded as sent", claim.message_id)
 
     def record_failure(self, claim: Claim, error: SendError, summary: RunSummary) -> Wait | None:
         """Record a failed send; a Wait(stop) tells the run to stop for this sender."""
