@@ -28,7 +28,6 @@ from goteo.models import Campaign, Message, MessageStatus
 
 DEFAULT_DAYS = 7
 IN_DOUBT = (MessageStatus.SENDING, MessageStatus.UNKNOWN)  # may have gone out
-INLINE_LIMIT = 2000  # people listed in the claim's query; beyond, a subquery
 LOOKUP_CHUNK = 2000  # people whose held messages one query looks up
 
 # recently_reached's query, run on every claim, written as SQL: the ORM took longer to
@@ -148,10 +147,13 @@ NOT_REACHED_IN_DOUBT = (
 )
 
 
-def not_reached_sql(campaign: Campaign, now: datetime) -> tuple[str, list]:
+FREE_PENDING = "SELECT 1 FROM goteo_message WHERE campaign_id = %s AND status = %s{cap} ORDER BY id LIMIT 1"
+
+
+def not_reached_sql(campaign: Campaign, now: datetime, days: int | None = None) -> tuple[str, list]:
     """``exclude_recent`` as SQL conditions to append to a query on ``goteo_message``, and
-    their parameters; empty when the cap is off."""
-    days = frequency_days()
+    their parameters; empty when the cap is off. ``days`` is the period (the setting's)."""
+    days = frequency_days() if days is None else days
     if days <= 0:
         return "", []
     since = connection.ops.adapt_datetimefield_value(period_start(now, campaign.sender.tz, days))
@@ -159,7 +161,8 @@ def not_reached_sql(campaign: Campaign, now: datetime) -> tuple[str, list]:
     sql, params = "", []
     for key in ("phone", "contact_id"):
         sql += NOT_REACHED_SENT.format(key=key) + NOT_REACHED_IN_DOUBT.format(key=key)
-        params += [campaign.pk, since, since, *doubt, since, campaign.pk]
+        own = campaign.pk or 0  # a draft has no id yet: every campaign is another
+        params += [own, since, since, *doubt, since, own]
     return sql, params
 
 
@@ -179,39 +182,17 @@ def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datet
     return candidates
 
 
-def exclude_reached(
-    candidates: QuerySet[Message], campaign: Campaign, now: datetime, days: int, reached: Reached
-) -> QuerySet[Message]:
-    """``candidates`` without the ``reached`` people: listed when few, else looked up per row."""
-    if not reached:
-        return candidates
-    if len(reached) > INLINE_LIMIT:  # too many to list: let the database compare
-        # NOT EXISTS, not NOT IN: PostgreSQL hashes a NOT IN subquery only when it thinks
-        # it small, and else scans it again for every candidate.
-        for part in recent_promotions(campaign, now, days):
-            candidates = candidates.exclude(Exists(part.filter(phone=OuterRef("phone"))))
-            candidates = candidates.exclude(Exists(part.filter(contact_id=OuterRef("contact_id"))))
-        return candidates
-    if reached.phones:
-        candidates = candidates.exclude(phone__in=list(reached.phones))
-    if reached.contacts:
-        candidates = candidates.exclude(contact_id__in=list(reached.contacts))
-    return candidates
-
-
 def has_free_pending(campaign: Campaign, now: datetime, days: int) -> bool:
     """Whether some pending message of ``campaign`` is not held by the cap.
 
-    One small query when nobody was reached (the counters say whether anyone is
-    pending); else a second, that walks the pending messages in id order on the
-    (campaign, status, id) index and stops at the first free one.
+    One query: the database walks the pending messages in id order on the (campaign,
+    status, id) index, checks each person against the period's promotions, and stops at
+    the first free one.
     """
-    reached = recently_reached(campaign, now, days)
-    if not reached:
-        return campaign.pending_count > 0
-    pending = campaign.messages.filter(status=MessageStatus.PENDING)
-    free = exclude_reached(pending, campaign, now, days, reached)
-    return free.order_by("id").values_list("id", flat=True).first() is not None
+    cap, params = not_reached_sql(campaign, now, days)
+    with connection.cursor() as cursor:
+        cursor.execute(FREE_PENDING.format(cap=cap), (campaign.pk, MessageStatus.PENDING.value, *params))
+        return cursor.fetchone() is not None
 
 
 def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
@@ -225,12 +206,19 @@ def held_messages(campaign: Campaign, now: datetime) -> dict[int, datetime]:
     if days <= 0:
         return {}
     reached = recently_reached(campaign, now, days)
-    pending = campaign.messages.filter(status=MessageStatus.PENDING).order_by()
+    # The status is checked here, not in the query: with it, SQLite walked every pending
+    # message on the (campaign, status) index instead of looking the people up.
+    messages = campaign.messages.order_by()
+    pending = MessageStatus.PENDING.value
     latest: dict[int, datetime] = {}
     for key, people in (("phone", list(reached.phones)), ("contact_id", list(reached.contacts))):
         for start in range(0, len(people), LOOKUP_CHUNK):
-            rows = pending.filter(**{f"{key}__in": people[start : start + LOOKUP_CHUNK]})
-            for message_id, phone, contact_id in rows.values_list("id", "phone", "contact_id"):
+            rows = messages.filter(**{f"{key}__in": people[start : start + LOOKUP_CHUNK]})
+            for message_id, phone, contact_id, status in rows.values_list(
+                "id", "phone", "contact_id", "status"
+            ):
+                if status != pending:
+                    continue
                 times = (reached.phones.get(phone or ""), reached.contacts.get(contact_id or 0))
                 latest[message_id] = max(at for at in times if at)
     tz = campaign.sender.tz

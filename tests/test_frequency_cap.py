@@ -167,9 +167,7 @@ def test_it_does_not_hold_a_campaigns_own_retries(make_campaign, clock):
     assert campaign.sent_count == 1 and len(calls) == 2
 
 
-@pytest.mark.parametrize("inline_limit", [2000, 0])
-def test_it_is_not_fooled_by_a_deleted_contact(make_campaign, clock, monkeypatch, inline_limit):
-    monkeypatch.setattr("goteo.frequency.INLINE_LIMIT", inline_limit)  # 0: the subquery path
+def test_it_is_not_fooled_by_a_deleted_contact(make_campaign, clock):
     first = make_campaign(3)
     run(clock, at(2))
     second = make_campaign(2, launch=False)  # the two remaining people plus two new ones
