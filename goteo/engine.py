@@ -30,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from goteo import health
 from goteo.clock import Clock, SystemClock
@@ -821,13 +821,29 @@ class Engine:
     def sweep_stale(self, now: datetime) -> int:
         """Messages left ``sending`` by a dead worker become ``unknown``, never pending."""
         lease = getattr(settings, "GOTEO_SENDING_LEASE_SECONDS", 600)
-        stale = Message.objects.filter(
-            status=MessageStatus.SENDING, claimed_at__lt=now - timedelta(seconds=lease)
+        stale = Message.objects.filter(claimed_at__lt=now - timedelta(seconds=lease))
+        moved = self.mark_unknown(
+            stale, "el proceso que lo enviaba se detuvo; puede haber salido: revisar", now
         )
-        ids = list(stale.values_list("id", flat=True))
+        if moved:
+            log.warning("%d message(s) left sending by a stopped worker are now unknown", moved)
+        return moved
+
+    def abandon(self, claims: dict[int, uuid.UUID], now: datetime) -> int:
+        """Claims this process will not finish become ``unknown`` now; how many did.
+
+        For a forced stop: the messages may be on their way to the provider, so they are
+        never sent again. A claim already recorded (its token moved on) is left alone.
+        """
+        mine = Message.objects.filter(pk__in=list(claims), claim_token__in=list(claims.values()))
+        reason = "el worker se detuvo a la fuerza mientras lo enviaba; puede haber salido: revisar"
+        return self.mark_unknown(mine, reason, now)
+
+    def mark_unknown(self, messages: QuerySet[Message], reason: str, now: datetime) -> int:
+        """The ``messages`` still ``sending`` become ``unknown`` with ``reason`` and an event each."""
+        ids = list(messages.filter(status=MessageStatus.SENDING).values_list("id", flat=True))
         if not ids:
             return 0
-        reason = "el proceso que lo enviaba se detuvo; puede haber salido: revisar"
         with transaction.atomic():
             moved = Message.move(
                 Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
@@ -840,38 +856,13 @@ class Engine:
                 MessageEvent(
                     message_id=i,
                     at=now,
-                    from_status="sending",
-                    to_status="unknown",
+                    from_status=SENDING,
+                    to_status=MessageStatus.UNKNOWN,
                     actor=self.worker_name,
                     detail=reason,
                 )
                 for i in ids
             )
-        if moved:
-            log.warning("%d message(s) left sending by a stopped worker are now unknown", moved)
-        return moved
-
-    def abandon(self, claims: dict[int, uuid.UUID], now: datetime) -> int:
-        """Claims this process will not finish become ``unknown`` now; how many did.
-
-        For a forced stop: the messages may be on their way to the provider, so they are
-        never sent again. A claim already recorded (its token moved on) is left alone.
-        """
-        reason = "el worker se detuvo a la fuerza mientras lo enviaba; puede haber salido: revisar"
-        moved = 0
-        with transaction.atomic():
-            for message_id, token in claims.items():
-                mine = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, claim_token=token)
-                if Message.move(mine, MessageStatus.UNKNOWN, now, last_error=reason, finished_at=now):
-                    moved += 1
-                    MessageEvent.objects.create(
-                        message_id=message_id,
-                        at=now,
-                        from_status=SENDING,
-                        to_status=MessageStatus.UNKNOWN,
-                        actor=self.worker_name,
-                        detail=reason,
-                    )
         return moved
 
     def expire_campaigns(self, now: datetime, campaign_ids: list[int] | None = None) -> int:
