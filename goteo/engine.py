@@ -19,11 +19,10 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,6 +51,7 @@ from goteo.schedule import end_of_day
 from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
+from goteo.writes import write_transaction
 
 log = logging.getLogger("goteo.engine")
 
@@ -138,11 +138,6 @@ LOG_EVENT = (
     "INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
     " VALUES (%s, %s, %s, %s, %s, %s)"
 )
-
-# SQLite admits one writer at a time and makes the others poll with sleeps that grow to
-# 100 ms. The threads of one process take turns on this lock first, so the turn passes at
-# once; other processes still wait on SQLite's own lock.
-SQLITE_WRITER = threading.Lock()
 
 
 def jittered(delay_seconds: float, rng: random.Random) -> float:
@@ -466,15 +461,9 @@ class Engine:
             self.clock.sleep(chunk)
             remaining -= chunk
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self) -> AbstractContextManager[None]:
         """A transaction that writes; on SQLite this process's threads take turns first."""
-        if self.is_sqlite and not connection.in_atomic_block:
-            with SQLITE_WRITER, transaction.atomic():
-                yield
-        else:
-            with transaction.atomic():
-                yield
+        return write_transaction()
 
     # --- claim ------------------------------------------------------------------------
     def claim(self, sender: Sender, campaigns: list[Campaign], now: datetime) -> Claim | Wait:

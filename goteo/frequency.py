@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from goteo.conf import env_int
 from goteo.models import Campaign, Message, MessageStatus
+from goteo.writes import write_transaction
 
 DEFAULT_DAYS = 7
 IN_DOUBT = (MessageStatus.SENDING, MessageStatus.UNKNOWN)  # may have gone out
@@ -242,13 +243,14 @@ def hold_recent(campaign: Campaign, now: datetime) -> int:
     for message_id, until in held.items():
         groups.setdefault(until, []).append(message_id)
     changed = 0
-    for until, ids in groups.items():
-        received = until - timedelta(days=days)
-        changed += (
-            Message.objects.filter(pk__in=ids, status=MessageStatus.PENDING)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=until))
-            .update(next_attempt_at=until, last_error=wait_reason(received, until, tz))
-        )
+    with write_transaction():
+        for until, ids in groups.items():
+            received = until - timedelta(days=days)
+            changed += (
+                Message.objects.filter(pk__in=ids, status=MessageStatus.PENDING)
+                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=until))
+                .update(next_attempt_at=until, last_error=wait_reason(received, until, tz))
+            )
     return changed
 
 

@@ -20,6 +20,7 @@ from goteo.models import Message, Sender
 from goteo.schedule import end_of_day
 from goteo.transports import ConfigurationError, ConnectionStatus, Transport, transport_for
 from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS, GATEWAY_BACKENDS, drop_brake_reason
+from goteo.writes import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +115,16 @@ def remember(sender: Sender, status: ConnectionStatus, now: datetime) -> None:
     }
     sender.health = health
     if sender.pk is not None:
-        Sender.objects.filter(pk=sender.pk).update(health=health)
+        with write_transaction():
+            Sender.objects.filter(pk=sender.pk).update(health=health)
 
 
 def forget(sender: Sender) -> None:
     """Drop the remembered answer, so the next check asks the provider (after a failed send)."""
     sender.health = {}
     if sender.pk is not None:
-        Sender.objects.filter(pk=sender.pk).update(health={})
+        with write_transaction():
+            Sender.objects.filter(pk=sender.pk).update(health={})
 
 
 def brake_note(sender: Sender, now: datetime) -> str:

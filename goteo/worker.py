@@ -230,8 +230,9 @@ class Worker:
         try:
             if now >= self.next_sweep:
                 engine = self.engine()
-                engine.sweep_stale(now)
-                engine.expire_campaigns(now)
+                with engine.writing():  # the pool's claims wait their turn, not SQLite's sleeps
+                    engine.sweep_stale(now)
+                    engine.expire_campaigns(now)
                 # The legal profile and each number's risk, as process_campaigns checks them.
                 apply_safeguards(now, None, RunSummary(), self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from goteo.writes import write_transaction
 
 
 class WorkerHeartbeat(models.Model):
@@ -35,7 +37,7 @@ class WorkerHeartbeat(models.Model):
     @classmethod
     def beat(cls, name: str, now: datetime, **fields) -> None:
         """Record that worker ``name`` is alive at ``now`` (creating its row once)."""
-        with transaction.atomic():
+        with write_transaction():
             updated = cls.objects.filter(name=name).update(last_seen_at=now, **fields)
             if not updated:
                 row = WorkerHeartbeat(name=name, started_at=now, last_seen_at=now, **fields)
