@@ -22,6 +22,7 @@ every claim is a compare-and-set and every cap a conditional increment (see engi
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import queue
@@ -55,6 +56,7 @@ LONG_WAIT = 300.0  # a lane whose next send is further away is closed until the 
 RECORD_RETRY_SECONDS = 60.0  # how long an outcome is retried while the database is away
 REFRESH_SECONDS = 1.0  # how often a pool thread checks its database connection
 ABANDON_SECONDS = 2.0  # how long a forced stop waits to mark the messages in flight unknown
+YOUNG_COLLECTION_EVERY = 50_000  # allocations between collections of new objects (CPython: 700)
 
 
 @dataclass
@@ -461,6 +463,20 @@ class Worker:
         except DatabaseError as exc:
             log.warning("could not record the worker's stop: %s", exc)
         self.say(f"Worker {self.name} detenido: {self.sent} enviados.")
+
+
+def tune_collector() -> None:
+    """Set the garbage collector up for a process that sends for months.
+
+    Everything loaded so far (Django, the models, the providers' clients) lives as long
+    as the process, so it is frozen out of the collector's passes; and new objects are
+    collected every YOUNG_COLLECTION_EVERY allocations instead of every 700. Each message
+    allocates thousands of short-lived objects (queries, HTTP requests), and with the
+    defaults the collections took about a tenth of the worker's processor time.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)
 
 
 def drop_connection() -> None:

@@ -1,5 +1,6 @@
 """``run_worker``: stopping on signals, the heartbeat, sleeping until the window, many senders."""
 
+import gc
 import io
 import itertools
 import os
@@ -20,7 +21,7 @@ from goteo.heartbeat import record_scheduled_run, worker_status, worker_status_t
 from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
-from goteo.worker import Worker, WorkerEngine
+from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, WorkerEngine, tune_collector
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA
@@ -360,3 +361,14 @@ def test_it_pauses_a_campaign_the_legal_profile_no_longer_allows(make_campaign, 
     assert campaign.status == "paused"
     assert campaign.pause_reason.startswith("Fuera del horario legal")
     assert campaign.sent_count == 0 and MemoryTransport.outbox == []
+
+
+def test_it_freezes_what_start_up_loaded_and_collects_new_objects_less_often():
+    threshold = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY > threshold[0]
+        assert gc.get_freeze_count() > 1000  # Django, the models, this test session
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from goteo.conf import env_int
-from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker
+from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker, tune_collector
 
 
 class Command(BaseCommand):
@@ -55,6 +55,7 @@ class Command(BaseCommand):
             exit_when_idle=exit_when_idle,
         )
         worker.install_signal_handlers()
+        tune_collector()
         worker.run()
 
     def say(self, line: str) -> None:
