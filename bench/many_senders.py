@@ -92,7 +92,7 @@ def run(url: str, senders: int, threads: int) -> tuple[float, float]:
         tag.contacts.add(*people)
         campaign = all_day_campaign(sender, name=f"campaña {n}", delay=1, audience=f"tag:{tag.name}")
         campaign_launch(campaign, timezone.now())
-    worker = Worker(threads=threads, rescan_seconds=0.5, heartbeat_seconds=5, exit_when_idle=True)
+    worker = Worker(threads=threads, heartbeat_seconds=5, exit_when_idle=True)
     tune_collector()  # as run_worker does
     before = resource.getrusage(resource.RUSAGE_SELF)
     with Stopwatch() as watch:

@@ -218,9 +218,11 @@ class Worker:
                 now = self.clock.now()
                 rescanned = self.housekeeping(now)
                 self.dispatch(now)
-                if self.exit_when_idle and rescanned and not self.lanes:
-                    self.say("Nada más que enviar por ahora; el worker termina.")
-                    break
+                if self.exit_when_idle and not self.lanes:
+                    if rescanned:
+                        self.say("Nada más que enviar por ahora; el worker termina.")
+                        break
+                    self.next_rescan = now  # the last lane closed: look once more, at once
                 self.wait((self.next_event(now) - now).total_seconds())
         finally:
             self.stop()
