@@ -40,7 +40,7 @@ from django.db import DatabaseError, connection, connections
 
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
-from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
+from goteo.models import Campaign, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
 from goteo.status import next_send_at
 from goteo.transports import SendError, Transport, transport_for
@@ -274,16 +274,22 @@ class Worker:
         horizon = now + timedelta(seconds=self.rescan_seconds)
         # Only senders without a lane are read: the rescan runs often and they are many.
         busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
-        for sender in self.engine().senders_with_work(None, besides=busy):
-            due = self.next_due(sender, now)
+        engine = self.engine()
+        for sender in engine.senders_with_work(None, besides=busy):
+            campaigns = engine.active_campaigns(sender, None)
+            due = self.next_due(campaigns, now)
             if due is not None and due <= horizon:
-                self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
+                # The lane's first step uses the sender and campaigns just read, as later
+                # steps use them (Engine.sending_campaigns): at start-up, with many numbers,
+                # reading them again was a good part of the wait for the first sends.
+                self.campaign_cache[(sender.pk, None)] = (now, campaigns)
+                lane = self.lanes[sender.pk] = Lane(sender.pk, max(due, now), sender=sender)
+                if self.pool and lane.due <= now and not self.shutdown:
+                    self.start(lane)  # the pool sends while the rescan reads the next numbers
 
-    def next_due(self, sender: Sender, now: datetime) -> datetime | None:
-        """The earliest moment any of the sender's campaigns may send, or None."""
-        campaigns = Campaign.objects.filter(
-            sender=sender, status=CampaignStatus.ACTIVE, pending_count__gt=0
-        ).select_related("promotion", "sender")
+    @staticmethod
+    def next_due(campaigns: list[Campaign], now: datetime) -> datetime | None:
+        """The earliest moment any of the campaigns may send, or None."""
         moments = [m for m in (next_send_at(c, now) for c in campaigns) if m is not None]
         return min(moments, default=None)
 
@@ -296,11 +302,15 @@ class Worker:
         for lane in due:
             if self.shutdown:
                 return
-            lane.busy = True
-            if self.pool:
-                self.work.put(lane)
-            else:
-                self.settle(self.serve(lane))
+            self.start(lane)
+
+    def start(self, lane: Lane) -> None:
+        """Run a step on ``lane``: on a pool thread, or here when there is no pool."""
+        lane.busy = True
+        if self.pool:
+            self.work.put(lane)
+        else:
+            self.settle(self.serve(lane))
 
     def next_event(self, now: datetime) -> datetime:
         """When the main thread has something to do next."""
@@ -402,7 +412,7 @@ class Worker:
 
     def advance(self, engine: Engine, lane: Lane, now: datetime) -> LaneResult:
         if lane.transport is None:
-            sender = Sender.objects.filter(pk=lane.sender_id, is_active=True).first()
+            sender = lane.sender or Sender.objects.filter(pk=lane.sender_id, is_active=True).first()
             if sender is None:
                 return LaneResult(lane, None)
             transport = engine.connect(sender, lane.summary)
