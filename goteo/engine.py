@@ -833,7 +833,7 @@ class Engine:
         ids = list(messages.filter(status=MessageStatus.SENDING).values_list("id", flat=True))
         if not ids:
             return 0
-        with transaction.atomic():
+        with write_transaction():
             moved = Message.move(
                 Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
                 MessageStatus.UNKNOWN,
@@ -865,7 +865,7 @@ class Engine:
         for campaign in campaigns:
             if not is_expired(campaign, now):
                 continue
-            with transaction.atomic():
+            with write_transaction():
                 skipped += Message.skip_pending(campaign.messages.all(), SkipReason.EXPIRED, now)
                 Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
                     status=CampaignStatus.COMPLETED, finished_at=now

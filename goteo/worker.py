@@ -163,6 +163,7 @@ class Worker:
         self.say = report or (lambda line: None)
         self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
         self.announced_stop = False
+        self.lane_closed = False  # since the main loop last looked (exit_when_idle)
 
     # --- signals ------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -222,7 +223,9 @@ class Worker:
                     if rescanned:
                         self.say("Nada más que enviar por ahora; el worker termina.")
                         break
-                    self.next_rescan = now  # the last lane closed: look once more, at once
+                    if self.lane_closed and not any(rest > now for rest in self.resting.values()):
+                        self.next_rescan = now  # the last lane closed: look once more, at once
+                self.lane_closed = False
                 self.wait((self.next_event(now) - now).total_seconds())
         finally:
             self.stop()
@@ -234,9 +237,8 @@ class Worker:
         try:
             if now >= self.next_sweep:
                 engine = self.engine()
-                with engine.writing():  # the pool's claims wait their turn, not SQLite's sleeps
-                    engine.sweep_stale(now)
-                    engine.expire_campaigns(now)
+                engine.sweep_stale(now)
+                engine.expire_campaigns(now)
                 # The legal profile and each number's risk, as process_campaigns checks them.
                 apply_safeguards(now, None, RunSummary(), self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
@@ -282,9 +284,10 @@ class Worker:
                 # The lane's first step uses the sender and campaigns just read, as later
                 # steps use them (Engine.sending_campaigns): at start-up, with many numbers,
                 # reading them again was a good part of the wait for the first sends.
-                self.campaign_cache[(sender.pk, None)] = (now, campaigns)
-                lane = self.lanes[sender.pk] = Lane(sender.pk, max(due, now), sender=sender)
-                if self.pool and lane.due <= now and not self.shutdown:
+                lane = self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
+                if self.pool and due <= now and not self.shutdown:
+                    self.campaign_cache[(sender.pk, None)] = (now, campaigns)
+                    lane.sender = sender
                     self.start(lane)  # the pool sends while the rescan reads the next numbers
 
     @staticmethod
@@ -352,6 +355,7 @@ class Worker:
             return
         lane.close()
         self.lanes.pop(lane.sender_id, None)
+        self.lane_closed = True
         if result.rest_until is not None:
             self.resting[lane.sender_id] = result.rest_until
 

@@ -2,9 +2,11 @@
 
 SQLite admits one writer at a time and makes the others poll with sleeps that grow to
 100 ms. The threads of one process take turns on ``SQLITE_WRITER`` first, so the turn
-passes at once; other processes still wait on SQLite's own lock. Every write the worker's
-threads make goes through ``write_transaction``: one write left out (a health check's
-cache, say) waits on SQLite's sleeps whenever a claim is being written.
+passes at once; other processes still wait on SQLite's own lock. The worker's frequent
+writes go through ``write_transaction``: claims and outcomes, the health check's cache,
+the heartbeat, the frequency hold, the sweep and expiry. A frequent write left out waits
+on SQLite's sleeps whenever a claim is being written; rare ones (a brake, an opt-out)
+only cost that wait.
 """
 
 from __future__ import annotations

@@ -372,3 +372,13 @@ def test_it_freezes_what_start_up_loaded_and_collects_new_objects_less_often():
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+@pytest.mark.django_db
+def test_an_idle_run_ends_as_soon_as_its_last_number_is_done_not_at_the_next_rescan(make_campaign, clock):
+    make_campaign(3, delay_seconds=10)
+    started = clock.now()
+    worker = Worker(clock, threads=0, rescan_seconds=3600, exit_when_idle=True)
+    assert worker.run() == 0
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 3
+    assert clock.now() - started < timedelta(minutes=2)  # two pauses of about 10 s, not an hour
