@@ -285,10 +285,9 @@ class Worker:
                 # steps use them (Engine.sending_campaigns): at start-up, with many numbers,
                 # reading them again was a good part of the wait for the first sends.
                 lane = self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
-                if self.pool and due <= now and not self.shutdown:
+                if due <= now:  # its first step comes at once, with what was just read
                     self.campaign_cache[(sender.pk, None)] = (now, campaigns)
                     lane.sender = sender
-                    self.start(lane)  # the pool sends while the rescan reads the next numbers
 
     @staticmethod
     def next_due(campaigns: list[Campaign], now: datetime) -> datetime | None:
