@@ -22,7 +22,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -301,7 +300,6 @@ class Engine:
         self.transport_factory = transport_factory
         self.shutdown = False
         self.is_postgres = connection.vendor == "postgresql"
-        self.is_sqlite = connection.vendor == "sqlite"
         # sender id and campaign ids -> (read at, the sender's active campaigns); the worker
         # shares one among its threads, since a sender's steps run on any of them.
         self.campaign_cache: dict[tuple[int, tuple[int, ...] | None], tuple[datetime, list[Campaign]]] = {}
@@ -461,10 +459,6 @@ class Engine:
             self.clock.sleep(chunk)
             remaining -= chunk
 
-    def writing(self) -> AbstractContextManager[None]:
-        """A transaction that writes; on SQLite this process's threads take turns first."""
-        return write_transaction()
-
     # --- claim ------------------------------------------------------------------------
     def claim(self, sender: Sender, campaigns: list[Campaign], now: datetime) -> Claim | Wait:
         """Reserve a pacing slot and the day's caps, and move one message to ``sending``."""
@@ -486,7 +480,7 @@ class Engine:
         self, sender: Sender, campaigns: list[Campaign], now: datetime, day: date
     ) -> Claim | Wait | None:
         """The claim transaction; None when the sender is paced or braked."""
-        with self.writing():
+        with write_transaction():
             # The pause of the campaign most likely to be claimed is written with the
             # conditional update; another campaign's pause is written after the claim.
             pause = jittered(campaigns[0].delay_seconds, self.rng)
@@ -687,7 +681,7 @@ class Engine:
         if self.is_postgres:
             self.record_sent_at_once(claim, provider_id, now)
         else:
-            with self.writing():
+            with write_transaction():
                 if not self.mark_sent(claim, provider_id, now):
                     self.record_late(claim, provider_id, now)
                 self.complete_if_done(claim.campaign, now)  # in the same transaction: one commit, not two
@@ -704,7 +698,7 @@ class Engine:
         event = (at, SENDING, SENT, self.worker_name, (provider_id or "")[:2000])
         left = fetch_one(RECORD_SENT, (*mark, *event))
         if left is None:
-            with self.writing():
+            with write_transaction():
                 self.record_late(claim, provider_id, now)
                 self.complete_if_done(claim.campaign, now)
         elif left == (0, 0):
@@ -728,7 +722,7 @@ class Engine:
         who = f"{claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)})"
         log.warning("send to %s failed (%s): %s", mask_phone(claim.outgoing.to), error.kind, reason)
         result: Wait | None = None
-        with self.writing():
+        with write_transaction():
             if error.kind == SendError.UNKNOWN and self.confirmed_meanwhile(claim):
                 # A delivery receipt arrived while we waited for the answer: it went out.
                 self.finish(claim, MessageStatus.SENT, now, reason, sent_at=now, finished_at=now)

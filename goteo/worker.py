@@ -163,7 +163,6 @@ class Worker:
         self.say = report or (lambda line: None)
         self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
         self.announced_stop = False
-        self.lane_closed = False  # since the main loop last looked (exit_when_idle)
 
     # --- signals ------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -219,13 +218,9 @@ class Worker:
                 now = self.clock.now()
                 rescanned = self.housekeeping(now)
                 self.dispatch(now)
-                if self.exit_when_idle and not self.lanes:
-                    if rescanned:
-                        self.say("Nada más que enviar por ahora; el worker termina.")
-                        break
-                    if self.lane_closed and not any(rest > now for rest in self.resting.values()):
-                        self.next_rescan = now  # the last lane closed: look once more, at once
-                self.lane_closed = False
+                if self.exit_when_idle and rescanned and not self.lanes:
+                    self.say("Nada más que enviar por ahora; el worker termina.")
+                    break
                 self.wait((self.next_event(now) - now).total_seconds())
         finally:
             self.stop()
@@ -304,15 +299,11 @@ class Worker:
         for lane in due:
             if self.shutdown:
                 return
-            self.start(lane)
-
-    def start(self, lane: Lane) -> None:
-        """Run a step on ``lane``: on a pool thread, or here when there is no pool."""
-        lane.busy = True
-        if self.pool:
-            self.work.put(lane)
-        else:
-            self.settle(self.serve(lane))
+            lane.busy = True
+            if self.pool:
+                self.work.put(lane)
+            else:
+                self.settle(self.serve(lane))
 
     def next_event(self, now: datetime) -> datetime:
         """When the main thread has something to do next."""
@@ -354,9 +345,11 @@ class Worker:
             return
         lane.close()
         self.lanes.pop(lane.sender_id, None)
-        self.lane_closed = True
         if result.rest_until is not None:
             self.resting[lane.sender_id] = result.rest_until
+        now = self.clock.now()
+        if self.exit_when_idle and not self.lanes and not any(r > now for r in self.resting.values()):
+            self.next_rescan = now  # the last lane closed: look once more, at once, and stop
 
     # --- one step on one lane (pool threads) ---------------------------------------------
     def engine(self) -> Engine:
