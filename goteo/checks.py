@@ -1,9 +1,12 @@
-"""System checks: SQLite must run in the mode that keeps concurrent sends safe."""
+"""System checks: SQLite must run in the mode that keeps concurrent sends safe, and the
+sending commands need a migrated database."""
 
 from __future__ import annotations
 
 from django.core.checks import Error, register
+from django.core.management.base import CommandError
 from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
 
 
 def sqlite_problems(alias: str = "default") -> list[str]:
@@ -38,3 +41,20 @@ def check_sqlite(app_configs=None, **kwargs) -> list[Error]:
         )
         for problem in sqlite_problems()
     ]
+
+
+def require_migrated(alias: str = "default") -> None:
+    """Refuse to send on a database ``goteo migrate`` has not prepared (or brought up to date).
+
+    Otherwise the first query fails with "no such table", which the worker would report as
+    a database that does not answer and retry for ever.
+    """
+    executor = MigrationExecutor(connections[alias])
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in pending[:3])
+        more = f" y {len(pending) - 3} más" if len(pending) > 3 else ""
+        raise CommandError(
+            f"La base de datos no está preparada ({len(pending)} migraciones sin aplicar: {names}{more}). "
+            "Ejecute «goteo migrate» y vuelva a intentarlo."
+        )

@@ -1,9 +1,11 @@
-"""SQLite must run with IMMEDIATE transactions, WAL and synchronous=FULL."""
+"""SQLite must run with IMMEDIATE transactions, WAL and synchronous=FULL; sending needs a migrated database."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
-from goteo.checks import check_sqlite, sqlite_problems
+from goteo.checks import check_sqlite, require_migrated, sqlite_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +40,19 @@ def test_it_fails_without_the_safe_settings(monkeypatch):
 @pytest.mark.skipif("connection.vendor == 'sqlite'")
 def test_it_has_nothing_to_say_about_postgresql():
     assert sqlite_problems() == []
+
+
+def test_a_migrated_database_may_send():
+    require_migrated()  # the test database is fully migrated: nothing raised
+
+
+@pytest.mark.parametrize("command", ["process_campaigns", "run_worker"])
+def test_the_sending_commands_refuse_a_database_with_unapplied_migrations(command, monkeypatch):
+    recorder = MigrationRecorder(connection)
+    latest = recorder.applied_migrations()
+    last = max(key for key in latest if key[0] == "goteo")
+    monkeypatch.setattr(
+        MigrationRecorder, "applied_migrations", lambda self: {k: v for k, v in latest.items() if k != last}
+    )
+    with pytest.raises(CommandError, match=rf"1 migraciones sin aplicar: goteo\.{last[1]}.*goteo migrate"):
+        call_command(command)

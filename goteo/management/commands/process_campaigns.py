@@ -6,6 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from goteo.checks import require_migrated
 from goteo.clock import SystemClock
 from goteo.engine import Engine
 from goteo.heartbeat import record_scheduled_run
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="imprime un resumen en JSON")
 
     def handle(self, *args, campaign=None, dry_run=False, json=False, **options):
+        require_migrated()
         clock = SystemClock()
         if dry_run:
             return self.dry_run(clock.now(), campaign, json)

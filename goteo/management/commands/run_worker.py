@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from goteo.checks import require_migrated
 from goteo.conf import env_int
 from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker, tune_collector
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             raise CommandError("--threads debe ser al menos 1.")
         if not 0 < heartbeat <= 60 or rescan <= 0:
             raise CommandError("--heartbeat debe estar entre 0 y 60 segundos y --rescan ser positivo.")
+        require_migrated()
         worker = Worker(
             name=name,
             threads=threads,
