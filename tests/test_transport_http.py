@@ -1,9 +1,14 @@
-"""The shared HTTP plumbing: URLs joined once give what httpx itself would request."""
+"""The shared HTTP plumbing: URLs joined once give what httpx itself would request, and
+the TLS context is built once however many threads ask for it."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
+from goteo.transports import http
 from goteo.transports.http import endpoint, make_client
 
 
@@ -22,3 +27,30 @@ def test_a_joined_url_is_the_one_httpx_would_request(base_url, url):
     joined = endpoint(str(client.base_url), url)
     assert joined == client.build_request("POST", url).url
     assert endpoint(str(client.base_url), url) is joined  # parsed once, then reused
+
+
+def test_threads_starting_together_build_one_tls_context(monkeypatch):
+    built = []
+
+    def slow_context():
+        built.append(threading.get_ident())
+        time.sleep(0.05)  # long enough for every other thread to ask meanwhile
+        return object()
+
+    monkeypatch.setattr(http.httpx, "create_ssl_context", slow_context)
+    http.shared_tls_context.cache_clear()
+    start = threading.Barrier(8)
+    seen = []
+
+    def open_client():
+        start.wait()
+        seen.append(http.tls_context())
+
+    threads = [threading.Thread(target=open_client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    http.shared_tls_context.cache_clear()  # the next test gets a real context again
+    assert len(built) == 1
+    assert len({id(context) for context in seen}) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import threading
 from functools import cache, lru_cache
 from typing import Any
 
@@ -22,13 +23,24 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0
 
 
-@cache
+TLS_LOCK = threading.Lock()
+
+
 def tls_context() -> ssl.SSLContext:
     """The certificate-verifying TLS context every client shares.
 
     Building one reads the whole CA bundle (tens of milliseconds of processor time), and
-    a worker opens a client per number; a context is safe to share between threads.
+    a worker opens a client per number; a context is safe to share between threads. It is
+    built under a lock: at a worker's start its threads open their clients all at once,
+    and each would otherwise build its own (with a hundred numbers, over a second of
+    processor time before the first message).
     """
+    with TLS_LOCK:
+        return shared_tls_context()
+
+
+@cache
+def shared_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
