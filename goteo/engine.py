@@ -18,16 +18,18 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
 from django.db.models import F, QuerySet
 
 from goteo import health
@@ -179,28 +181,39 @@ def statement(sql: str, params: Sequence[Any], read: Callable[[Any], Any], *, pr
     On PostgreSQL through a server-side binding cursor, so that each statement is
     prepared once per connection and then only executed: Django's cursors bind on the
     client and cannot prepare, and planning took longer than running (half of the
-    claim's time). Errors are Django's, and the statement is logged as Django logs its
-    own (DEBUG, tests).
+    claim's time). On SQLite straight on the driver's connection, with the placeholders
+    converted once per statement: Django's cursor wrappers cost three times what SQLite
+    takes to run these statements. Errors are Django's either way, and the statement is
+    logged as Django logs its own (DEBUG, tests).
     """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of ``connection`` is a thread-local lookup
+    if db.vendor not in ("postgresql", "sqlite"):
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return read(cursor)
-    import psycopg
-
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:  # Django turns preparing off; then only prepare=True prepares
-        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    db.ensure_connection()
+    raw = db.connection
     started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=prepare)
-        result = read(cursor)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": f"{sql} {list(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
-        )
+    if db.vendor == "sqlite":
+        with db.wrap_database_errors:
+            result = read(raw.execute(qmark(sql), params))
+    else:
+        import psycopg
+
+        if raw.prepare_threshold is None:  # Django turns preparing off; then only prepare=True prepares
+            raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+        with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, params, prepare=prepare)
+            result = read(cursor)
+    if db.queries_logged:
+        db.queries_log.append({"sql": f"{sql} {list(params)!r}", "time": f"{time.monotonic() - started:.3f}"})
     return result
+
+
+@lru_cache(maxsize=256)
+def qmark(sql: str) -> str:
+    """``sql`` with Django's ``%s`` placeholders as SQLite's ``?`` (and ``%%`` as ``%``)."""
+    return re.sub(r"(?<!%)%s", "?", sql).replace("%%", "%")
 
 
 def db_time(moment: datetime) -> Any:
