@@ -40,9 +40,10 @@ from django.db import DatabaseError, connection, connections
 
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
-from goteo.models import Campaign, Sender, WorkerHeartbeat
+from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
 from goteo.status import next_send_at
+from goteo.supervisor import shard_of
 from goteo.transports import SendError, Transport, transport_for
 
 log = logging.getLogger("goteo.worker")
@@ -122,7 +123,9 @@ class Worker:
 
     ``threads`` is how many steps run at once (0 runs them in the main thread, which tests
     use with a simulated clock); ``exit_when_idle`` stops the worker once nothing can be
-    sent for a while, for cron-style runs and tests.
+    sent for a while, for cron-style runs and tests. ``shard`` (index, count) limits it
+    to the numbers ``supervisor.shard_of`` gives that index, and ``parent_pid`` makes it
+    stop when that process (its supervisor) is gone.
     """
 
     def __init__(
@@ -138,6 +141,8 @@ class Worker:
         sweep_seconds: float = SWEEP_SECONDS,
         exit_when_idle: bool = False,
         rng: random.Random | None = None,
+        shard: tuple[int, int] | None = None,
+        parent_pid: int | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.name = name or default_worker_name()
@@ -148,6 +153,8 @@ class Worker:
         self.sweep_seconds = sweep_seconds
         self.exit_when_idle = exit_when_idle
         self.rng = rng or random.Random()
+        self.shard = shard
+        self.parent_pid = parent_pid
         self.shutdown = False
         self.signals = 0
         self.sent = 0
@@ -214,6 +221,9 @@ class Worker:
                 thread.start()
         try:
             while not self.shutdown:
+                if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                    self.say("El supervisor ya no está; el worker termina.")
+                    break
                 refresh_connections()
                 now = self.clock.now()
                 rescanned = self.housekeeping(now)
@@ -235,7 +245,7 @@ class Worker:
                 engine.sweep_stale(now)
                 engine.expire_campaigns(now)
                 # The legal profile and each number's risk, as process_campaigns checks them.
-                apply_safeguards(now, None, RunSummary(), self.say)
+                apply_safeguards(now, self.my_campaigns(), RunSummary(), self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
             if now >= self.next_rescan:
                 self.rescan(now)
@@ -273,6 +283,8 @@ class Worker:
         busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
         engine = self.engine()
         for sender in engine.senders_with_work(None, besides=busy):
+            if not self.drives(sender.pk):
+                continue
             campaigns = engine.active_campaigns(sender, None)
             due = self.next_due(campaigns, now)
             if due is not None and due <= horizon:
@@ -283,6 +295,17 @@ class Worker:
                 if due <= now:  # its first step comes at once, with what was just read
                     self.campaign_cache[(sender.pk, None)] = (now, campaigns)
                     lane.sender = sender
+
+    def drives(self, sender_id: int) -> bool:
+        """Whether this worker drives the sender (all of them, unless it has a shard)."""
+        return self.shard is None or shard_of(sender_id, self.shard[1]) == self.shard[0]
+
+    def my_campaigns(self) -> list[int] | None:
+        """The active campaigns of the numbers this worker drives (None: all of them)."""
+        if self.shard is None:
+            return None
+        active = Campaign.objects.filter(status=CampaignStatus.ACTIVE).values_list("pk", "sender_id")
+        return [pk for pk, sender_id in active if self.drives(sender_id)]
 
     @staticmethod
     def next_due(campaigns: list[Campaign], now: datetime) -> datetime | None:

@@ -110,7 +110,7 @@ def worker_command(*extra: str) -> list[str]:
 
 
 def start_workers(
-    n: int, tmp_path: Path, *, broken: str = "", lease: int = 600, **env: str
+    n: int, tmp_path: Path, *, broken: str = "", lease: int = 600, args: tuple[str, ...] = (), **env: str
 ) -> list[subprocess.Popen[str]]:
     """``n`` worker processes on the test database, started at the same moment.
 
@@ -126,7 +126,7 @@ def start_workers(
         GOTEO_TEST_BARRIER=str(barrier),
         **env,
     )
-    workers = [start_worker(environment, tmp_path) for _ in range(n)]
+    workers = [start_worker(environment, tmp_path, args) for _ in range(n)]
     deadline = time.monotonic() + 120
     while len(list(barrier.glob("ready-*"))) < n:
         if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
@@ -138,12 +138,14 @@ def start_workers(
     return workers
 
 
-def start_worker(environment: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
+def start_worker(
+    environment: dict[str, str], tmp_path: Path, args: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
     logs = tmp_path / "logs"
     logs.mkdir(exist_ok=True)
     log = (logs / f"worker-{time.monotonic_ns()}.log").open("w")
     return subprocess.Popen(
-        worker_command(),
+        worker_command(*args),
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=log,
