@@ -5,8 +5,9 @@ transport (a sender with ``backend="ledger"`` sends to a LedgerServer), optional
 SQLite's lock timeout (GOTEO_TEST_SQLITE_TIMEOUT) and, for the negative controls, swaps in
 the broken piece of the protocol named by GOTEO_BROKEN. With GOTEO_TEST_BARRIER set to a
 folder, it says it is ready there and waits for ``go``, so every worker of a race starts
-at the same moment however long each took to boot. Then it runs the command as ``goteo``
-would.
+at the same moment however long each took to boot. GOTEO_TEST_PAUSE_SCALE multiplies
+every pause between messages (a campaign's delay is whole seconds; the benchmarks want
+fractions). Then it runs the command as ``goteo`` would.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ def main() -> None:
         from tests.chaos.broken import apply
 
         apply(broken)
+
+    scale = float(os.environ.get("GOTEO_TEST_PAUSE_SCALE") or 1)
+    if scale != 1:
+        import goteo.engine
+
+        whole_seconds = goteo.engine.jittered
+        goteo.engine.jittered = lambda delay, rng: whole_seconds(delay, rng) * scale
 
     barrier = os.environ.get("GOTEO_TEST_BARRIER")
     if barrier:
