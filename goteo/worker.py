@@ -18,6 +18,8 @@ later): they are never sent twice.
 
 Several workers, on one machine or several, share the work through the database alone:
 every claim is a compare-and-set and every cap a conditional increment (see engine.py).
+``run_worker --processes N`` runs N workers on one machine, each driving its share of the
+numbers (goteo.supervisor), so that one machine's cores all send.
 """
 
 from __future__ import annotations
