@@ -76,6 +76,13 @@ PACE_SENDER = (  # the claim's conditional update of the sender's row
 TAKE_SLOT = (  # DailyCounter.reserve, once the day's row exists
     "UPDATE goteo_dailycounter SET used = used + 1 WHERE scope = %s AND day = %s AND used < %s"
 )
+# PostgreSQL: PACE_SENDER and then TAKE_SLOT for the sender as one statement; whether the
+# sender was free to send, and whether its slot was taken.
+PACE_AND_TAKE_SLOT = (
+    f"WITH p AS ({PACE_SENDER} RETURNING id),"
+    f" s AS ({TAKE_SLOT} AND EXISTS (SELECT 1 FROM p) RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM p), EXISTS (SELECT 1 FROM s)"
+)
 CLAIM_MESSAGE = (
     "UPDATE goteo_message SET status = %s, claim_token = %s, claimed_by = %s, claimed_at = %s,"
     " quota_day = %s, attempts = attempts + 1 WHERE id = %s AND status = %s"
@@ -84,16 +91,27 @@ SHIFT_IF_ACTIVE = (  # Campaign.shift_count(pending -> sending), only while the 
     "UPDATE goteo_campaign SET pending_count = pending_count - 1, sending_count = sending_count + 1"
     " WHERE id = %s AND status = %s"
 )
-# PostgreSQL: CLAIM_MESSAGE, SHIFT_IF_ACTIVE and the claim's event as one statement; true
-# only if both the message and the campaign were taken (else the claim rolls it back).
-CLAIM_AT_ONCE = (
-    "WITH m AS (UPDATE goteo_message SET status = %s, claim_token = %s, claimed_by = %s, claimed_at = %s,"
-    " quota_day = %s, attempts = attempts + 1 WHERE id = %s AND status = %s RETURNING id),"
+# PostgreSQL: CLAIM_MESSAGE, SHIFT_IF_ACTIVE and the claim's event, as the steps of one
+# statement; {taken} adds a condition on the message's update.
+CLAIM_STEPS = (
+    "m AS (UPDATE goteo_message SET status = %s, claim_token = %s, claimed_by = %s, claimed_at = %s,"
+    " quota_day = %s, attempts = attempts + 1 WHERE id = %s AND status = %s{taken} RETURNING id),"
     " c AS (UPDATE goteo_campaign SET pending_count = pending_count - 1, sending_count = sending_count + 1"
     " WHERE id = %s AND status = %s AND EXISTS (SELECT 1 FROM m) RETURNING id),"
     " e AS (INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
     " SELECT id, %s, %s, %s, %s, '' FROM m WHERE EXISTS (SELECT 1 FROM c))"
-    " SELECT EXISTS (SELECT 1 FROM c)"
+)
+# True only if both the message and the campaign were taken (else the claim rolls it back).
+CLAIM_AT_ONCE = "WITH " + CLAIM_STEPS.format(taken="") + " SELECT EXISTS (SELECT 1 FROM c)"
+# The whole claim of a message in one statement: the person is checked against the
+# frequency cap ({cap}; a statement after the one that locked them, so it sees every claim
+# committed meanwhile), then the campaign's slot is taken, then CLAIM_STEPS. Whether the
+# person was free, whether the slot was taken, and whether the claim was.
+CLAIM_IF_FREE = (
+    "WITH f AS (SELECT 1 FROM goteo_message WHERE id = %s{cap}),"
+    f" s AS ({TAKE_SLOT} AND EXISTS (SELECT 1 FROM f) RETURNING id), "
+    + CLAIM_STEPS.format(taken=" AND EXISTS (SELECT 1 FROM s)")
+    + " SELECT EXISTS (SELECT 1 FROM f), EXISTS (SELECT 1 FROM s), EXISTS (SELECT 1 FROM c)"
 )
 MARK_SENT = (
     "UPDATE goteo_message SET status = %s, sent_at = %s, finished_at = %s, provider_message_id = %s,"
@@ -119,21 +137,27 @@ COMPLETE = (  # Campaign.complete_if_done
     "UPDATE goteo_campaign SET status = %s, finished_at = %s"
     " WHERE id = %s AND status = %s AND pending_count = 0 AND sending_count = 0"
 )
-NEXT_PENDING = (  # next_candidate's query; frequency.not_reached_sql adds the cap's conditions
-    "SELECT id, contact_name, phone, rendered_text, uuid, attempts FROM goteo_message"
-    " WHERE campaign_id = %s AND status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
-    " AND id > %s{cap} ORDER BY id LIMIT 1"
+CANDIDATE = (  # frequency.not_reached_sql adds the cap's conditions
+    " FROM goteo_message WHERE campaign_id = %s AND status = %s"
+    " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND id > %s{cap} ORDER BY id LIMIT 1"
 )
+NEXT_PENDING = "SELECT id, contact_name, phone, rendered_text, uuid, attempts" + CANDIDATE
 # PostgreSQL: the person a candidate is for, held until the claim commits, so that two
 # campaigns (on two numbers, in two workers) cannot both pass the frequency cap for the
 # same person at the same moment. A try-lock: a person another claim holds is skipped.
-HOLD_PERSON = (
-    "SELECT pg_try_advisory_xact_lock(hashtextextended(phone, 0))"
+PERSON_LOCK = (
+    "pg_try_advisory_xact_lock(hashtextextended(phone, 0))"
     " AND (contact_id IS NULL OR pg_try_advisory_xact_lock(%s, (contact_id %% 2147483647)::integer))"
-    " FROM goteo_message WHERE id = %s"
+)
+# The next candidate, locked, with whether its person is now held (PERSON_LOCK, formatted
+# in at each use); the row is locked first, and the person only for the row found.
+HOLD_NEXT = (
+    "SELECT id, contact_name, phone, rendered_text, uuid, attempts, {lock} FROM"
+    " (SELECT id, contact_name, phone, rendered_text, uuid, attempts, contact_id"
+    + CANDIDATE
+    + " FOR UPDATE SKIP LOCKED) candidate"
 )
 CONTACT_LOCKS = 0x676F  # the contact locks' namespace (key1 of the two-key form; ids fold into key2)
-STILL_FREE = "SELECT 1 FROM goteo_message WHERE id = %s{cap}"
 PERSON_TRIES = 5  # candidates a claim looks at before leaving the campaign for its next turn
 LOG_EVENT = (
     "INSERT INTO goteo_messageevent (message_id, at, from_status, to_status, actor, detail)"
@@ -224,9 +248,13 @@ def db_uuid(value: uuid.UUID) -> Any:
     return Message._meta.get_field("claim_token").get_db_prep_value(value, connection)
 
 
+def db_day(day: date) -> Any:
+    return connection.ops.adapt_datefield_value(day)
+
+
 def take_slot(scope: str, day: date, cap: int) -> bool:
     """DailyCounter.reserve, in one statement when the day's row exists (all but the first)."""
-    if cap > 0 and execute(TAKE_SLOT, scope, connection.ops.adapt_datefield_value(day), cap) == 1:
+    if cap > 0 and execute(TAKE_SLOT, scope, db_day(day), cap) == 1:
         return True
     return DailyCounter.reserve(scope, day, cap)
 
@@ -334,25 +362,30 @@ class Engine:
             self.run_sender(sender, ids, summary)
         return summary
 
-    def senders_with_work(
-        self, campaign_ids: list[int] | None, *, besides: Iterable[int] = ()
-    ) -> list[Sender]:
-        """Active senders with an active campaign that has work, except the ``besides`` ids."""
+    def senders_with_work(self, campaign_ids: list[int] | None) -> list[Sender]:
+        """Active senders with an active campaign that has work."""
         campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
         if campaign_ids is not None:
             campaigns = campaigns.filter(pk__in=campaign_ids)
-        senders = Sender.objects.filter(campaigns__in=campaigns, is_active=True).exclude(pk__in=list(besides))
-        return list(senders.distinct())
+        return list(Sender.objects.filter(campaigns__in=campaigns, is_active=True).distinct())
 
     def active_campaigns(self, sender: Sender, campaign_ids: list[int] | None) -> list[Campaign]:
-        campaigns = (
-            Campaign.objects.filter(sender=sender, status=CampaignStatus.ACTIVE, pending_count__gt=0)
-            .select_related("promotion", "sender")
-            .order_by("id")
-        )
+        campaigns = campaigns_with_work().filter(sender=sender)
         if campaign_ids is not None:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         return list(campaigns)
+
+    def campaigns_by_sender(self, *, besides: Iterable[int] = ()) -> dict[int, list[Campaign]]:
+        """``active_campaigns`` of every active sender but the ``besides`` ids, by sender id.
+
+        One query, however many senders: a worker reads them all at start-up and on
+        every rescan.
+        """
+        campaigns = campaigns_with_work().filter(sender__is_active=True).exclude(sender_id__in=list(besides))
+        found: dict[int, list[Campaign]] = {}
+        for campaign in campaigns:
+            found.setdefault(campaign.sender_id, []).append(campaign)
+        return found
 
     def connect(self, sender: Sender, summary: RunSummary) -> Transport | None:
         """The sender's transport if it can send now; otherwise note why and return None."""
@@ -497,120 +530,170 @@ class Engine:
             # The pause of the campaign most likely to be claimed is written with the
             # conditional update; another campaign's pause is written after the claim.
             pause = jittered(campaigns[0].delay_seconds, self.rng)
-            at = db_time(now)
-            # A conditional update, so concurrent workers serialise on the sender's row.
-            if execute(PACE_SENDER, db_time(now + timedelta(seconds=pause)), sender.pk, at, at) != 1:
+            paced, slot = self.pace_sender(sender, now, now + timedelta(seconds=pause), day)
+            if not paced:
                 transaction.set_rollback(True)
                 return None
-            if not take_slot(sender.counter_scope, day, sender.cap_on(day)):
+            if not slot:
                 transaction.set_rollback(True)
                 return Wait(None, "sender cap")
             backoff_until: datetime | None = None
             for position, campaign in enumerate(campaigns):
-                candidate = self.next_candidate(campaign, now)
-                if candidate is None:
+                # Only a campaign that has another after it needs its own savepoint: for
+                # the last one, a failure rolls the whole transaction back anyway.
+                row, token = self.claim_in_campaign(
+                    campaign, now, day, savepoint=position < len(campaigns) - 1
+                )
+                if row is None:
                     retry_at = self.next_retry_at(campaign)
                     if retry_at and (backoff_until is None or retry_at < backoff_until):
                         backoff_until = retry_at
                     continue
-                # Only a campaign that has another after it needs its own savepoint: for
-                # the last one, a failure rolls the whole transaction back anyway.
-                savepoint = transaction.savepoint() if position < len(campaigns) - 1 else None
-                token = self.claim_message(campaign, candidate[0], now, day)
                 if token is None:
-                    if savepoint is not None:
-                        transaction.savepoint_rollback(savepoint)
                     continue
-                if savepoint is not None:
-                    transaction.savepoint_commit(savepoint)
                 if position > 0:
                     pause = jittered(campaign.delay_seconds, self.rng)
                     Sender.objects.filter(pk=sender.pk).update(next_send_at=now + timedelta(seconds=pause))
-                claim = self.build_claim(candidate[0], token, campaign, sender, day, row=candidate)
+                claim = self.build_claim(row[0], token, campaign, sender, day, row=row)
                 claim.paced_until = now + timedelta(seconds=pause)
-                campaign.pending_count -= 1  # as SHIFT_IF_ACTIVE did, so the cache knows when it runs out
+                campaign.pending_count -= 1  # as the claim did, so the cache knows when it runs out
                 return claim
             transaction.set_rollback(True)
             return Wait(backoff_until, "backoff" if backoff_until else "nothing")
 
-    def claim_message(
-        self, campaign: Campaign, message_id: int, now: datetime, day: date
-    ) -> uuid.UUID | None:
-        """Take the campaign's slot, move the message to ``sending`` and log it; its claim token.
+    def pace_sender(self, sender: Sender, now: datetime, until: datetime, day: date) -> tuple[bool, bool]:
+        """Pace the sender until ``until`` if it may send now, then take its slot for ``day``.
 
-        None when the slot, the message or the campaign could not be taken (the caller then
-        rolls back what was taken).
-
-        The campaign's counters move only while it is active, so a pause or a cancellation
-        committed before this claim stops it.
+        Whether it was paced, and whether the slot was taken. The pacing is a conditional
+        update, so concurrent workers serialise on the sender's row.
         """
-        if not take_slot(campaign.counter_scope, day, campaign.daily_limit):
-            return None
-        token, at = uuid.uuid4(), db_time(now)
-        quota_day = connection.ops.adapt_datefield_value(day)
-        fields = (SENDING, db_uuid(token), self.worker_name, at, quota_day, message_id, PENDING)
-        active = (campaign.pk, CampaignStatus.ACTIVE.value)
-        event = (at, PENDING, SENDING, self.worker_name)  # the claim's event, without detail
-        if self.is_postgres:
-            taken = fetch_one(CLAIM_AT_ONCE, (*fields, *active, *event))
-            return token if taken and taken[0] else None
-        if execute(CLAIM_MESSAGE, *fields) != 1 or execute(SHIFT_IF_ACTIVE, *active) != 1:
-            return None
-        execute(LOG_EVENT, message_id, *event, "")
-        return token
+        at = db_time(now)
+        pace = (db_time(until), sender.pk, at, at)
+        scope, cap = sender.counter_scope, sender.cap_on(day)
+        if not self.is_postgres:
+            return (True, take_slot(scope, day, cap)) if execute(PACE_SENDER, *pace) == 1 else (False, False)
+        row = fetch_one(PACE_AND_TAKE_SLOT, (*pace, scope, db_day(day), cap))
+        paced, slot = row or (False, False)
+        # No slot: the day's first claim for the sender (its row does not exist yet), or the cap.
+        return paced, slot or (paced and DailyCounter.reserve(scope, day, cap))
 
-    def next_candidate(self, campaign: Campaign, now: datetime) -> tuple | None:
-        """The next message the campaign may claim: its OUTGOING_FIELDS, or None.
+    def claim_in_campaign(
+        self, campaign: Campaign, now: datetime, day: date, *, savepoint: bool
+    ) -> tuple[tuple | None, uuid.UUID | None]:
+        """Claim the campaign's next message: its OUTGOING_FIELDS and claim token.
+
+        (None, None) when no message may be claimed now; (row, None) when one was found
+        but the campaign could not be claimed (its cap, or a pause), after undoing what was
+        taken up to ``savepoint`` (or leaving it for the caller to roll back).
 
         The first pending message that is due and whose person no other promotion reached
-        within the frequency cap's period.
-
-        On SQLite one statement answers, and claims take turns. On PostgreSQL claims run
-        side by side, so each candidate's person is locked and then checked
-        (``hold_person``): the next pending messages are tried in order, cheaply, and
-        only when the first few are all held does one query with the cap's conditions
-        find the first free one (its plan costs about a millisecond, on every claim).
+        within the frequency cap's period. On SQLite one statement finds it, and claims
+        take turns. On PostgreSQL claims run side by side, so each candidate's person is
+        locked as it is found, and the claim checks them against the cap once the lock is
+        held: the next pending messages are tried in order, cheaply, and only when the
+        first few are all held does one query with the cap's conditions find the first
+        free one (its plan costs about a millisecond, on every claim).
         """
         cap, cap_params = not_reached_sql(campaign, now)
-        if not cap or not self.is_postgres:
-            return self.pending_row(campaign, now, 0, cap, cap_params)
+        hold = bool(cap) and self.is_postgres
         after = 0
-        for attempt in range(PERSON_TRIES + 1):
-            capped = attempt == PERSON_TRIES  # the cheap tries found only people who are held
-            row = self.pending_row(campaign, now, after, cap if capped else "", cap_params if capped else [])
-            if row is None:
-                return None
-            if self.hold_person(row[0], cap, cap_params):
-                return row
+        for attempt in range(PERSON_TRIES + 1 if hold else 1):
+            capped = not hold or attempt == PERSON_TRIES  # the cheap tries found only people who are held
+            found = self.pending_row(
+                campaign, now, after, cap if capped else "", cap_params if capped else [], hold
+            )
+            if found is None:
+                return None, None
+            row, held = found
+            if held:
+                point = transaction.savepoint() if savepoint else None
+                free, token = self.claim_message(
+                    campaign, row[0], now, day, *((cap, cap_params) if hold else ())
+                )
+                if point is not None:
+                    if free and token is None:
+                        transaction.savepoint_rollback(point)
+                    else:
+                        transaction.savepoint_commit(point)
+                if free:
+                    return row, token
             # Held by the cap (or by another claim): after this claim, the people the cap
             # holds get their reason and date, so the next claims do not walk past them.
             self.passed_over.add(campaign.pk)
             after = row[0]
-        return None
+        return None, None
+
+    def claim_message(
+        self,
+        campaign: Campaign,
+        message_id: int,
+        now: datetime,
+        day: date,
+        cap: str = "",
+        cap_params: Sequence = (),
+    ) -> tuple[bool, uuid.UUID | None]:
+        """Take the campaign's slot, move the message to ``sending`` and log it.
+
+        Whether the message's person is still free under the frequency cap's conditions
+        ``cap`` (PostgreSQL, person locked; otherwise True), and the claim token: None when
+        the slot, the message or the campaign could not be taken (the caller then rolls
+        back what was taken).
+
+        The campaign's counters move only while it is active, so a pause or a cancellation
+        committed before this claim stops it.
+        """
+        token, at = uuid.uuid4(), db_time(now)
+        scope, limit, quota_day = campaign.counter_scope, campaign.daily_limit, db_day(day)
+        fields = (SENDING, db_uuid(token), self.worker_name, at, quota_day, message_id, PENDING)
+        active = (campaign.pk, CampaignStatus.ACTIVE.value)
+        event = (at, PENDING, SENDING, self.worker_name)  # the claim's event, without detail
+        if not self.is_postgres:
+            if not take_slot(scope, day, limit):
+                return True, None
+            if execute(CLAIM_MESSAGE, *fields) != 1 or execute(SHIFT_IF_ACTIVE, *active) != 1:
+                return True, None
+            execute(LOG_EVENT, message_id, *event, "")
+            return True, token
+        claim_if_free = CLAIM_IF_FREE.format(cap=cap)
+        row = fetch_one(
+            claim_if_free, (message_id, *cap_params, scope, quota_day, limit, *fields, *active, *event)
+        )
+        free, slot, taken = row or (False, False, False)
+        if not free:
+            return False, None
+        if not slot:  # the campaign's first claim of the day (its row does not exist yet), or its cap
+            if not DailyCounter.reserve(scope, day, limit):
+                return True, None
+            taken = (fetch_one(CLAIM_AT_ONCE, (*fields, *active, *event)) or (False,))[0]
+        return True, token if taken else None
 
     def pending_row(
-        self, campaign: Campaign, now: datetime, after: int, cap: str, cap_params: list
-    ) -> tuple | None:
-        """The first due pending message past id ``after`` that meets ``cap``, or None."""
-        lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
-        query = NEXT_PENDING.format(cap=cap) + lock
-        row = fetch_one(query, (campaign.pk, PENDING, db_time(now), after, *cap_params), prepare=not cap)
+        self, campaign: Campaign, now: datetime, after: int, cap: str, cap_params: list, hold: bool = False
+    ) -> tuple[tuple, bool] | None:
+        """The first due pending message past id ``after`` that meets ``cap``, or None.
+
+        Its OUTGOING_FIELDS, and whether its person is held: with ``hold`` (PostgreSQL) the
+        person is try-locked for this transaction (PERSON_LOCK), otherwise True.
+        """
+        params = (campaign.pk, PENDING, db_time(now), after, *cap_params)
+        if hold:
+            row = fetch_one(
+                HOLD_NEXT.format(lock=PERSON_LOCK, cap=cap), (CONTACT_LOCKS, *params), prepare=not cap
+            )
+        else:
+            lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
+            row = fetch_one(NEXT_PENDING.format(cap=cap) + lock, params, prepare=not cap)
         if row is None:
             return None
-        *fields, message_uuid, attempts = row
-        return (*fields, Message._meta.get_field("uuid").to_python(message_uuid), attempts)
-
-    def hold_person(self, message_id: int, cap: str, cap_params: list) -> bool:
-        """Lock the message's person for this transaction; whether they are still free.
-
-        The candidate query read the database as it was when it started: a claim for the
-        same person in another campaign may have committed since. Once the lock is held,
-        a new statement sees every such claim, and no new one can commit meanwhile.
-        """
-        row = fetch_one(HOLD_PERSON, (CONTACT_LOCKS, message_id))
-        if not (row and row[0]):
-            return False  # another claim is deciding about this person right now
-        return fetch_one(STILL_FREE.format(cap=cap), (message_id, *cap_params)) is not None
+        message_id, contact_name, phone, text, message_uuid, attempts, *held = row
+        fields = (
+            message_id,
+            contact_name,
+            phone,
+            text,
+            Message._meta.get_field("uuid").to_python(message_uuid),
+        )
+        return (*fields, attempts), bool(held[0]) if held else True
 
     def next_retry_at(self, campaign: Campaign) -> datetime | None:
         return (
@@ -879,6 +962,15 @@ class Engine:
                 )
             self.report(f"⌛ {campaign.name}: la promoción venció; lo pendiente se omite.")
         return skipped
+
+
+def campaigns_with_work() -> QuerySet[Campaign]:
+    """Active campaigns with messages pending, in id order, with their promotion and sender."""
+    return (
+        Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
+        .select_related("promotion", "sender")
+        .order_by("id")
+    )
 
 
 def refresh_connections() -> None:
