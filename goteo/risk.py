@@ -11,11 +11,12 @@ the same evidence. The thresholds are below, documented in docs/compliance.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext, ngettext, pgettext
 
 from goteo.models import Message, MessageStatus, Sender
@@ -223,31 +224,64 @@ def parse_moment(value: Any) -> datetime | None:
 
 
 def sender_activity(sender: Sender, now: datetime) -> Activity:
-    """A number's activity since the evidence start, read with a few small queries.
+    """A number's activity since its evidence start (``senders_activity`` for one)."""
+    return senders_activity([sender], now)[sender.pk]
 
-    Every query starts from recently claimed messages (indexed by status and claim
-    time), so its cost follows the number's recent sends, not the size of its campaigns.
-    """
+
+def evidence_start(sender: Sender, now: datetime) -> datetime:
+    """Seven days ago, or just after goteo's last risk brake of the number if later."""
     since = now - timedelta(days=EVIDENCE_DAYS)
     reset = last_risk_brake(sender)
-    if reset is not None and reset > since:
-        since = reset
+    return reset if reset is not None and reset > since else since
+
+
+def senders_activity(senders: Iterable[Sender], now: datetime) -> dict[int, Activity]:
+    """Each number's activity since its evidence start, by sender id, in a few queries.
+
+    The queries are the same for one number or a hundred (a worker checks all of its
+    numbers at start-up), grouped by number. Each starts from recently claimed messages
+    (indexed by status and claim time), so its cost follows the numbers' recent sends,
+    not the size of their campaigns.
+    """
+    senders = list(senders)
+    starts = {sender.pk: evidence_start(sender, now) for sender in senders}
+    recent_q, opted_out_q = Q(pk__in=[]), Q(pk__in=[])
+    for since in set(starts.values()):  # usually one: the same seven days for every number
+        ids = [pk for pk, start in starts.items() if start == since]
+        recent_q |= Q(campaign__sender_id__in=ids, claimed_at__gt=since)
+        opted_out_q |= Q(campaign__sender_id__in=ids, contact__opted_out_at__gt=since)
     recent = Message.objects.filter(
-        campaign__sender=sender,
+        recent_q,
         status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN],
-        claimed_at__gt=since,
         claimed_at__lte=now,
     )
-    by_status = dict(recent.values_list("status").annotate(n=Count("id")).order_by())
-    errors = recent.filter(status=MessageStatus.FAILED).values_list("last_error", flat=True)
-    not_on_whatsapp = sum(1 for error in errors if is_not_on_whatsapp(error))
-    opted_out = (
-        recent.filter(status=MessageStatus.SENT, contact__opted_out=True, contact__opted_out_at__gt=since)
-        .values("contact_id")
-        .distinct()
-        .count()
+    by_status: dict[int, dict[str, int]] = {pk: {} for pk in starts}
+    for sender_id, status, n in (
+        recent.values_list("campaign__sender_id", "status").annotate(n=Count("id")).order_by()
+    ):
+        by_status[sender_id][status] = n
+    not_on_whatsapp = dict.fromkeys(starts, 0)
+    failed = recent.filter(status=MessageStatus.FAILED).values_list("campaign__sender_id", "last_error")
+    for sender_id, error in failed:
+        not_on_whatsapp[sender_id] += is_not_on_whatsapp(error)
+    opted_out = dict(
+        recent.filter(opted_out_q, status=MessageStatus.SENT, contact__opted_out=True)
+        .values_list("campaign__sender_id")
+        .annotate(n=Count("contact_id", distinct=True))
+        .order_by()
     )
+    return {
+        sender.pk: activity_of(sender, now, by_status[sender.pk], not_on_whatsapp[sender.pk], opted_out)
+        for sender in senders
+    }
+
+
+def activity_of(
+    sender: Sender, now: datetime, by_status: dict[str, int], not_on_whatsapp: int, opted_out: dict[int, int]
+) -> Activity:
+    """One number's Activity from the counts ``senders_activity`` read, and its own row."""
     brakes_since = now - timedelta(days=BRAKE_DAYS)
+    reset = last_risk_brake(sender)
     if reset is not None and reset > brakes_since:
         brakes_since = reset
     brakes = sum(
@@ -267,7 +301,7 @@ def sender_activity(sender: Sender, now: datetime) -> Activity:
         sent=by_status.get(MessageStatus.SENT, 0),
         failed=by_status.get(MessageStatus.FAILED, 0),
         not_on_whatsapp=not_on_whatsapp,
-        opted_out=opted_out,
+        opted_out=opted_out.get(sender.pk, 0),
         brakes=brakes,
         quality_rating=str(extra.get("quality_rating") or ""),
         health_status=str(extra.get("health_status") or ""),
@@ -286,13 +320,13 @@ def sender_risk(sender: Sender, now: datetime) -> Risk:
     return assess(sender_activity(sender, now))
 
 
-def brake_if_risky(sender: Sender, now: datetime) -> Risk:
+def brake_if_risky(sender: Sender, now: datetime, activity: Activity | None = None) -> Risk:
     """Brake a number whose risk is bad until the end of its day; its campaigns pause.
 
     A person resumes the campaigns after looking at the reasons; the evidence that caused
-    the brake is not counted again.
+    the brake is not counted again. ``activity`` is the number's, when already read.
     """
-    risk = sender_risk(sender, now)
+    risk = assess(activity if activity is not None else sender_activity(sender, now))
     if risk.level == BAD and not sender.is_braked(now):
         reason = gettext("Riesgo alto de bloqueo: %(reasons)s") % {"reasons": "; ".join(risk.reasons)}
         sender.brake(reason[:300], end_of_day(now, sender.tz), now=now, source=RISK_SOURCE)

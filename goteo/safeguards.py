@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from goteo.compliance import active_profile
 from goteo.conf import env_bool
 from goteo.models import Campaign, CampaignStatus, Sender
-from goteo.risk import BAD, brake_if_risky
+from goteo.risk import BAD, brake_if_risky, senders_activity
 
 if TYPE_CHECKING:
     from goteo.engine import RunSummary
@@ -40,9 +40,11 @@ def apply_safeguards(
     if not env_bool("GOTEO_RISK_BRAKE", True):  # the shop turned goteo's own brake off
         return
     with_work = campaigns.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
-    for sender in Sender.objects.filter(campaigns__in=with_work, is_active=True).distinct():
+    senders = list(Sender.objects.filter(campaigns__in=with_work, is_active=True).distinct())
+    activities = senders_activity(senders, now)
+    for sender in senders:
         was_braked = sender.is_braked(now)
-        risk = brake_if_risky(sender, now)
+        risk = brake_if_risky(sender, now, activities[sender.pk])
         if risk.level == BAD and not was_braked:
             reasons = "; ".join(risk.reasons)
             summary.braked.append(f"{sender.name}: riesgo alto ({reasons})")

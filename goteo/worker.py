@@ -283,20 +283,18 @@ class Worker:
         horizon = now + timedelta(seconds=self.rescan_seconds)
         # Only senders without a lane are read: the rescan runs often and they are many.
         busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
-        engine = self.engine()
-        for sender in engine.senders_with_work(None, besides=busy):
-            if not self.drives(sender.pk):
+        for sender_id, campaigns in self.engine().campaigns_by_sender(besides=busy).items():
+            if not self.drives(sender_id):
                 continue
-            campaigns = engine.active_campaigns(sender, None)
             due = self.next_due(campaigns, now)
             if due is not None and due <= horizon:
                 # The lane's first step uses the sender and campaigns just read, as later
                 # steps use them (Engine.sending_campaigns): at start-up, with many numbers,
                 # reading them again was a good part of the wait for the first sends.
-                lane = self.lanes[sender.pk] = Lane(sender.pk, max(due, now))
+                lane = self.lanes[sender_id] = Lane(sender_id, max(due, now))
                 if due <= now:  # its first step comes at once, with what was just read
-                    self.campaign_cache[(sender.pk, None)] = (now, campaigns)
-                    lane.sender = sender
+                    self.campaign_cache[(sender_id, None)] = (now, campaigns)
+                    lane.sender = campaigns[0].sender
 
     def drives(self, sender_id: int) -> bool:
         """Whether this worker drives the sender (all of them, unless it has a shard)."""
