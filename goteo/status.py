@@ -53,11 +53,18 @@ def is_expired(campaign: Campaign, now: datetime) -> bool:
 
 def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
     """Slots used today by the campaign and by its sender."""
-    day = local_today(campaign, now)
-    return (
-        DailyCounter.used_on(campaign.counter_scope, day),
-        DailyCounter.used_on(campaign.sender.counter_scope, day),
-    )
+    return used_today_by([campaign], now)[campaign.pk]
+
+
+def used_today_by(campaigns: list[Campaign], now: datetime) -> dict[int, tuple[int, int]]:
+    """``used_today`` of each campaign, by campaign id, in one query."""
+    days = {c.pk: local_today(c, now) for c in campaigns}
+    wanted = {(scope, days[c.pk]) for c in campaigns for scope in (c.counter_scope, c.sender.counter_scope)}
+    used = DailyCounter.used_by(wanted)
+    return {
+        c.pk: (used.get((c.counter_scope, days[c.pk]), 0), used.get((c.sender.counter_scope, days[c.pk]), 0))
+        for c in campaigns
+    }
 
 
 def campaign_forecast(
@@ -127,18 +134,22 @@ def all_held_until(
 
 
 def next_send_at(
-    campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None
+    campaign: Campaign,
+    now: datetime,
+    held: dict[int, datetime] | None = None,
+    used: tuple[int, int] | None = None,
 ) -> datetime | None:
     """When this campaign's next message may go out, or None if it will not send.
 
-    ``held`` is the campaign's ``held_messages`` when the caller already has them.
+    ``held`` is the campaign's ``held_messages`` and ``used`` its ``used_today``, when the
+    caller already has them.
     """
     if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0:
         return None
     if is_expired(campaign, now):
         return None
     sender = campaign.sender
-    campaign_used, sender_used = used_today(campaign, now)
+    campaign_used, sender_used = used or used_today(campaign, now)
     today_full = campaign_used >= campaign.daily_limit or sender_used >= sender.cap_on(
         local_today(campaign, now)
     )

@@ -44,7 +44,7 @@ from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
-from goteo.status import next_send_at
+from goteo.status import next_send_at, used_today_by
 from goteo.supervisor import shard_of
 from goteo.transports import SendError, Transport, transport_for
 
@@ -283,10 +283,11 @@ class Worker:
         horizon = now + timedelta(seconds=self.rescan_seconds)
         # Only senders without a lane are read: the rescan runs often and they are many.
         busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
-        for sender_id, campaigns in self.engine().campaigns_by_sender(besides=busy).items():
-            if not self.drives(sender_id):
-                continue
-            due = self.next_due(campaigns, now)
+        found = self.engine().campaigns_by_sender(besides=busy)
+        mine = {sender_id: campaigns for sender_id, campaigns in found.items() if self.drives(sender_id)}
+        used = used_today_by([c for campaigns in mine.values() for c in campaigns], now)
+        for sender_id, campaigns in mine.items():
+            due = self.next_due(campaigns, now, used)
             if due is not None and due <= horizon:
                 # The lane's first step uses the sender and campaigns just read, as later
                 # steps use them (Engine.sending_campaigns): at start-up, with many numbers,
@@ -308,9 +309,12 @@ class Worker:
         return [pk for pk, sender_id in active if self.drives(sender_id)]
 
     @staticmethod
-    def next_due(campaigns: list[Campaign], now: datetime) -> datetime | None:
-        """The earliest moment any of the campaigns may send, or None."""
-        moments = [m for m in (next_send_at(c, now) for c in campaigns) if m is not None]
+    def next_due(
+        campaigns: list[Campaign], now: datetime, used: dict[int, tuple[int, int]]
+    ) -> datetime | None:
+        """The earliest moment any of the campaigns may send, or None; ``used`` is their
+        ``used_today_by``."""
+        moments = [m for m in (next_send_at(c, now, used=used[c.pk]) for c in campaigns) if m is not None]
         return min(moments, default=None)
 
     def dispatch(self, now: datetime) -> None:

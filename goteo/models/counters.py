@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import models
@@ -43,6 +44,14 @@ class DailyCounter(models.Model):
     def release(cls, scope: str, day: date) -> None:
         """Give back a slot whose message was definitely not sent."""
         cls.objects.filter(scope=scope, day=day, used__gt=0).update(used=F("used") - 1)
+
+    @classmethod
+    def used_by(cls, wanted: Iterable[tuple[str, date]]) -> dict[tuple[str, date], int]:
+        """Slots used by each (scope, day) in ``wanted`` that has any, in one query."""
+        wanted = set(wanted)
+        scopes, days = {scope for scope, _ in wanted}, {day for _, day in wanted}
+        rows = cls.objects.filter(scope__in=scopes, day__in=days).values_list("scope", "day", "used")
+        return {(scope, day): used for scope, day, used in rows if (scope, day) in wanted}
 
     @classmethod
     def used_on(cls, scope: str, day: date) -> int:
