@@ -448,7 +448,9 @@ class Worker:
         outcome = engine.step(lane.sender, lane.transport, None, lane.summary)
         sent = lane.summary.sent - sent_before
         if outcome is None:
-            return LaneResult(lane, self.paced_until(lane.sender_id, now), sent=sent)
+            # The campaign just ran out: the next step closes the lane if nothing is left,
+            # and otherwise finds the sender paced (a Wait until its next send).
+            return LaneResult(lane, now, sent=sent)
         if outcome.reason == "handled" and outcome.until is not None:  # the claim's own pacing
             return LaneResult(lane, max(outcome.until, now), sent=sent)
         if len(lane.summary.disconnected) > disconnected:
@@ -459,11 +461,6 @@ class Worker:
             # A long backoff closes the lane; the rescan reopens it, so new work is not held up.
             return LaneResult(lane, None, now + timedelta(seconds=LONG_WAIT), sent)
         return LaneResult(lane, outcome.until, sent=sent)
-
-    def paced_until(self, sender_id: int, now: datetime) -> datetime:
-        """When the sender may send again: the pacing the claim just wrote."""
-        moment = Sender.objects.filter(pk=sender_id).values_list("next_send_at", flat=True).first()
-        return max(moment or now, now)
 
     def report(self, line: str) -> None:
         with self.lock:

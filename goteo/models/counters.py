@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
+
+RESERVE = (  # PostgreSQL and SQLite (3.24 and later) alike
+    "INSERT INTO goteo_dailycounter (scope, day, used) VALUES (%s, %s, 1) ON CONFLICT (scope, day)"
+    " DO UPDATE SET used = goteo_dailycounter.used + 1 WHERE goteo_dailycounter.used < %s"
+)
 
 
 class DailyCounter(models.Model):
@@ -33,12 +38,10 @@ class DailyCounter(models.Model):
         """Take one slot if fewer than ``cap`` are used; True when a slot was taken."""
         if cap <= 0:
             return False
-        slot = DailyCounter.objects.filter(scope=scope, day=day, used__lt=cap)
-        if slot.update(used=F("used") + 1) == 1:
-            return True
-        # No slot: the day's row may not exist yet (its first send), or the cap is reached.
-        DailyCounter.objects.bulk_create([DailyCounter(scope=scope, day=day)], ignore_conflicts=True)
-        return slot.update(used=F("used") + 1) == 1
+        # One statement whether or not the day's row exists yet (the day's first send).
+        with connection.cursor() as cursor:
+            cursor.execute(RESERVE, [scope, connection.ops.adapt_datefield_value(day), cap])
+            return cursor.rowcount == 1
 
     @classmethod
     def release(cls, scope: str, day: date) -> None:
