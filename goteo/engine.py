@@ -46,6 +46,7 @@ from goteo.models import (
     Sender,
     SkipReason,
 )
+from goteo.models.counters import RESERVE
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
 from goteo.schedule import end_of_day
@@ -253,10 +254,8 @@ def db_day(day: date) -> Any:
 
 
 def take_slot(scope: str, day: date, cap: int) -> bool:
-    """DailyCounter.reserve, in one statement when the day's row exists (all but the first)."""
-    if cap > 0 and execute(TAKE_SLOT, scope, db_day(day), cap) == 1:
-        return True
-    return DailyCounter.reserve(scope, day, cap)
+    """DailyCounter.reserve, as the engine runs its statements."""
+    return cap > 0 and execute(RESERVE, scope, db_day(day), cap) == 1
 
 
 @dataclass
@@ -575,7 +574,7 @@ class Engine:
         row = fetch_one(PACE_AND_TAKE_SLOT, (*pace, scope, db_day(day), cap))
         paced, slot = row or (False, False)
         # No slot: the day's first claim for the sender (its row does not exist yet), or the cap.
-        return paced, slot or (paced and DailyCounter.reserve(scope, day, cap))
+        return paced, slot or (paced and take_slot(scope, day, cap))
 
     def claim_in_campaign(
         self, campaign: Campaign, now: datetime, day: date, *, savepoint: bool
@@ -607,9 +606,7 @@ class Engine:
             row, held = found
             if held:
                 point = transaction.savepoint() if savepoint else None
-                free, token = self.claim_message(
-                    campaign, row[0], now, day, *((cap, cap_params) if hold else ())
-                )
+                free, token = self.claim_message(campaign, row[0], now, day, cap, cap_params)
                 if point is not None:
                     if free and token is None:
                         transaction.savepoint_rollback(point)
@@ -635,9 +632,9 @@ class Engine:
         """Take the campaign's slot, move the message to ``sending`` and log it.
 
         Whether the message's person is still free under the frequency cap's conditions
-        ``cap`` (PostgreSQL, person locked; otherwise True), and the claim token: None when
-        the slot, the message or the campaign could not be taken (the caller then rolls
-        back what was taken).
+        ``cap`` (on PostgreSQL, with the person locked; SQLite's candidate query checked
+        them already), and the claim token: None when the slot, the message or the
+        campaign could not be taken (the caller then rolls back what was taken).
 
         The campaign's counters move only while it is active, so a pause or a cancellation
         committed before this claim stops it.
@@ -662,7 +659,7 @@ class Engine:
         if not free:
             return False, None
         if not slot:  # the campaign's first claim of the day (its row does not exist yet), or its cap
-            if not DailyCounter.reserve(scope, day, limit):
+            if not take_slot(scope, day, limit):
                 return True, None
             taken = (fetch_one(CLAIM_AT_ONCE, (*fields, *active, *event)) or (False,))[0]
         return True, token if taken else None
@@ -685,15 +682,10 @@ class Engine:
             row = fetch_one(NEXT_PENDING.format(cap=cap) + lock, params, prepare=not cap)
         if row is None:
             return None
-        message_id, contact_name, phone, text, message_uuid, attempts, *held = row
-        fields = (
-            message_id,
-            contact_name,
-            phone,
-            text,
-            Message._meta.get_field("uuid").to_python(message_uuid),
-        )
-        return (*fields, attempts), bool(held[0]) if held else True
+        message_id, contact_name, phone, text, message_uuid, attempts, *person = row
+        message_uuid = Message._meta.get_field("uuid").to_python(message_uuid)
+        held = bool(person[0]) if person else True
+        return (message_id, contact_name, phone, text, message_uuid, attempts), held
 
     def next_retry_at(self, campaign: Campaign) -> datetime | None:
         return (

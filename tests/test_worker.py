@@ -382,3 +382,24 @@ def test_an_idle_run_ends_as_soon_as_its_last_number_is_done_not_at_the_next_res
     assert worker.run() == 0
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 3
     assert clock.now() - started < timedelta(minutes=2)  # two pauses of about 10 s, not an hour
+
+
+@pytest.mark.django_db
+def test_a_number_whose_campaign_ran_out_closes_at_once_not_after_its_pause(make_campaign, clock):
+    make_campaign(3, delay_seconds=10)
+    worker = Worker(clock, threads=0, rescan_seconds=3600, exit_when_idle=True)
+    assert worker.run() == 0
+    last = Message.objects.order_by("-sent_at").values_list("sent_at", flat=True).first()
+    assert last is not None and clock.now() - last < timedelta(seconds=5)  # the pause is 7 to 13 s
+
+
+@pytest.mark.django_db
+def test_a_number_keeps_its_pace_into_its_next_campaign(make_campaign, clock):
+    make_campaign(2, delay_seconds=10)
+    make_campaign(2, delay_seconds=10)  # its audience is everyone: two new people, two held by the cap
+    worker = Worker(clock, threads=0, rescan_seconds=3600, exit_when_idle=True)
+    assert worker.run() == 0
+    sent = Message.objects.filter(status=MessageStatus.SENT).order_by("sent_at")
+    times = list(sent.values_list("sent_at", flat=True))
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert len(times) == 4 and all(g >= 7 for g in gaps), gaps

@@ -1,0 +1,40 @@
+"""The day's counters: a slot is taken in one statement, the day's first one included."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from goteo.engine import take_slot
+from goteo.models import DailyCounter
+
+DAY = date(2026, 1, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reserve", [DailyCounter.reserve, take_slot], ids=["model", "engine"])
+def test_it_takes_slots_up_to_the_cap_and_no_further(reserve):
+    with CaptureQueriesContext(connection) as queries:
+        taken = [reserve("sender:1", DAY, 3) for _ in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert len(queries) == 5  # one statement each, also the day's first (no row yet)
+    assert DailyCounter.used_on("sender:1", DAY) == 3
+
+
+@pytest.mark.django_db
+def test_it_keeps_each_scope_and_day_apart():
+    assert DailyCounter.reserve("sender:1", DAY, 1)
+    assert DailyCounter.reserve("campaign:1", DAY, 1)
+    assert DailyCounter.reserve("sender:1", date(2026, 1, 5), 1)
+    assert not DailyCounter.reserve("sender:1", DAY, 1)
+    assert DailyCounter.used_by({("sender:1", DAY), ("campaign:1", DAY), ("campaign:2", DAY)}) == {
+        ("sender:1", DAY): 1,
+        ("campaign:1", DAY): 1,
+    }
+
+
+@pytest.mark.django_db
+def test_it_gives_no_slot_under_a_cap_of_zero():
+    assert not DailyCounter.reserve("sender:1", DAY, 0)
+    assert not DailyCounter.objects.exists()
