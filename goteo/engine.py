@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
 from django.db.models import F, QuerySet
+from django.db.models.functions import Mod
 
 from goteo import health
 from goteo.clock import Clock, SystemClock
@@ -74,7 +75,7 @@ PACE_SENDER = (  # the claim's conditional update of the sender's row
     "UPDATE goteo_sender SET next_send_at = %s WHERE id = %s AND is_active"
     " AND (next_send_at IS NULL OR next_send_at <= %s) AND (paused_until IS NULL OR paused_until <= %s)"
 )
-TAKE_SLOT = (  # DailyCounter.reserve, once the day's row exists
+TAKE_SLOT = (  # a slot of the day's counter, once its row exists (DailyCounter.reserve creates it)
     "UPDATE goteo_dailycounter SET used = used + 1 WHERE scope = %s AND day = %s AND used < %s"
 )
 # PostgreSQL: PACE_SENDER and then TAKE_SLOT for the sender as one statement; whether the
@@ -254,8 +255,13 @@ def db_day(day: date) -> Any:
 
 
 def take_slot(scope: str, day: date, cap: int) -> bool:
-    """DailyCounter.reserve, as the engine runs its statements."""
-    return cap > 0 and execute(RESERVE, scope, db_day(day), cap) == 1
+    """DailyCounter.reserve as the engine runs its statements: the plain increment first,
+    and the upsert only when it took nothing (the day's first slot, or the cap). On SQLite
+    every upsert also writes the table's sequence, even when the row was there."""
+    if cap <= 0:
+        return False
+    day_value = db_day(day)
+    return execute(TAKE_SLOT, scope, day_value, cap) == 1 or execute(RESERVE, scope, day_value, cap) == 1
 
 
 @dataclass
@@ -374,13 +380,19 @@ class Engine:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         return list(campaigns)
 
-    def campaigns_by_sender(self, *, besides: Iterable[int] = ()) -> dict[int, list[Campaign]]:
-        """``active_campaigns`` of every active sender but the ``besides`` ids, by sender id.
+    def campaigns_by_sender(
+        self, *, besides: Iterable[int] = (), shard: tuple[int, int] | None = None
+    ) -> dict[int, list[Campaign]]:
+        """``active_campaigns`` of every active sender but the ``besides`` ids, by sender id;
+        with ``shard`` (index, count), only of the senders ``supervisor.shard_of`` gives it.
 
         One query, however many senders: a worker reads them all at start-up and on
         every rescan.
         """
         campaigns = campaigns_with_work().filter(sender__is_active=True).exclude(sender_id__in=list(besides))
+        if shard is not None:
+            index, count = shard
+            campaigns = campaigns.alias(shard=Mod("sender_id", count)).filter(shard=index)  # as shard_of
         found: dict[int, list[Campaign]] = {}
         for campaign in campaigns:
             found.setdefault(campaign.sender_id, []).append(campaign)
@@ -574,7 +586,7 @@ class Engine:
         row = fetch_one(PACE_AND_TAKE_SLOT, (*pace, scope, db_day(day), cap))
         paced, slot = row or (False, False)
         # No slot: the day's first claim for the sender (its row does not exist yet), or the cap.
-        return paced, slot or (paced and take_slot(scope, day, cap))
+        return paced, slot or (paced and DailyCounter.reserve(scope, day, cap))
 
     def claim_in_campaign(
         self, campaign: Campaign, now: datetime, day: date, *, savepoint: bool
@@ -582,8 +594,9 @@ class Engine:
         """Claim the campaign's next message: its OUTGOING_FIELDS and claim token.
 
         (None, None) when no message may be claimed now; (row, None) when one was found
-        but the campaign could not be claimed (its cap, or a pause), after undoing what was
-        taken up to ``savepoint`` (or leaving it for the caller to roll back).
+        but the campaign could not be claimed (its cap, or a pause). What that claim took
+        is undone here with a savepoint when ``savepoint`` is true, and otherwise left for
+        the caller to roll back with the whole transaction.
 
         The first pending message that is due and whose person no other promotion reached
         within the frequency cap's period. On SQLite one statement finds it, and claims
@@ -603,8 +616,8 @@ class Engine:
             )
             if found is None:
                 return None, None
-            row, held = found
-            if held:
+            row, locked = found
+            if locked:
                 point = transaction.savepoint() if savepoint else None
                 free, token = self.claim_message(campaign, row[0], now, day, cap, cap_params)
                 if point is not None:
@@ -614,8 +627,8 @@ class Engine:
                         transaction.savepoint_commit(point)
                 if free:
                     return row, token
-            # Held by the cap (or by another claim): after this claim, the people the cap
-            # holds get their reason and date, so the next claims do not walk past them.
+            # Held by the cap, or locked by another claim: after this claim, the people the
+            # cap holds get their reason and date, so the next claims do not walk past them.
             self.passed_over.add(campaign.pk)
             after = row[0]
         return None, None
@@ -659,7 +672,7 @@ class Engine:
         if not free:
             return False, None
         if not slot:  # the campaign's first claim of the day (its row does not exist yet), or its cap
-            if not take_slot(scope, day, limit):
+            if not DailyCounter.reserve(scope, day, limit):
                 return True, None
             taken = (fetch_one(CLAIM_AT_ONCE, (*fields, *active, *event)) or (False,))[0]
         return True, token if taken else None
@@ -669,8 +682,8 @@ class Engine:
     ) -> tuple[tuple, bool] | None:
         """The first due pending message past id ``after`` that meets ``cap``, or None.
 
-        Its OUTGOING_FIELDS, and whether its person is held: with ``hold`` (PostgreSQL) the
-        person is try-locked for this transaction (PERSON_LOCK), otherwise True.
+        Its OUTGOING_FIELDS, and whether this transaction now holds its person's lock: with
+        ``hold`` (PostgreSQL) the person is try-locked (PERSON_LOCK), otherwise True.
         """
         params = (campaign.pk, PENDING, db_time(now), after, *cap_params)
         if hold:
@@ -684,8 +697,8 @@ class Engine:
             return None
         message_id, contact_name, phone, text, message_uuid, attempts, *person = row
         message_uuid = Message._meta.get_field("uuid").to_python(message_uuid)
-        held = bool(person[0]) if person else True
-        return (message_id, contact_name, phone, text, message_uuid, attempts), held
+        locked = bool(person[0]) if person else True
+        return (message_id, contact_name, phone, text, message_uuid, attempts), locked
 
     def next_retry_at(self, campaign: Campaign) -> datetime | None:
         return (

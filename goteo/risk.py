@@ -228,23 +228,18 @@ def sender_activity(sender: Sender, now: datetime) -> Activity:
     return senders_activity([sender], now)[sender.pk]
 
 
-def evidence_start(sender: Sender, now: datetime) -> datetime:
-    """Seven days ago, or just after goteo's last risk brake of the number if later."""
-    since = now - timedelta(days=EVIDENCE_DAYS)
-    reset = last_risk_brake(sender)
-    return reset if reset is not None and reset > since else since
-
-
 def senders_activity(senders: Iterable[Sender], now: datetime) -> dict[int, Activity]:
-    """Each number's activity since its evidence start, by sender id, in a few queries.
+    """Each number's activity since its evidence start, by sender id.
 
-    The queries are the same for one number or a hundred (a worker checks all of its
-    numbers at start-up), grouped by number. Each starts from recently claimed messages
-    (indexed by status and claim time), so its cost follows the numbers' recent sends,
-    not the size of their campaigns.
+    Three queries, grouped by number, for one number or a hundred (a worker checks all of
+    its numbers at start-up), and one more for each number that is not warming up and sent
+    fewer than NEW_NUMBER_SENT in the period. Each starts from recently claimed messages
+    (indexed by status and claim time), so its cost follows the numbers' recent sends, not
+    the size of their campaigns.
     """
     senders = list(senders)
-    starts = {sender.pk: evidence_start(sender, now) for sender in senders}
+    resets = {sender.pk: last_risk_brake(sender) for sender in senders}
+    starts = {pk: later(now - timedelta(days=EVIDENCE_DAYS), reset) for pk, reset in resets.items()}
     recent_q, opted_out_q = Q(pk__in=[]), Q(pk__in=[])
     for since in set(starts.values()):  # usually one: the same seven days for every number
         ids = [pk for pk, start in starts.items() if start == since]
@@ -253,6 +248,9 @@ def senders_activity(senders: Iterable[Sender], now: datetime) -> dict[int, Acti
     recent = Message.objects.filter(
         recent_q,
         status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN],
+        # The earliest start again, outside the alternatives, so that every database
+        # bounds its scan of the (status, claimed_at) index with it.
+        claimed_at__gt=min(starts.values(), default=now),
         claimed_at__lte=now,
     )
     by_status: dict[int, dict[str, int]] = {pk: {} for pk in starts}
@@ -262,7 +260,7 @@ def senders_activity(senders: Iterable[Sender], now: datetime) -> dict[int, Acti
         by_status[sender_id][status] = n
     not_on_whatsapp = dict.fromkeys(starts, 0)
     failed = recent.filter(status=MessageStatus.FAILED).values_list("campaign__sender_id", "last_error")
-    for sender_id, error in failed:
+    for sender_id, error in failed.order_by():
         not_on_whatsapp[sender_id] += is_not_on_whatsapp(error)
     opted_out = dict(
         recent.filter(opted_out_q, status=MessageStatus.SENT, contact__opted_out=True)
@@ -271,19 +269,34 @@ def senders_activity(senders: Iterable[Sender], now: datetime) -> dict[int, Acti
         .order_by()
     )
     return {
-        sender.pk: activity_of(sender, now, by_status[sender.pk], not_on_whatsapp[sender.pk], opted_out)
+        sender.pk: activity_of(
+            sender,
+            now,
+            resets[sender.pk],
+            by_status[sender.pk],
+            not_on_whatsapp=not_on_whatsapp[sender.pk],
+            opted_out=opted_out.get(sender.pk, 0),
+        )
         for sender in senders
     }
 
 
+def later(moment: datetime, other: datetime | None) -> datetime:
+    return other if other is not None and other > moment else moment
+
+
 def activity_of(
-    sender: Sender, now: datetime, by_status: dict[str, int], not_on_whatsapp: int, opted_out: dict[int, int]
+    sender: Sender,
+    now: datetime,
+    reset: datetime | None,
+    by_status: dict[str, int],
+    *,
+    not_on_whatsapp: int,
+    opted_out: int,
 ) -> Activity:
-    """One number's Activity from the counts ``senders_activity`` read, and its own row."""
-    brakes_since = now - timedelta(days=BRAKE_DAYS)
-    reset = last_risk_brake(sender)
-    if reset is not None and reset > brakes_since:
-        brakes_since = reset
+    """One number's Activity from what ``senders_activity`` read and its own row; ``reset``
+    is goteo's last risk brake of the number."""
+    brakes_since = later(now - timedelta(days=BRAKE_DAYS), reset)
     brakes = sum(
         1
         for e in sender.brake_log or []
@@ -291,17 +304,20 @@ def activity_of(
     )
     extra = (sender.health or {}).get("extra") or {}
     warmup = sender.warmup_stage(sender.local_day(now))
+    sent = by_status.get(MessageStatus.SENT, 0)
     sent_ever = 0
-    if warmup is None:
+    if warmup is None and sent >= NEW_NUMBER_SENT:
+        sent_ever = NEW_NUMBER_SENT  # where the count below stops: the period alone reaches it
+    elif warmup is None:
         # Only "fewer than NEW_NUMBER_SENT" matters: stop counting there, not at millions.
-        sent = Message.objects.filter(campaign__sender=sender, status=MessageStatus.SENT)
-        sent_ever = sent.order_by().values("id")[:NEW_NUMBER_SENT].count()
+        all_sent = Message.objects.filter(campaign__sender=sender, status=MessageStatus.SENT)
+        sent_ever = all_sent.order_by().values("id")[:NEW_NUMBER_SENT].count()
     return Activity(
         finished=sum(by_status.values()),
-        sent=by_status.get(MessageStatus.SENT, 0),
+        sent=sent,
         failed=by_status.get(MessageStatus.FAILED, 0),
         not_on_whatsapp=not_on_whatsapp,
-        opted_out=opted_out.get(sender.pk, 0),
+        opted_out=opted_out,
         brakes=brakes,
         quality_rating=str(extra.get("quality_rating") or ""),
         health_status=str(extra.get("health_status") or ""),

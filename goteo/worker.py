@@ -283,8 +283,7 @@ class Worker:
         horizon = now + timedelta(seconds=self.rescan_seconds)
         # Only senders without a lane are read: the rescan runs often and they are many.
         busy = [*self.lanes, *(pk for pk, rest in self.resting.items() if rest > now)]
-        found = self.engine().campaigns_by_sender(besides=busy)
-        mine = {sender_id: campaigns for sender_id, campaigns in found.items() if self.drives(sender_id)}
+        mine = self.engine().campaigns_by_sender(besides=busy, shard=self.shard)
         used = used_today_by([c for campaigns in mine.values() for c in campaigns], now)
         for sender_id, campaigns in mine.items():
             due = self.next_due(campaigns, now, used)

@@ -15,11 +15,25 @@ DAY = date(2026, 1, 2)
 @pytest.mark.django_db
 @pytest.mark.parametrize("reserve", [DailyCounter.reserve, take_slot], ids=["model", "engine"])
 def test_it_takes_slots_up_to_the_cap_and_no_further(reserve):
-    with CaptureQueriesContext(connection) as queries:
-        taken = [reserve("sender:1", DAY, 3) for _ in range(5)]
+    taken = [reserve("sender:1", DAY, 3) for _ in range(5)]
     assert taken == [True, True, True, False, False]
-    assert len(queries) == 5  # one statement each, also the day's first (no row yet)
     assert DailyCounter.used_on("sender:1", DAY) == 3
+
+
+@pytest.mark.django_db
+def test_the_model_takes_a_slot_in_one_statement_the_days_first_too():
+    with CaptureQueriesContext(connection) as queries:
+        assert DailyCounter.reserve("sender:1", DAY, 3)
+        assert DailyCounter.reserve("sender:1", DAY, 3)
+    assert len(queries) == 2
+
+
+@pytest.mark.django_db
+def test_the_engine_takes_a_slot_in_one_statement_once_the_days_row_exists():
+    assert take_slot("sender:1", DAY, 3)  # the day's first: the increment finds no row, the upsert adds it
+    with CaptureQueriesContext(connection) as queries:
+        assert take_slot("sender:1", DAY, 3)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
 
 
 @pytest.mark.django_db

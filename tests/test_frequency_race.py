@@ -70,7 +70,7 @@ def test_two_numbers_never_reach_one_person_at_the_same_moment(make_campaign, cl
 def test_it_catches_a_claim_that_does_not_lock_the_person(make_campaign, clock, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one claim at a time: there is no overlap to get wrong")
-    # Takes no lock (and still uses up the lock's parameter): every person looks held.
+    # Takes no lock (and still uses up the lock's parameter), and reports every person locked.
     monkeypatch.setattr(engine_module, "PERSON_LOCK", "%s IS NOT NULL")
     counts = race(make_campaign, clock)
     assert [n for _, n in counts] == [2], counts
