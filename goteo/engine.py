@@ -738,13 +738,30 @@ class Engine:
         return Claim(message_id, token, campaign, sender, day, attempts, outgoing)
 
     # --- record -----------------------------------------------------------------------
-    def finish(self, claim: Claim, to_status: str, now: datetime, detail: str = "", **fields) -> bool:
-        """Move a claimed message out of ``sending`` if this claim still owns it."""
+    def finish(
+        self,
+        claim: Claim,
+        to_status: str,
+        now: datetime,
+        detail: str = "",
+        *,
+        release: bool = False,
+        **fields,
+    ) -> bool:
+        """Move a claimed message out of ``sending`` if this claim still owns it.
+
+        ``release`` gives back its day's slots too (a message that definitely did not go
+        out), only while this claim owned it. They are given back before the campaign's
+        counters move, the order a claim takes them in: two workers, one claiming and
+        one recording, never wait on each other in a circle.
+        """
         owned = Message.objects.filter(
             pk=claim.message_id, status=MessageStatus.SENDING, claim_token=claim.token
         )
         if owned.update(status=to_status, **fields) != 1:
             return False
+        if release:
+            self.release_slots(claim)
         Campaign.shift_count(claim.campaign.pk, MessageStatus.SENDING, to_status)
         MessageEvent.objects.create(
             message_id=claim.message_id,
@@ -850,34 +867,35 @@ class Engine:
                 self.report(f"❌ {who}: {reason}")
             elif error.kind == SendError.RETRY and claim.attempts >= claim.campaign.max_attempts:
                 final = f"{reason} (tras {claim.attempts} intentos)"
-                if self.finish(claim, MessageStatus.FAILED, now, final, last_error=final, finished_at=now):
-                    self.release_slots(claim)  # only while this claim still owned the row
+                self.finish(
+                    claim, MessageStatus.FAILED, now, final, release=True, last_error=final, finished_at=now
+                )
                 summary.failed += 1
                 self.report(f"❌ {who}: {final}")
             elif error.kind == SendError.RETRY:
                 wait = backoff_seconds(claim.attempts, error.retry_after)
-                if self.finish(
+                self.finish(
                     claim,
                     MessageStatus.PENDING,
                     now,
                     reason,
+                    release=True,
                     last_error=reason,
                     next_attempt_at=now + timedelta(seconds=wait),
-                ):
-                    self.release_slots(claim)
+                )
                 summary.retried += 1
                 self.report(f"⏳ {who}: se reintentará ({reason})")
             else:  # disconnected or brake: not sent, and this sender stops
-                if self.finish(
+                self.finish(
                     claim,
                     MessageStatus.PENDING,
                     now,
                     reason,
+                    release=True,
                     last_error=reason,
                     attempts=F("attempts") - 1,
                     claim_token=None,
-                ):
-                    self.release_slots(claim)
+                )
                 result = Wait(None, "stop")
         if error.kind == SendError.PERMANENT and error.opted_out and claim.outgoing.to:
             for contact in Contact.objects.filter(phone=claim.outgoing.to):
