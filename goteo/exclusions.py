@@ -20,7 +20,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from goteo.importing import MAX_BYTES, ImportFileError, decode
+from goteo.csv_files import ImportFileError, read_text
 from goteo.models import Campaign, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.phones import InvalidPhone, normalize_phone
 
@@ -109,7 +109,7 @@ def parse_exclusions(
             try:
                 phone = normalize_phone(raw, region)
             except InvalidPhone as exc:
-                rejected.append((line, f"phone: {exc}"))
+                rejected.append((line, f"teléfono: {exc.detail}"))
                 continue
             if phone in seen:
                 repeated += 1
@@ -138,15 +138,7 @@ def import_exclusions(
     replace: bool = False,
 ) -> ExclusionReport:
     """Add a file's numbers to ``list_name`` (``replace``: the list becomes the file), in one transaction."""
-    data = source.read_bytes() if isinstance(source, Path) else source
-    if len(data) > MAX_BYTES:
-        raise ImportFileError("El archivo supera 50 MB.")
-    try:
-        text = decode(data)
-    except UnicodeDecodeError:
-        raise ImportFileError("No se pudo leer el archivo: guárdelo como CSV UTF-8.") from None
-    if "\x00" in text:
-        raise ImportFileError("El archivo no es un CSV de texto (¿es un .xlsx?). Guárdelo como CSV.")
+    text = read_text(source.read_bytes() if isinstance(source, Path) else source)
     list_name = (list_name or DEFAULT_LIST).strip()[:64]
     rows, rejected, repeated = parse_exclusions(text)
     report = ExclusionReport(rejected=rejected, repeated=repeated)

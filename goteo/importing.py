@@ -1,15 +1,14 @@
 """Importing contacts from a CSV file exported from a spreadsheet or the shop's system.
 
-Columns: name, phone, consent, and optionally tags (Spanish headers nombre, telefono,
-consentimiento, etiquetas work too). A file that cannot be read as such a CSV imports
-nothing; a bad row is reported with its line number and reason and the rest import.
-Re-importing never clears an opt-out.
+Columns: name (or given names and surnames), phone, consent, and optionally tags, with
+Spanish or English headers (goteo.contact_columns). A file that cannot be read as such a
+CSV imports nothing; a bad row is reported with its line number and reason and the rest
+import. Rows that import but will not all be messaged (a landline, a phone another name
+already has) come back as warnings with their lines. Re-importing never clears an opt-out.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,35 +18,19 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from goteo.contact_columns import Columns, map_headers
+from goteo.csv_files import MAX_BYTES, ImportFileError, decode, read_text, records, too_long
 from goteo.models import Contact, Tag
-from goteo.phones import InvalidPhone, normalize_phone
+from goteo.models.messages import landlines_allowed
+from goteo.phones import InvalidPhone, read_phone, shorten
 
-HEADER_ALIASES = {
-    "name": {"name", "nombre", "full_name", "nombre completo", "paciente"},
-    "phone": {"phone", "telefono", "teléfono", "celular", "movil", "móvil", "whatsapp"},
-    "consent": {"consent", "consentimiento", "acepta", "autoriza"},
-    "tags": {"tags", "etiquetas", "etiqueta"},
-}
+__all__ = ["MAX_BYTES", "ImportFileError", "decode", "import_contacts", "parse_rows"]
+
 YES = {"si", "sí", "s", "yes", "y", "true", "1", "x", "verdadero"}
 NO = {"no", "n", "false", "0", "", "falso"}
-MAX_BYTES = 50 * 1024 * 1024
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; nothing was changed."""
-
-
-@dataclass
-class ImportReport:
-    """What an import did, with every rejected row and why."""
-
-    created: int = 0
-    updated: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
+# The longest values a contact keeps (Contact.full_name, phone_raw and Tag.name).
+MAX_NAME, MAX_PHONE, MAX_TAG = 200, 64, 64
+SAMPLE_ROWS = 5
 
 
 @dataclass
@@ -58,95 +41,153 @@ class Row:
     phone_raw: str
     consent: bool
     tags: list[str]
+    landline: bool = False
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
+@dataclass
+class SampleRow:
+    """One of the first rows as a person sees it before importing: what was read and the verdict."""
+
+    line: int
+    name: str
+    phone: str
+    consent: str
+    outcome: str
+    ok: bool
+
+
+@dataclass
+class ParsedFile:
+    """A file read row by row: what will import, what will not and why, and what to look at."""
+
+    columns: Columns
+    rows: list[Row] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)  # (line, the earlier same line)
+    sample: list[SampleRow] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import did, with every rejected row and why, and every row to look at.
+
+    ``warnings`` are rows imported that a campaign will not send to as they are;
+    ``repeated`` are rows identical in name and phone to an earlier line, taken once.
+    """
+
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+def parse_rows(text: str, region: str | None = None) -> ParsedFile:
+    """Read the CSV text into rows to import, rejections, warnings and a sample of the first rows."""
+    lines = records(text)
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="strict")
-
-
-def map_headers(headers: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        key = header.strip().lower()
-        for column, aliases in HEADER_ALIASES.items():
-            if key in aliases and column not in found:
-                found[column] = index
-    missing = [c for c in ("name", "phone", "consent") if c not in found]
-    if missing:
-        raise ImportFileError(
-            f"Faltan columnas obligatorias: {', '.join(missing)}. "
-            f"Encabezados encontrados: {', '.join(h.strip() for h in headers) or '(ninguno)'}. "
-            "Se esperan name, phone, consent y opcionalmente tags."
-        )
-    return found
-
-
-def parse_rows(text: str, region: str | None = None) -> tuple[list[Row], list[tuple[int, str]]]:
-    """Parse the CSV text into valid rows and (line, reason) rejections."""
-    if not text.strip():
-        raise ImportFileError("El archivo está vacío.")
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        headers = next(reader)
-        columns = map_headers(headers)
-        rows: list[Row] = []
-        rejected: list[tuple[int, str]] = []
-        seen: dict[tuple[str, str], int] = {}
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-
-            def cell(name: str, record: list[str] = record) -> str:
-                index = columns.get(name)
-                return record[index].strip() if index is not None and index < len(record) else ""
-
-            full_name = " ".join(cell("name").split())
-            if not full_name:
-                rejected.append((line, "name: el nombre está vacío"))
-                continue
-            try:
-                phone = normalize_phone(cell("phone"), region)
-            except InvalidPhone as exc:
-                rejected.append((line, f"phone: {exc}"))
-                continue
-            consent_text = cell("consent").lower()
-            if consent_text not in YES | NO:
-                rejected.append((line, f"consent: valor {cell('consent')!r} no reconocido (use si/no)"))
-                continue
-            key = (phone, full_name.casefold())
-            if key in seen:
-                rejected.append((line, f"phone: repetido con el mismo nombre en la línea {seen[key]}"))
-                continue
-            seen[key] = line
-            tags = [t.strip() for t in re.split(r"[;,|]", cell("tags")) if t.strip()]
-            rows.append(Row(line, full_name, phone, cell("phone"), consent_text in YES, tags))
-    except csv.Error as exc:
-        raise ImportFileError(f"CSV mal formado en la línea {reader.line_num}: {exc}") from None
+        _line, headers = next(lines)
     except StopIteration:
         raise ImportFileError("El archivo no tiene encabezados.") from None
-    return rows, rejected
+    parsed = ParsedFile(map_headers(headers))
+    reader = RowReader(parsed, region, warn_landlines=not landlines_allowed())
+    for line, record in lines:
+        if any(cell.strip() for cell in record):
+            reader.read(line, record)
+    return parsed
+
+
+class RowReader:
+    """Turns records into ``parsed``'s rows, rejections and warnings, remembering phones seen."""
+
+    def __init__(self, parsed: ParsedFile, region: str | None, warn_landlines: bool) -> None:
+        self.parsed, self.region, self.warn_landlines = parsed, region, warn_landlines
+        self.first_with_phone: dict[str, tuple[int, str]] = {}
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def read(self, line: int, record: list[str]) -> None:
+        columns = self.parsed.columns
+
+        def cell(index: int | None) -> str:
+            return record[index].strip() if index is not None and index < len(record) else ""
+
+        name = " ".join(" ".join(cell(i) for i in columns.name).split())
+        phone_raw, consent_raw = cell(columns.phone), cell(columns.consent)
+        row, problem = self.row(line, record, name, phone_raw, consent_raw, cell(columns.tags))
+        repeat = row is None and self.parsed.repeated and self.parsed.repeated[-1][0] == line
+        if row is None and not repeat:
+            self.parsed.rejected.append((line, problem))
+        if len(self.parsed.sample) < SAMPLE_ROWS:
+            outcome = problem or ("se importa" if row is not None else "")
+            consent = "sí" if row is not None and row.consent else "no" if row is not None else consent_raw
+            ok = row is not None and not problem
+            self.parsed.sample.append(SampleRow(line, shorten(name), shorten(phone_raw), consent, outcome, ok))
+
+    def row(
+        self, line: int, record: list[str], name: str, phone_raw: str, consent_raw: str, tags_text: str
+    ) -> tuple[Row | None, str]:
+        """The row to import (or None) and what to say about it: its rejection or warning."""
+        long_cell = too_long(record)
+        if long_cell is not None:
+            size = f"{len(record[long_cell]):,}".replace(",", ".")
+            field_name = self.parsed.columns.field_of(long_cell)
+            return None, f"{field_name}: tiene {size} caracteres, demasiado para una celda (¿falta cerrar unas comillas?)"
+        if not name:
+            return None, "nombre: está vacío"
+        if len(name) > MAX_NAME:
+            return None, f"nombre: tiene {len(name)} caracteres; el máximo es {MAX_NAME}"
+        if len(phone_raw) > MAX_PHONE:
+            return None, f"teléfono: tiene {len(phone_raw)} caracteres; el máximo es {MAX_PHONE}"
+        try:
+            phone = read_phone(phone_raw, self.region)
+        except InvalidPhone as exc:
+            return None, f"teléfono: {exc.detail}"
+        consent = consent_raw.lower()
+        if consent not in YES | NO:
+            return None, f"consentimiento: valor {shorten(consent_raw)!r} no reconocido (use si/no)"
+        tags = [t.strip() for t in re.split(r"[;,|]", tags_text) if t.strip()]
+        long_tag = next((t for t in tags if len(t) > MAX_TAG), None)
+        if long_tag is not None:
+            return None, f"etiquetas: «{shorten(long_tag)}» tiene {len(long_tag)} caracteres; el máximo es {MAX_TAG}"
+        key = (phone.e164, name.casefold())
+        if key in self.seen:
+            earlier = self.seen[key]
+            self.parsed.repeated.append((line, earlier))
+            return None, f"igual a la línea {earlier} (mismo nombre y teléfono); se toma una vez"
+        self.seen[key] = line
+        row = Row(line, name, phone.e164, phone_raw, consent in YES, tags, phone.landline)
+        self.parsed.rows.append(row)
+        warning = self.warning(line, row)
+        if warning:
+            self.parsed.warnings.append((line, warning))
+        return row, warning
+
+    def warning(self, line: int, row: Row) -> str:
+        first = self.first_with_phone.setdefault(row.phone, (line, row.full_name))
+        if first[0] != line:
+            return (
+                f"teléfono: el mismo número que la línea {first[0]} ({first[1]}) con otro nombre; "
+                "se guardan los dos, pero cada campaña escribe a ese número una sola vez"
+            )
+        if row.landline and self.warn_landlines:
+            return (
+                f"teléfono: {shorten(row.phone_raw)} es un teléfono fijo; WhatsApp no llega a los fijos, "
+                "así que se guarda pero las campañas lo omiten"
+            )
+        return ""
 
 
 def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv") -> ImportReport:
     """Import contacts from a CSV path or its bytes, all in one transaction."""
     data = source.read_bytes() if isinstance(source, Path) else source
-    if len(data) > MAX_BYTES:
-        raise ImportFileError("El archivo supera 50 MB.")
-    try:
-        text = decode(data)
-    except UnicodeDecodeError:
-        raise ImportFileError("No se pudo leer el archivo: guárdelo como CSV UTF-8.") from None
-    if "\x00" in text:
-        raise ImportFileError("El archivo no es un CSV de texto (¿es un .xlsx?). Guárdelo como CSV.")
-    rows, rejected = parse_rows(text)
-    report = ImportReport(rejected=rejected)
+    parsed = parse_rows(read_text(data))
+    rows = parsed.rows
+    report = ImportReport(rejected=parsed.rejected, warnings=parsed.warnings, repeated=parsed.repeated)
     with transaction.atomic():
         existing: dict[tuple[str, str], Contact] = {}
         phones = {row.phone for row in rows}
@@ -167,13 +208,14 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
                 contact.consent_at, contact.consent_source = now, source_name
             contact.consent = row.consent
             contact.phone_raw = row.phone_raw
+            contact.landline = row.landline
             to_update.append(contact)
             if row.tags:
                 tags_for.append((contact.pk, row.tags))
         created_ids = insert_contacts(to_create, now, source_name)
         tags_for += [(pk, row.tags) for pk, row in zip(created_ids, to_create, strict=True) if row.tags]
         Contact.objects.bulk_update(
-            to_update, ["consent", "consent_at", "consent_source", "phone_raw"], batch_size=2000
+            to_update, ["consent", "consent_at", "consent_source", "phone_raw", "landline"], batch_size=2000
         )
         attach_tags(tags_for)
     report.created, report.updated = len(to_create), len(to_update)
@@ -184,7 +226,7 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
 # its twelve fields for every row, more than half of importing 100,000 of them.
 INSERT_BATCH = 1000
 NEW_CONTACT = (
-    "full_name", "phone", "phone_raw", "consent", "consent_at", "consent_source",
+    "full_name", "phone", "phone_raw", "landline", "consent", "consent_at", "consent_source",
     "opted_out", "opted_out_at", "opt_out_source", "created_at", "updated_at",
 )  # fmt: skip
 
@@ -201,26 +243,34 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
             people = [
-                (row.full_name, row.phone, row.phone_raw, row.consent, consented_at if row.consent else None)
+                (
+                    row.full_name,
+                    row.phone,
+                    row.phone_raw,
+                    row.landline,
+                    row.consent,
+                    consented_at if row.consent else None,
+                )
                 for row in batch
             ]
             if connection.vendor == "postgresql":
                 # One array per column: the statement stays the same size whatever the batch.
                 sql = (
-                    f"INSERT INTO {table} ({columns}) SELECT n, p, r, c, ca,"
+                    f"INSERT INTO {table} ({columns}) SELECT n, p, r, l, c, ca,"
                     " CASE WHEN c THEN %s ELSE '' END, false, NULL, '', %s, %s"
                     " FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::boolean[],"
-                    " %s::timestamptz[]) AS u (n, p, r, c, ca) RETURNING id"
+                    " %s::boolean[], %s::timestamptz[]) AS u (n, p, r, l, c, ca) RETURNING id"
                 )
                 cursor.execute(sql, [source_name, created, created, *map(list, zip(*people, strict=True))])
             else:
-                one = "(%s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s)"
+                one = "(%s, %s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s)"
                 params: list[Any] = []
-                for name, phone, raw, consent, consent_at in people:
+                for name, phone, raw, landline, consent, consent_at in people:
                     params += [
                         name,
                         phone,
                         raw,
+                        landline,
                         consent,
                         consent_at,
                         source_name if consent else "",

@@ -1,7 +1,8 @@
 """Launching a campaign: snapshot its audience into one message row per person.
 
 Nobody disappears silently: people who cannot receive the promotion get a ``skipped``
-row saying why (no consent, opted out, on an exclusion list, invalid or repeated phone).
+row saying why (no consent, opted out, on an exclusion list, invalid, repeated or fixed-line
+phone).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
+from goteo.models.messages import landlines_allowed
 from goteo.status import forecast_warning, local_today
 from goteo.templating import (
     Variables,
@@ -47,6 +49,8 @@ PER_ROW = (
     "last_error",
     "finished_at",
 )
+# What a launch reads of each contact in its audience, in the order launch_rows takes it.
+AUDIENCE_FIELDS = ("id", "full_name", "phone", "consent", "opted_out", "landline")
 
 
 class LaunchError(Exception):
@@ -80,12 +84,14 @@ def skip_reason_for(
     phone: str,
     excluded: Container[str] = frozenset(),
     opted_out_phones: Container[str] = frozenset(),
+    landline: bool = False,
 ) -> str:
     """Why a contact cannot receive the promotion, or "" when it may.
 
     A phone someone opted out from is opted out for everyone who shares it, as
     ``Contact.opt_out`` skips that phone's pending messages. Sharing a phone with
-    another contact is decided by ``phone_holders``.
+    another contact is decided by ``phone_holders``. ``landline`` is true only for a
+    fixed line the shop has not allowed (GOTEO_ALLOW_LANDLINES).
     """
     if opted_out or (phone and phone in opted_out_phones):
         return SkipReason.OPTED_OUT
@@ -95,6 +101,8 @@ def skip_reason_for(
         return SkipReason.NO_CONSENT
     if not phone:
         return SkipReason.INVALID_PHONE
+    if landline:
+        return SkipReason.LANDLINE
     return ""
 
 
@@ -113,29 +121,36 @@ class Recipients:
     opted_out: set[str]
     holders: dict[str, int]
     taken: set[str] = field(default_factory=set)
+    skip_landlines: bool = True
 
     @classmethod
     def load(cls, contacts: QuerySet[Contact]) -> Recipients:
         phones = contacts.exclude(phone="").values("phone")
         excluded = ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True)
         gone = Contact.objects.filter(opted_out=True, phone__in=phones).values_list("phone", flat=True)
-        recipients = cls(set(excluded), set(gone), {})
+        recipients = cls(set(excluded), set(gone), {}, skip_landlines=not landlines_allowed())
         # Shared phones are few: one grouped query finds them (a phone a join counts
         # twice only makes its one contact the holder).
         shared = contacts.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1)
         rows = contacts.filter(phone__in=shared.values("phone")).order_by("id")
         receiving: set[str] = set()
-        for contact_id, phone, consent, opted_out in rows.values_list("id", "phone", "consent", "opted_out"):
+        fields = ("id", "phone", "consent", "opted_out", "landline")
+        for contact_id, phone, consent, opted_out, landline in rows.values_list(*fields):
             if phone in receiving:
                 continue
-            if not skip_reason_for(consent, opted_out, phone, recipients.excluded, recipients.opted_out):
+            if recipients.may_receive(phone, consent, opted_out, landline):
                 receiving.add(phone)
                 recipients.holders[phone] = contact_id
             else:
                 recipients.holders.setdefault(phone, contact_id)
         return recipients
 
-    def reason(self, contact_id: int, phone: str, consent: bool, opted_out: bool) -> str:
+    def may_receive(self, phone: str, consent: bool, opted_out: bool, landline: bool) -> bool:
+        """Whether, sharing aside, this contact may receive the promotion."""
+        landline = landline and self.skip_landlines
+        return not skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
+
+    def reason(self, contact_id: int, phone: str, consent: bool, opted_out: bool, landline: bool) -> str:
         """Why this contact gets a skipped row, or "" when it gets the message.
 
         Call it once per contact, in the order the rows are written: a contact that
@@ -146,7 +161,8 @@ class Recipients:
             return SkipReason.DUPLICATE_PHONE
         if phone:
             self.taken.add(phone)
-        return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out)
+        landline = landline and self.skip_landlines
+        return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
 
 
 def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
@@ -195,7 +211,7 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
         if claimed != 1:
             raise LaunchError(f"La campaña {campaign.pk} ya fue iniciada.")
         recipients = Recipients.load(contacts)
-        rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
+        rows = contacts.order_by("id").values_list(*AUDIENCE_FIELDS)
         audience_rows = rows.iterator(chunk_size=BATCH_SIZE)
         # A whole chunk is read before its rows are written, as on PostgreSQL the COPY holds
         # the connection; the rows are rendered while the COPY runs, beside the database's work.
@@ -214,15 +230,15 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
 
 
 def launch_rows(
-    chunk: list[tuple[int, str, str, bool, bool]],
+    chunk: list[tuple[int, str, str, bool, bool, bool]],
     recipients: Recipients,
     table: MessageTable,
     text_for: Callable[[int, str], str],
     result: LaunchResult,
 ) -> Iterator[tuple[Any, ...]]:
     """The message rows of a chunk of contacts, counted into ``result`` as they are made."""
-    for contact_id, full_name, phone, consent, opted_out in chunk:
-        reason = recipients.reason(contact_id, phone, consent, opted_out)
+    for contact_id, full_name, phone, consent, opted_out, landline in chunk:
+        reason = recipients.reason(contact_id, phone, consent, opted_out, landline)
         if not reason:
             result.pending += 1
             yield table.row(contact_id, full_name, phone, text_for(contact_id, full_name))
@@ -320,9 +336,9 @@ def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[
     recipients = Recipients.load(contacts)
     first: list[tuple[str, str]] = []
     sendable = 0
-    rows = contacts.order_by("id").values_list("id", "full_name", "phone", "consent", "opted_out")
-    for contact_id, full_name, phone, consent, opted_out in rows.iterator(chunk_size=BATCH_SIZE):
-        if recipients.reason(contact_id, phone, consent, opted_out):
+    rows = contacts.order_by("id").values_list(*AUDIENCE_FIELDS)
+    for contact_id, full_name, phone, consent, opted_out, landline in rows.iterator(chunk_size=BATCH_SIZE):
+        if recipients.reason(contact_id, phone, consent, opted_out, landline):
             continue
         sendable += 1
         if len(first) < limit:

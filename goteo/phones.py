@@ -2,34 +2,73 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import phonenumbers
 
 
 class InvalidPhone(ValueError):
-    """A phone number that cannot be a WhatsApp number; the message says why."""
+    """A phone number that cannot be a WhatsApp number; the message says why.
+
+    ``detail`` says it without naming the field, for reports that name it already.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
 
 
-def normalize_phone(raw: str, region: str | None = None) -> str:
-    """``"300 978 7566"`` -> ``"+573009787566"`` (region CO by default).
+@dataclass(frozen=True)
+class Phone:
+    """A valid number in E.164 and whether it is a fixed line (WhatsApp does not reach those)."""
 
+    e164: str
+    landline: bool
+
+
+def read_phone(raw: str, region: str | None = None) -> Phone:
+    """``"300 978 7566"`` -> ``Phone("+573009787566", landline=False)`` (region CO by default).
+
+    A number phonenumbers calls FIXED_LINE is a landline; FIXED_LINE_OR_MOBILE (countries
+    whose plans do not tell them apart) counts as mobile, so nobody is held back on a guess.
     Raises ``InvalidPhone`` for empty, unparsable or impossible numbers.
     """
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone("teléfono vacío")
+        raise InvalidPhone("teléfono vacío", "está vacío")
     if region is None:
         from django.conf import settings
 
         region = getattr(settings, "GOTEO_PHONE_REGION", "CO")
     if text.startswith("00"):
         text = "+" + text[2:]
+    shown = shorten(raw)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(f"teléfono ilegible: {raw!r}") from None
+        raise InvalidPhone(f"teléfono ilegible: {shown!r}", f"{shown!r} no se entiende como número") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"teléfono inválido: {raw!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        raise InvalidPhone(f"teléfono inválido: {shown!r}", f"{shown!r} no es un número válido")
+    landline = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), landline)
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str:
+    """``"300 978 7566"`` -> ``"+573009787566"``; see ``read_phone``."""
+    return read_phone(raw, region).e164
+
+
+def is_landline(phone: str) -> bool:
+    """Whether an E.164 number is a fixed line; False for anything unreadable."""
+    try:
+        return read_phone(phone).landline
+    except InvalidPhone:
+        return False
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for quoting input back."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def mask_phone(phone: str) -> str:

@@ -140,5 +140,6 @@ LOGGING = {
 
 # goteo's own settings; each can also be set in a host project's settings.
 GOTEO_PHONE_REGION = env_str("GOTEO_PHONE_REGION", "CO")
+GOTEO_ALLOW_LANDLINES = env_bool("GOTEO_ALLOW_LANDLINES", False)
 GOTEO_HOLIDAYS_COUNTRY = env_str("GOTEO_HOLIDAYS_COUNTRY", "CO")
 GOTEO_SENDING_LEASE_SECONDS = env_int("GOTEO_SENDING_LEASE_SECONDS", 600)

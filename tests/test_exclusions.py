@@ -46,8 +46,8 @@ def test_it_reports_bad_rows_with_their_line_and_imports_the_rest():
     report = import_exclusions(data, NOW)
     assert report.added == 2
     assert report.rejected == [
-        (3, "phone: teléfono ilegible: 'abc'"),
-        (5, "phone: teléfono inválido: '12'"),
+        (3, "teléfono: 'abc' no se entiende como número"),
+        (5, "teléfono: '12' no es un número válido"),
     ]
 
 
@@ -60,7 +60,7 @@ def test_it_reports_bad_rows_with_their_line_and_imports_the_rest():
             "Falta la columna de teléfonos. Encabezados encontrados: nombre, correo",
         ),
         (b'phone,note\n3001112233,"sin cerrar\n3004445566,x\n', "CSV mal formado en la línea"),
-        (b"PK\x03\x04\x00\x00binario", "no es un CSV de texto"),
+        (b"PK\x03\x04\x00\x00binario", r"libro de Excel \(\.xlsx\)"),
         (b"\x81\x8d\x8f", "No se pudo leer el archivo"),
     ],
 )
@@ -148,7 +148,7 @@ def test_it_imports_from_the_command_and_reports_in_spanish(tmp_path):
     path.write_text("celular\n3001112233\n3001112233\nxyz\n", encoding="utf-8")
     out = call("import_exclusions", str(path), "--list", "rne")
     assert "Lista «rne»: 1 números nuevos, 0 ya estaban, 1 repetidos en el archivo." in out
-    assert "línea 4: phone: teléfono ilegible: 'xyz'" in out
+    assert "línea 4: teléfono: 'xyz' no se entiende como número" in out
     assert ExcludedPhone.objects.get().source == "csv:rne.csv"
 
 

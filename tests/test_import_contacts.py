@@ -44,16 +44,18 @@ def test_it_reports_bad_rows_with_line_and_field(tmp_path):
             "name,phone,consent\nAna,3001000001,si\n,3001000002,si\nBeto,12,si\nCaro,3001000003,quizas\nAna,300 100 0001,si\n",
         )
     )
-    assert "línea 3: name:" in out
-    assert "línea 4: phone: teléfono inválido" in out
-    assert "línea 5: consent: valor 'quizas'" in out
-    assert "línea 6: phone: repetido con el mismo nombre en la línea 2" in out
+    assert "línea 3: nombre: está vacío" in out
+    assert "línea 4: teléfono: '12' no es un número válido" in out
+    assert "línea 5: consentimiento: valor 'quizas'" in out
+    assert "Filas rechazadas: 3" in out
+    assert "tomadas una vez: línea 6 (igual a la 2)" in out
+    assert "phone:" not in out and "name:" not in out and "consent:" not in out
     assert Contact.objects.count() == 1
 
 
 def test_a_malformed_file_imports_nothing(tmp_path):
     Contact.objects.create(full_name="Ya Estaba", phone="+573001000009", consent=True)
-    with pytest.raises(CommandError, match="Faltan columnas obligatorias: consent"):
+    with pytest.raises(CommandError, match="Faltan columnas obligatorias: consentimiento"):
         run(write(tmp_path, "name,phone\nAna,3001000001\n"))
     with pytest.raises(CommandError, match="No se importó nada"):
         run(write(tmp_path, 'name,phone,consent\nAna,"3001000001,si\nBeto,3001000002,si\n'))

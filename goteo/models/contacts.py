@@ -29,6 +29,7 @@ class Contact(models.Model):
     full_name = models.CharField(_("nombre completo"), max_length=200)
     phone = models.CharField(_("teléfono (E.164)"), max_length=20, blank=True, db_index=True)
     phone_raw = models.CharField(_("teléfono como se escribió"), max_length=64, blank=True)
+    landline = models.BooleanField(_("teléfono fijo"), default=False)
     consent = models.BooleanField(_("acepta promociones"), default=False)
     consent_at = models.DateTimeField(_("fecha del consentimiento"), null=True, blank=True)
     consent_source = models.CharField(_("origen del consentimiento"), max_length=64, blank=True)
@@ -51,17 +52,24 @@ class Contact(models.Model):
         """Keep ``phone`` E.164 whoever saves: an invalid number is kept as typed, phone empty.
 
         A host project may create contacts without a form; a launch then skips an empty
-        phone with the reason instead of sending to whatever was typed.
+        phone with the reason instead of sending to whatever was typed. ``landline``
+        follows the phone.
         """
         update_fields = kwargs.get("update_fields")
-        if self.phone and (update_fields is None or "phone" in update_fields):
-            from goteo.phones import InvalidPhone, normalize_phone
+        if update_fields is None or "phone" in update_fields:
+            from goteo.phones import InvalidPhone, read_phone
 
-            try:
-                self.phone = normalize_phone(self.phone)
-            except InvalidPhone:
-                self.phone_raw = self.phone_raw or self.phone
-                self.phone = ""
+            self.landline = False
+            if self.phone:
+                try:
+                    phone = read_phone(self.phone)
+                except InvalidPhone:
+                    self.phone_raw = self.phone_raw or self.phone
+                    self.phone = ""
+                else:
+                    self.phone, self.landline = phone.e164, phone.landline
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "landline"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

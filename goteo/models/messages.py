@@ -32,6 +32,14 @@ class SkipReason(models.TextChoices):
     CANCELLED = "cancelled", _("campaña cancelada")
     EXCLUDED = "excluded", _("en lista de exclusión")
     OPERATOR = "operator", _("omitido por una persona")
+    LANDLINE = "landline", _("teléfono fijo")
+
+
+def landlines_allowed() -> bool:
+    """GOTEO_ALLOW_LANDLINES: the shop knows its customers' landlines have WhatsApp Business."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "GOTEO_ALLOW_LANDLINES", False))
 
 
 class Message(models.Model):
@@ -125,8 +133,14 @@ class Message(models.Model):
 
     @classmethod
     def requeue_failed(cls, queryset: QuerySet[Message], now: datetime) -> int:
-        """Send failed rows again with fresh attempts, except to people who opted out."""
+        """Send failed rows again with fresh attempts, except to people who opted out.
+
+        Nor to landlines, unless GOTEO_ALLOW_LANDLINES says the shop's landline has WhatsApp:
+        a fixed line failed because WhatsApp does not reach it, and would fail again.
+        """
         candidates = queryset.filter(status=MessageStatus.FAILED).exclude(contact__opted_out=True)
+        if not landlines_allowed():
+            candidates = candidates.exclude(contact__landline=True)
         return cls.move(
             candidates,
             MessageStatus.PENDING,

@@ -9,7 +9,10 @@ from goteo.importing import ImportFileError, import_contacts
 
 
 class Command(BaseCommand):
-    help = "Importa contactos de un CSV con columnas name, phone, consent y opcionalmente tags."
+    help = (
+        "Importa contactos de un CSV con columnas nombre (o nombres y apellidos), teléfono, "
+        "consentimiento y opcionalmente etiquetas."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -28,3 +31,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Filas rechazadas: {len(report.rejected)}")
             for line, reason in report.rejected:
                 self.stdout.write(f"  línea {line}: {reason}")
+        if report.warnings:
+            self.stdout.write(f"Avisos (filas importadas que conviene revisar): {len(report.warnings)}")
+            for line, warning in report.warnings:
+                self.stdout.write(f"  línea {line}: {warning}")
+        if report.repeated:
+            lines = ", ".join(f"{line} (igual a la {earlier})" for line, earlier in report.repeated)
+            self.stdout.write(f"Filas repetidas con el mismo nombre y teléfono, tomadas una vez: línea {lines}")
