@@ -47,10 +47,9 @@ def read_text(data: bytes) -> str:
             "En Excel use «Guardar como» y elija «CSV UTF-8 (delimitado por comas)»."
         )
     try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")  # Excel's "Texto Unicode", tab-separated
-        else:
-            text = decode(data)
+        # UTF-16 with its byte-order mark is Excel's "Texto Unicode", tab-separated.
+        utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+        text = data.decode("utf-16") if utf16 else decode(data)
     except UnicodeDecodeError:
         raise ImportFileError("No se pudo leer el archivo: guárdelo como CSV UTF-8.") from None
     if "\x00" in text:
@@ -79,7 +78,9 @@ def records(text: str) -> Iterator[tuple[int, list[str]]]:
         raise ImportFileError("El archivo está vacío.")
     if csv.field_size_limit() < MAX_BYTES + 1:
         csv.field_size_limit(MAX_BYTES + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text.splitlines()[0]), strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter_of(text.splitlines()[0]), strict=True
+    )
     start = 1
     try:
         for record in reader:

@@ -126,7 +126,9 @@ class RowReader:
             outcome = problem or ("se importa" if row is not None else "")
             consent = "sí" if row is not None and row.consent else "no" if row is not None else consent_raw
             ok = row is not None and not problem
-            self.parsed.sample.append(SampleRow(line, shorten(name), shorten(phone_raw), consent, outcome, ok))
+            self.parsed.sample.append(
+                SampleRow(line, shorten(name), shorten(phone_raw), consent, outcome, ok)
+            )
 
     def row(
         self, line: int, record: list[str], name: str, phone_raw: str, consent_raw: str, tags_text: str
@@ -136,7 +138,10 @@ class RowReader:
         if long_cell is not None:
             size = f"{len(record[long_cell]):,}".replace(",", ".")
             field_name = self.parsed.columns.field_of(long_cell)
-            return None, f"{field_name}: tiene {size} caracteres, demasiado para una celda (¿falta cerrar unas comillas?)"
+            return (
+                None,
+                f"{field_name}: tiene {size} caracteres, demasiado para una celda (¿falta cerrar unas comillas?)",
+            )
         if not name:
             return None, "nombre: está vacío"
         if len(name) > MAX_NAME:
@@ -153,7 +158,10 @@ class RowReader:
         tags = [t.strip() for t in re.split(r"[;,|]", tags_text) if t.strip()]
         long_tag = next((t for t in tags if len(t) > MAX_TAG), None)
         if long_tag is not None:
-            return None, f"etiquetas: «{shorten(long_tag)}» tiene {len(long_tag)} caracteres; el máximo es {MAX_TAG}"
+            return (
+                None,
+                f"etiquetas: «{shorten(long_tag)}» tiene {len(long_tag)} caracteres; el máximo es {MAX_TAG}",
+            )
         key = (phone.e164, name.casefold())
         if key in self.seen:
             earlier = self.seen[key]

@@ -4,7 +4,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from goteo.web import auth, campaign_actions, campaign_form, campaigns, contacts, recipients, senders
+from goteo.web import (
+    auth,
+    campaign_actions,
+    campaign_form,
+    campaigns,
+    contact_import,
+    contacts,
+    recipients,
+    senders,
+)
 
 app_name = "goteo"
 
@@ -33,7 +42,17 @@ urlpatterns: list = [
     path(CAMPAIGN + "resolver/", recipients.campaign_resolve_unknown, name="campaign_resolve_unknown"),
     path(CAMPAIGN + "resultados.csv", recipients.campaign_export, name="campaign_export"),
     path("dashboard/promociones/contactos/", contacts.contact_list, name="contact_list"),
-    path("dashboard/promociones/contactos/importar/", contacts.contact_import, name="contact_import"),
+    path("dashboard/promociones/contactos/importar/", contact_import.contact_import, name="contact_import"),
+    path(
+        "dashboard/promociones/contactos/importar/confirmar/",
+        contact_import.contact_import_confirm,
+        name="contact_import_confirm",
+    ),
+    path(
+        "dashboard/promociones/contactos/plantilla-contactos.csv",
+        contact_import.contact_import_template,
+        name="contact_import_template",
+    ),
     path("dashboard/promociones/contactos/<int:pk>/baja/", contacts.contact_opt_out, name="contact_opt_out"),
     path("dashboard/promociones/numeros/", senders.sender_list, name="sender_list"),
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),

@@ -1,4 +1,4 @@
-"""Contacts: the list and search, CSV import with its report, and the opt-out toggle."""
+"""Contacts: the list and search, and the opt-out toggle (importing is goteo.web.contact_import)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from goteo.importing import MAX_BYTES, ImportFileError, import_contacts
 from goteo.models import Contact, Tag
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.web import base
-from goteo.web.forms import ImportForm
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -60,38 +58,6 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "tags": Tag.objects.values_list("name", flat=True),
         },
     )
-
-
-@base.staff_required
-@require_http_methods(["GET", "POST"])
-def contact_import(request: HttpRequest) -> HttpResponse:
-    """Upload a CSV; show what was created, updated and every rejected row with its reason."""
-    report = None
-    error = ""
-    if request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            if upload.size > MAX_BYTES:
-                error = _("El archivo supera 50 MB.")
-            else:
-                try:
-                    report = import_contacts(
-                        upload.read(), base.now(), source_name=f"panel:{upload.name}"[:64]
-                    )
-                except ImportFileError as exc:
-                    error = str(exc)
-                else:
-                    base.log.info(
-                        "contacts imported by %s: %s created, %s updated, %s rejected",
-                        base.actor(request),
-                        report.created,
-                        report.updated,
-                        len(report.rejected),
-                    )
-    else:
-        form = ImportForm()
-    return render(request, "goteo/contacts/import.html", {"form": form, "report": report, "error": error})
 
 
 @base.staff_required

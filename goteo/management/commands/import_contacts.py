@@ -37,4 +37,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  línea {line}: {warning}")
         if report.repeated:
             lines = ", ".join(f"{line} (igual a la {earlier})" for line, earlier in report.repeated)
-            self.stdout.write(f"Filas repetidas con el mismo nombre y teléfono, tomadas una vez: línea {lines}")
+            self.stdout.write(
+                f"Filas repetidas con el mismo nombre y teléfono, tomadas una vez: línea {lines}"
+            )

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from goteo.management.output import get_campaign
-from goteo.models import CampaignStatus
+from goteo.models import CampaignStatus, MessageStatus
+from goteo.models.messages import landlines_allowed
 
 
 class Command(BaseCommand):
@@ -19,3 +20,9 @@ class Command(BaseCommand):
             raise CommandError(f"La campaña {campaign.name} está cancelada; no se reintenta nada.")
         n = campaign.requeue_failed(timezone.now())
         self.stdout.write(f"{n} mensajes fallidos vuelven a estar pendientes en {campaign.name}.")
+        if not landlines_allowed():
+            fixed = campaign.messages.filter(status=MessageStatus.FAILED, contact__landline=True).count()
+            if fixed:
+                self.stdout.write(
+                    f"{fixed} mensajes fallidos no se reintentan: son teléfonos fijos y WhatsApp no llega a ellos."
+                )

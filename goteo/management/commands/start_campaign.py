@@ -9,7 +9,7 @@ from goteo import health
 from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
 from goteo.management.output import get_campaign
-from goteo.models import CampaignStatus
+from goteo.models import CampaignStatus, SkipReason
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment, next_send_time
 from goteo.status import campaign_summary, sending_rules
@@ -64,7 +64,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Mensajes creados: {result.total} ({result.pending} por enviar)")
         for reason, n in sorted(result.skipped.items()):
-            self.stdout.write(f"  omitidos por {reason}: {n}")
+            self.stdout.write(f"  omitidos por {SkipReason(reason).label}: {n}")
         for warning in result.warnings:
             self.stderr.write(f"Aviso: {warning}")
         summary = campaign_summary(campaign, now)
