@@ -53,7 +53,7 @@ class SampleRow:
     phone: str
     consent: str
     outcome: str
-    ok: bool
+    verdict: str  # "ok", "warning" (imported, look at it), "repeated" or "rejected"
 
 
 @dataclass
@@ -123,11 +123,13 @@ class RowReader:
         if row is None and not repeat:
             self.parsed.rejected.append((line, problem))
         if len(self.parsed.sample) < SAMPLE_ROWS:
-            outcome = problem or ("se importa" if row is not None else "")
-            consent = "sí" if row is not None and row.consent else "no" if row is not None else consent_raw
-            ok = row is not None and not problem
+            if row is None:
+                verdict, consent = ("repeated" if repeat else "rejected"), shorten(consent_raw)
+            else:
+                verdict, consent = ("warning" if problem else "ok"), ("sí" if row.consent else "no")
+            outcome = problem or "se importa"
             self.parsed.sample.append(
-                SampleRow(line, shorten(name), shorten(phone_raw), consent, outcome, ok)
+                SampleRow(line, shorten(name), shorten(phone_raw), consent, outcome, verdict)
             )
 
     def row(

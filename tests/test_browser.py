@@ -210,27 +210,40 @@ def test_it_works_on_a_phone(browser, live_server, shop, clock):
     context.close()
 
 
-def test_it_imports_contacts_and_reports_rejected_rows(page, shop, tmp_path):
+CONTACTS_FILE = (
+    "nombre,telefono,consentimiento,etiquetas\n"
+    "Ximena Zuluaga,320 987 6543,si,vip\n"
+    "Sin Teléfono,,si,\n"
+    "Pedro Díaz,3001,si,\n"
+    "Carlos Ruiz,310 555 1234,tal vez,\n"
+    "Óptica Centro,(604) 444 5555,si,\n"
+)
+
+
+def test_it_previews_then_imports_contacts_and_reports_rejected_rows(page, shop, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
     csv_file = tmp_path / "clientes.csv"
-    csv_file.write_text(
-        "nombre,telefono,consentimiento,etiquetas\n"
-        "Ximena Zuluaga,320 987 6543,si,vip\n"
-        "Sin Teléfono,,si,\n"
-        "Pedro Díaz,3001,si,\n"
-        "Carlos Ruiz,310 555 1234,tal vez,\n",
-        encoding="utf-8",
-    )
+    csv_file.write_text(CONTACTS_FILE, encoding="utf-8")
     sign_in(page)
     page.get_by_role("link", name="Contactos", exact=True).click()
     page.get_by_role("link", name="Importar CSV").click()
 
     page.get_by_label("Archivo CSV").set_input_files(str(csv_file))
-    page.get_by_role("button", name="Importar", exact=True).click()
+    page.get_by_role("button", name="Ver vista previa").click()
+
+    preview = page.locator(".import-preview")
+    expect(preview).to_contain_text("Filas que se importarán: 2")
+    expect(preview).to_contain_text("telefono (columna B)")
+    expect(preview).to_contain_text("teléfono: (604) 444 5555 es un teléfono fijo")
+    assert not Contact.objects.filter(full_name="Ximena Zuluaga").exists()
+    screenshot(page, "contacts_import_preview.png")
+    page.get_by_role("button", name="Importar 2 contactos").click()
 
     report = page.locator(".import-report")
-    expect(report).to_contain_text("✅ Nuevos: 1")
+    expect(report).to_contain_text("✅ Nuevos: 2")
     expect(report).to_contain_text("❌ Filas rechazadas: 3")
-    expect(report).to_contain_text("consent: valor 'tal vez' no reconocido")
+    expect(report).to_contain_text("consentimiento: valor 'tal vez' no reconocido")
+    expect(report).to_contain_text("⚠️ Avisos: 1")
     screenshot(page, "contacts_import.png")
 
     page.get_by_role("link", name="Ver contactos").click()
@@ -242,6 +255,32 @@ def test_it_imports_contacts_and_reports_rejected_rows(page, shop, tmp_path):
     assert Contact.objects.get(phone="+573209876543").opted_out
     page.goto("/dashboard/promociones/contactos/")
     screenshot(page, "contacts.png")
+
+
+def test_the_import_preview_fits_a_phone(browser, live_server, shop, clock, tmp_path, settings):
+    settings.DATA_DIR = tmp_path
+    csv_file = tmp_path / "clientes.csv"
+    csv_file.write_text(CONTACTS_FILE, encoding="utf-8")
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 390, "height": 844},
+    )
+    phone = context.new_page()
+    sign_in(phone)
+    phone.goto("/dashboard/promociones/contactos/importar/")
+    phone.get_by_label("Archivo CSV").set_input_files(str(csv_file))
+    phone.get_by_role("button", name="Ver vista previa").click()
+
+    expect(phone.locator(".import-preview")).to_contain_text("Primeras filas")
+    wide = phone.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the preview is {wide}px wide on a 390px phone"
+    screenshot(phone, "contacts_import_preview_phone.png")
+    phone.get_by_role("button", name="Cancelar").click()
+    expect(phone.get_by_text("Importación cancelada: no se guardó nada.")).to_be_visible()
+    assert not Contact.objects.filter(full_name="Ximena Zuluaga").exists()
+    context.close()
 
 
 def launched_campaign(clock) -> Campaign:

@@ -1,9 +1,8 @@
-"""Contacts: list and search, CSV import with the rejected rows, and the opt-out toggle."""
+"""Contacts: list and search, and the opt-out toggle (importing: test_view_contact_import.py)."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from goteo.models import Contact, MessageStatus, SkipReason, Tag
@@ -24,12 +23,6 @@ def contacts(db):
     daniel.tags.add(vip)
     Contact.objects.create(full_name="María García", phone="+573101234567", consent=False)
     Contact.objects.create(full_name="Juan Pérez", phone="+573111111111", consent=True, opted_out=True)
-
-
-def upload(staff, content: bytes, name="clientes.csv"):
-    return staff.post(
-        reverse("goteo:contact_import"), {"file": SimpleUploadedFile(name, content, "text/csv")}
-    )
 
 
 def test_it_lists_contacts_with_consent_tags_and_opt_out(staff, contacts):
@@ -58,49 +51,6 @@ def test_it_searches_and_filters(staff, contacts, params, shown, hidden):
 
     assert shown in text
     assert hidden not in text
-
-
-def test_it_imports_a_csv_and_reports_rejected_rows(staff, db):
-    content = (
-        "nombre,telefono,consentimiento,etiquetas\n"
-        "Daniel Osorio,300 978 7566,si,vip\n"
-        "Sin Teléfono,,si,\n"
-        "María García,3101234567,quizas,\n"
-        "Laura Silva,3209876543,no,\n"
-    ).encode()
-
-    text = page_text(upload(staff, content))
-
-    assert "✅ Nuevos: 2" in text
-    assert "❌ Filas rechazadas: 2" in text
-    assert "3\nphone: teléfono vacío" in text
-    assert "4\nconsent: valor 'quizas' no reconocido (use si/no)" in text
-    assert Contact.objects.get(phone="+573009787566").tags.filter(name="vip").exists()
-    assert Contact.objects.get(phone="+573009787566").consent_source == "panel:clientes.csv"
-
-
-def test_it_updates_on_a_second_import(staff, db):
-    content = b"name,phone,consent\nDaniel Osorio,3009787566,yes\n"
-    upload(staff, content)
-
-    text = page_text(upload(staff, content))
-
-    assert "🔄 Actualizados: 1" in text
-    assert Contact.objects.count() == 1
-
-
-def test_it_explains_a_file_it_cannot_read(staff, db):
-    text = page_text(upload(staff, b"a,b\n1,2\n"))
-
-    assert "Faltan columnas obligatorias" in text
-    assert not Contact.objects.exists()
-
-
-def test_it_asks_for_a_file(staff, db):
-    response = staff.post(reverse("goteo:contact_import"), {})
-
-    assert response.status_code == 200
-    assert "Este campo es obligatorio." in page_text(response)
 
 
 def test_it_opts_a_contact_out_and_skips_their_pending_messages(staff, make_campaign):
