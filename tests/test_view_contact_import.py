@@ -64,7 +64,9 @@ def test_it_previews_the_mapping_first_rows_and_problems_before_storing_anything
     assert "3\nSin Teléfono\nsi\n❌ teléfono: está vacío" in text
     assert "4\nMaría García\n3101234567\nquizas\n❌ consentimiento: valor 'quizas' no reconocido" in text
     assert "5\nÓptica Centro\n(604) 444 5555\nsí\n⚠️ teléfono: (604) 444 5555 es un teléfono fijo" in text
-    assert "6\nLaura Silva\n320 987 6543\nno\n✅ se importa\nImportar 4 contactos" in text  # five rows, no more
+    assert (
+        "6\nLaura Silva\n320 987 6543\nno\n✅ se importa\nImportar 4 contactos" in text
+    )  # five rows, no more
     assert "7\nteléfono: el mismo número que la línea 2 (Daniel Osorio) con otro nombre" in text
     assert "Importar 4 contactos" in text
 
