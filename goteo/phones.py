@@ -47,9 +47,12 @@ def read_phone(raw: str, region: str | None = None) -> Phone:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise InvalidPhone(f"teléfono ilegible: {shown!r}", f"{shown!r} no se entiende como número") from None
-    if not phonenumbers.is_valid_number(number):
+    # number_type is UNKNOWN exactly when is_valid_number is false (both match the number
+    # against its region's patterns); asking once keeps a 100,000-row import fast.
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise InvalidPhone(f"teléfono inválido: {shown!r}", f"{shown!r} no es un número válido")
-    landline = phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE
+    landline = kind == phonenumbers.PhoneNumberType.FIXED_LINE
     return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), landline)
 
 
