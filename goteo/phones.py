@@ -61,14 +61,6 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     return read_phone(raw, region).e164
 
 
-def is_landline(phone: str) -> bool:
-    """Whether an E.164 number is a fixed line; False for anything unreadable."""
-    try:
-        return read_phone(phone).landline
-    except InvalidPhone:
-        return False
-
-
 def shorten(text: str, limit: int = 40) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis, for quoting input back."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

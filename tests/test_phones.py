@@ -2,7 +2,7 @@
 
 import pytest
 
-from goteo.phones import InvalidPhone, mask_phone, normalize_phone
+from goteo.phones import InvalidPhone, mask_phone, normalize_phone, read_phone
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,17 @@ def test_it_refuses_an_invalid_phone_in_a_form(client):
     assert response.status_code == 200
     assert "teléfono inválido" in response.content.decode()
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "landline"),
+    [
+        ("(604) 444 5555", True),  # Medellín's fixed-line prefix since 2022
+        ("601 234 5678", True),  # Bogotá
+        ("300 978 7566", False),
+        ("+34 912 345 678", True),  # Madrid
+        ("+1 212 555 0100", False),  # FIXED_LINE_OR_MOBILE in the US: counted as mobile
+    ],
+)
+def test_it_tells_a_landline_from_a_mobile(raw, landline):
+    assert read_phone(raw, "CO").landline is landline
