@@ -38,11 +38,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "phone", "consent", "opted_out", "created_at"]
-    list_filter = ["consent", "opted_out", "tags"]
+    list_display = ["full_name", "phone", "landline", "consent", "opted_out", "created_at"]
+    list_filter = ["consent", "opted_out", "landline", "tags"]
     search_fields = ["full_name", "phone"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["opted_out", "opted_out_at", "opt_out_source"]
+    readonly_fields = ["landline", "opted_out", "opted_out_at", "opt_out_source"]
     actions = ["opt_out"]
 
     @admin.action(description=_("Dar de baja (omite sus mensajes pendientes)"))
