@@ -136,3 +136,28 @@ def test_a_cancelled_campaign_stays_cancelled_and_a_paused_one_paused(make_campa
     cancelled.refresh_from_db()
     assert (paused.status, paused.pending_count) == ("paused", 30)
     assert (cancelled.status, cancelled.pending_count, cancelled.skipped_count) == ("cancelled", 0, 10)
+
+
+def test_the_admin_puts_them_back_too_when_it_moves_the_expiry_later(client, make_campaign, clock):
+    from django.urls import reverse
+
+    from tests.dashboard import make_user
+
+    campaign = expire(make_campaign, clock)
+    promotion = campaign.promotion
+    client.force_login(make_user("root", superuser=True))
+    response = client.post(
+        reverse("admin:goteo_promotion_change", args=[promotion.pk]),
+        {
+            "name": promotion.name,
+            "code": promotion.code,
+            "benefit": promotion.benefit,
+            "valid_until": "2099-12-31",
+        },
+        follow=True,
+    )
+    campaign.refresh_from_db()
+    assert response.status_code == 200
+    assert (campaign.status, campaign.pending_count, campaign.skipped_count) == ("active", 10, 0)
+    assert "10 mensajes omitidos por vencimiento vuelven a estar pendientes." in response.content.decode()
+    assert MessageEvent.objects.filter(message__campaign=campaign, actor="root").count() == 10
