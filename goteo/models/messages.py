@@ -88,6 +88,14 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.contact_name} ({self.get_status_display()})"
 
+    @property
+    def patient(self) -> Contact:
+        """The seed's name for the contact (``msg.patient.full_name``).
+
+        A contact deleted since still answers with the name and phone the message was for.
+        """
+        return self.contact or Contact(full_name=self.contact_name, phone=self.phone or "")
+
     # --- table-level changes that keep the campaign counters right ------------------
     @staticmethod
     def move(queryset: QuerySet[Message], to_status: str, now: datetime, **fields) -> int:
