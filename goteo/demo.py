@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from goteo.clock import SimulatedClock
 from goteo.engine import Engine
@@ -135,29 +136,36 @@ def demo_patients(n: int = 100) -> Iterator[tuple[str, str]]:
         yield name, f"+57300{1000000 + i:07d}"
 
 
+# What counts as a shop's own data, as (one, many) in Spanish.
+SHOP_DATA_NAMES = {
+    "contacts": ("contacto", "contactos"),
+    "campaigns": ("campaña", "campañas"),
+    "exclusions": ("número excluido", "números excluidos"),
+    "senders": ("número de WhatsApp llamado «demo»", "números de WhatsApp llamados «demo»"),
+}
+
+
 class ShopDataFound(Exception):
     """The database holds a shop's own data, which the demo must not mix with."""
 
     def __init__(self, found: dict[str, int]) -> None:
         self.found = found
-        super().__init__(", ".join(f"{n} {what}" for what, n in found.items()))
+        super().__init__(", ".join(f"{n} {SHOP_DATA_NAMES[what][n != 1]}" for what, n in found.items()))
 
 
-def demo_contacts():
+def demo_contacts() -> QuerySet[Contact]:
     return Contact.objects.filter(consent_source=DEMO_SOURCE, tags__name=DEMO_TAG)
 
 
 def shop_data() -> dict[str, int]:
-    """What the database holds besides a previous demo, in Spanish (e.g. ``{"contactos": 12}``)."""
+    """What the database holds besides a previous demo, e.g. ``{"contacts": 12}``."""
     demo_sender = Sender.objects.filter(name=DEMO_SENDER, backend=Backend.CONSOLE)
     found = {
-        "contactos": Contact.objects.exclude(pk__in=demo_contacts().values("pk")).count(),
-        "campañas": Campaign.objects.exclude(sender__in=demo_sender).count(),
-        "números excluidos": ExcludedPhone.objects.count(),
+        "contacts": Contact.objects.exclude(pk__in=demo_contacts().values("pk")).count(),
+        "campaigns": Campaign.objects.exclude(sender__in=demo_sender).count(),
+        "exclusions": ExcludedPhone.objects.count(),
         # A real number named like the demo's would be used for it: never.
-        "números de WhatsApp llamados «demo»": Sender.objects.filter(name=DEMO_SENDER)
-        .exclude(backend=Backend.CONSOLE)
-        .count(),
+        "senders": Sender.objects.filter(name=DEMO_SENDER).exclude(backend=Backend.CONSOLE).count(),
     }
     return {what: n for what, n in found.items() if n}
 

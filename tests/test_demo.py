@@ -40,7 +40,7 @@ def test_it_refuses_a_database_with_the_shops_data_and_touches_nothing(shop, mon
     with pytest.raises(CommandError) as error:
         demo("--simulate-days", "5")
     text = str(error.value)
-    assert "ya tiene datos de su negocio (1 contactos, 1 campañas)" in text
+    assert "ya tiene datos de su negocio (1 contacto, 1 campaña)" in text
     assert "no se creó nada" in text
     assert "GOTEO_DATA_DIR=" in text and "goteo demo --simulate-days 5" in text
     assert list(Contact.objects.values_list("full_name", flat=True)) == ["Cliente Real"]
@@ -59,7 +59,7 @@ def test_with_a_database_url_it_says_to_use_another_place(shop, monkeypatch):
 @pytest.mark.django_db
 def test_a_real_number_named_demo_is_never_used(monkeypatch):
     Sender.objects.create(name="demo", backend="cloud")
-    with pytest.raises(CommandError, match="1 números de WhatsApp llamados «demo»"):
+    with pytest.raises(CommandError, match="1 número de WhatsApp llamado «demo»"):
         demo()
 
 
