@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from contextlib import redirect_stdout
 from datetime import date, datetime
@@ -46,9 +47,14 @@ def readme_snippet() -> str:
     return found.group(1)
 
 
+def seed_with_our_import() -> str:
+    """The seed's snippet exactly, its first line (the import) replaced by goteo's."""
+    return "\n".join([IMPORT_LINE, *SEED_SNIPPET.splitlines()[1:]]) + "\n"
+
+
 def test_the_readme_shows_the_seed_snippet_with_only_its_import_changed():
-    seed_lines = SEED_SNIPPET.splitlines()
-    assert readme_snippet().splitlines() == [IMPORT_LINE, *seed_lines[1:]]
+    # The same program: ``ruff format`` writes the README's block with double quotes.
+    assert ast.dump(ast.parse(readme_snippet())) == ast.dump(ast.parse(seed_with_our_import()))
 
 
 @pytest.fixture
@@ -86,7 +92,7 @@ def campaign(memory_sender):
 def test_it_runs_against_a_small_campaign(campaign):
     out = StringIO()
     with redirect_stdout(out):
-        exec(compile(readme_snippet(), "README.md", "exec"), {})
+        exec(compile(seed_with_our_import(), "seed", "exec"), {})
     assert out.getvalue().splitlines() == [
         "Enviados: 2",
         "Pendientes: 1",
