@@ -207,12 +207,15 @@ class CampaignForm(forms.ModelForm):
     def promotion_values(self) -> tuple[str, str, date | None]:
         """(code, benefit, valid until) of the chosen or new promotion, for previews."""
         data = getattr(self, "cleaned_data", {})
-        chosen = data.get("promotion") or self.existing_promotion
+        chosen = data.get("promotion")
         if chosen:
+            return chosen.code, chosen.benefit, chosen.valid_until
+        named = self.existing_promotion  # named by its code: shown with the changes typed in
+        if named:
             return (
-                chosen.code,
-                data.get("new_promotion_benefit") or chosen.benefit,
-                data.get("new_promotion_valid_until") or chosen.valid_until,
+                named.code,
+                data.get("new_promotion_benefit") or named.benefit,
+                data.get("new_promotion_valid_until") or named.valid_until,
             )
         return (
             data.get("new_promotion_code") or str(_("CÓDIGO")),
