@@ -120,6 +120,19 @@ class PromotionAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "benefit", "valid_until"]
     search_fields = ["code", "name"]
 
+    def save_model(self, request, obj, form, change):
+        """A later expiry puts back in line what its campaigns skipped as expired."""
+        before = form.initial.get("valid_until")
+        super().save_model(request, obj, form, change)
+        if change and before and obj.valid_until > before:
+            restored = obj.restore_expired(timezone.now(), request.user.get_username())
+            if restored:
+                self.message_user(
+                    request,
+                    _("%(n)s mensajes omitidos por vencimiento vuelven a estar pendientes.")
+                    % {"n": restored},
+                )
+
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):

@@ -1,6 +1,8 @@
-"""The demo: 100 patients, the NAVIDAD2026 promotion and a campaign with the seed's template.
+"""The demo: 100 patients, the DEMO-NAVIDAD promotion and a campaign with the seed's template.
 
 ``simulate`` runs sending days in simulated time, so a week of sending takes a moment.
+The demo only ever touches its own rows (its sender, its campaigns, its patients and its
+promotion), and refuses to run in a database that holds a shop's own contacts or campaigns.
 """
 
 from __future__ import annotations
@@ -11,18 +13,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from goteo.clock import SimulatedClock
 from goteo.engine import Engine
 from goteo.launch import campaign_launch
-from goteo.models import Campaign, Contact, DailyCounter, Promotion, Sender, Tag
+from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone, Promotion, Sender, Tag
 from goteo.models.senders import Backend
 from goteo.status import sending_rules
 from goteo.transports.base import OutgoingMessage, Transport
 
 DEMO_TAG = "demo"
 DEMO_SENDER = "demo"
+DEMO_SOURCE = "demo"  # the consent source that marks a demo patient
 DEMO_CAMPAIGN = "Navidad 2026"
+DEMO_CODE = "DEMO-NAVIDAD"  # clearly the demo's, so it never meets a shop's real code
 SEED_TEMPLATE = """🎄 ¡Hola {name}!
 
 👓 Tenemos una promoción especial de NAVIDAD para ti:
@@ -131,16 +136,56 @@ def demo_patients(n: int = 100) -> Iterator[tuple[str, str]]:
         yield name, f"+57300{1000000 + i:07d}"
 
 
+# What counts as a shop's own data, as (one, many) in Spanish.
+SHOP_DATA_NAMES = {
+    "contacts": ("contacto", "contactos"),
+    "campaigns": ("campaña", "campañas"),
+    "exclusions": ("número excluido", "números excluidos"),
+    "senders": ("número de WhatsApp llamado «demo»", "números de WhatsApp llamados «demo»"),
+}
+
+
+class ShopDataFound(Exception):
+    """The database holds a shop's own data, which the demo must not mix with."""
+
+    def __init__(self, found: dict[str, int]) -> None:
+        self.found = found
+        super().__init__(", ".join(f"{n} {SHOP_DATA_NAMES[what][n != 1]}" for what, n in found.items()))
+
+
+def demo_contacts() -> QuerySet[Contact]:
+    return Contact.objects.filter(consent_source=DEMO_SOURCE, tags__name=DEMO_TAG)
+
+
+def shop_data() -> dict[str, int]:
+    """What the database holds besides a previous demo, e.g. ``{"contacts": 12}``."""
+    demo_sender = Sender.objects.filter(name=DEMO_SENDER, backend=Backend.CONSOLE)
+    found = {
+        "contacts": Contact.objects.exclude(pk__in=demo_contacts().values("pk")).count(),
+        "campaigns": Campaign.objects.exclude(sender__in=demo_sender).count(),
+        "exclusions": ExcludedPhone.objects.count(),
+        # A real number named like the demo's would be used for it: never.
+        "senders": Sender.objects.filter(name=DEMO_SENDER).exclude(backend=Backend.CONSOLE).count(),
+    }
+    return {what: n for what, n in found.items() if n}
+
+
 @transaction.atomic
 def create_demo(start: datetime, patients: int = 100) -> Campaign:
-    """Replace any previous demo with fresh patients, promotion and launched campaign."""
+    """Replace any previous demo with fresh patients, promotion and launched campaign.
+
+    Raises ``ShopDataFound`` (and changes nothing) when the database holds anything else.
+    """
+    found = shop_data()
+    if found:
+        raise ShopDataFound(found)
     sender, _ = Sender.objects.get_or_create(name=DEMO_SENDER, defaults={"backend": Backend.CONSOLE})
     Campaign.objects.filter(sender=sender).delete()
     DailyCounter.objects.filter(scope__in=[sender.counter_scope]).delete()
     Sender.objects.filter(pk=sender.pk).update(next_send_at=None, paused_until=None, pause_reason="")
     sender.refresh_from_db()
     tag, _ = Tag.objects.get_or_create(name=DEMO_TAG)
-    Contact.objects.filter(tags=tag).delete()
+    demo_contacts().delete()
     contacts = Contact.objects.bulk_create(
         Contact(
             full_name=name,
@@ -148,7 +193,7 @@ def create_demo(start: datetime, patients: int = 100) -> Campaign:
             phone_raw=phone,
             consent=True,
             consent_at=start,
-            consent_source="demo",
+            consent_source=DEMO_SOURCE,
         )
         for name, phone in demo_patients(patients)
     )
@@ -157,9 +202,9 @@ def create_demo(start: datetime, patients: int = 100) -> Campaign:
     )
     local_start = start.astimezone(sender.tz).date()
     promotion, _ = Promotion.objects.update_or_create(
-        code="NAVIDAD2026",
+        code=DEMO_CODE,
         defaults={
-            "name": "Navidad 2026",
+            "name": "Navidad 2026 (demostración)",
             "benefit": "30% de descuento en Monturas",
             "valid_until": local_start + timedelta(days=31),
         },

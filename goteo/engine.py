@@ -44,6 +44,7 @@ from goteo.models import (
     Message,
     MessageEvent,
     MessageStatus,
+    Promotion,
     Sender,
     SkipReason,
 )
@@ -979,6 +980,11 @@ class Engine:
             if not is_expired(campaign, now):
                 continue
             with write_transaction():
+                # Again under the promotion's lock: one moved later meanwhile (Promotion.revise,
+                # which writes it first) keeps its messages.
+                campaign.promotion = Promotion.objects.select_for_update().get(pk=campaign.promotion_id)
+                if not is_expired(campaign, now):
+                    continue
                 skipped += Message.skip_pending(campaign.messages.all(), SkipReason.EXPIRED, now)
                 Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
                     status=CampaignStatus.COMPLETED, finished_at=now

@@ -195,6 +195,31 @@ class Campaign(models.Model):
         self.refresh_from_db()
         return self.counts()
 
+    # --- the seed's names, so its "Verificar en Python" snippet runs as written ------
+    def update_stats(self) -> dict[str, int]:
+        """Read the campaign's current counters (the seed's name; returns ``counts()``).
+
+        The counters change with every message, so this only reads them again; ``recount``
+        is the repair that rebuilds them from the messages.
+        """
+        self.refresh_from_db(fields=["status", "total_count", *(f"{s}_count" for s in COUNTED_STATUSES)])
+        return self.counts()
+
+    @property
+    def messages_sent(self) -> int:
+        """The seed's name for ``sent_count``."""
+        return self.sent_count
+
+    @property
+    def messages_pending(self) -> int:
+        """The seed's name for ``pending_count``."""
+        return self.pending_count
+
+    @property
+    def messages_failed(self) -> int:
+        """The seed's name for ``failed_count``."""
+        return self.failed_count
+
     # --- verbs --------------------------------------------------------------------
     def pause(self, reason: str = "") -> bool:
         """Stop sending; pending messages wait. False when the campaign was not active."""

@@ -96,6 +96,14 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.contact_name} ({self.get_status_display()})"
 
+    @property
+    def patient(self) -> Contact:
+        """The seed's name for the contact (``msg.patient.full_name``).
+
+        A contact deleted since still answers with the name and phone the message was for.
+        """
+        return self.contact or Contact(full_name=self.contact_name, phone=self.phone or "")
+
     # --- table-level changes that keep the campaign counters right ------------------
     @staticmethod
     def move(queryset: QuerySet[Message], to_status: str, now: datetime, **fields) -> int:
@@ -149,6 +157,49 @@ class Message(models.Model):
             next_attempt_at=None,
             finished_at=None,
         )
+
+    @classmethod
+    def restore_expired(cls, campaign: Campaign, now: datetime, actor: str, detail: str) -> int:
+        """Put the campaign's messages skipped because the promotion expired back to pending.
+
+        Only messages never sent, to people who have not opted out and are on no exclusion
+        list since; each gets an event. A campaign the expiry completed becomes active again.
+        Returns how many messages moved.
+        """
+        from goteo.models.exclusions import ExcludedPhone
+
+        gone = Contact.objects.filter(opted_out=True).values("phone")
+        with transaction.atomic():
+            expired = (
+                campaign.messages.filter(
+                    status=MessageStatus.SKIPPED,
+                    skip_reason=SkipReason.EXPIRED,
+                    sent_at__isnull=True,
+                    provider_message_id="",
+                )
+                .exclude(contact__opted_out=True)
+                .exclude(phone__in=gone)
+                .exclude(phone__in=ExcludedPhone.objects.values("phone"))
+            )
+            ids = list(expired.values_list("id", flat=True))
+            chosen = cls.objects.filter(pk__in=ids, status=MessageStatus.SKIPPED)
+            moved = cls.move(chosen, MessageStatus.PENDING, now, skip_reason="", finished_at=None)
+            MessageEvent.objects.bulk_create(
+                MessageEvent(
+                    message_id=i,
+                    at=now,
+                    from_status=MessageStatus.SKIPPED,
+                    to_status=MessageStatus.PENDING,
+                    actor=actor[:150],
+                    detail=detail,
+                )
+                for i in ids
+            )
+            if moved:
+                Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.COMPLETED).update(
+                    status=CampaignStatus.ACTIVE, finished_at=None
+                )
+        return moved
 
     @classmethod
     def resolve_unknown(cls, queryset: QuerySet[Message], decision: str, now: datetime, actor: str) -> int:

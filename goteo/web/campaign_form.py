@@ -152,7 +152,9 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
     wants = request.POST.get("action", "")
     if request.method == "POST" and wants in ("save", "launch") and form.is_valid():
         with transaction.atomic():
-            campaign = form.save()
+            campaign = form.save(now=now, actor=base.actor(request))
+        if form.promotion_note:
+            messages.info(request, form.promotion_note)
         if wants == "save":
             messages.success(request, _("Borrador guardado. Puede iniciarlo cuando quiera."))
             return redirect("goteo:campaign_detail", pk=campaign.pk)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from goteo.models import Campaign, Promotion, Sender, Tag
@@ -72,6 +73,9 @@ class CampaignForm(forms.ModelForm):
     new_promotion_code = forms.CharField(label=_("Código"), max_length=64, required=False)
     new_promotion_benefit = forms.CharField(label=_("Beneficio"), max_length=300, required=False)
     new_promotion_valid_until = forms.DateField(label=_("Válida hasta"), required=False, widget=date_input())
+    update_promotion = forms.BooleanField(
+        label=_("Actualizar la promoción existente en todas sus campañas"), required=False
+    )
     audience = forms.ChoiceField(label=_("Audiencia"))
     send_days = forms.MultipleChoiceField(
         label=_("Días de envío"), choices=DAY_CHOICES, widget=forms.CheckboxSelectMultiple
@@ -111,6 +115,10 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # An existing promotion named by its code, and the changes asked for it (see clean).
+        self.existing_promotion: Promotion | None = None
+        self.promotion_changes: list[str] = []
+        self.promotion_note = ""
         sender_field = self.fields["sender"]
         assert isinstance(sender_field, forms.ModelChoiceField)
         sender_field.queryset = Sender.objects.filter(is_active=True)
@@ -145,20 +153,56 @@ class CampaignForm(forms.ModelForm):
         return ",".join(parse_days(",".join(self.cleaned_data["send_days"])))
 
     def clean_new_promotion_code(self) -> str:
-        code = self.cleaned_data["new_promotion_code"].strip().upper()
-        if code and Promotion.objects.filter(code__iexact=code).exists():
-            raise forms.ValidationError(_("Ya existe una promoción con ese código; elíjala en la lista."))
-        return code
+        return self.cleaned_data["new_promotion_code"].strip().upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
-        if not data.get("promotion"):
-            for name in ("new_promotion_name", "new_promotion_code", "new_promotion_benefit"):
-                if not data.get(name) and name not in self.errors:
-                    self.add_error(name, _("Obligatorio para crear la promoción."))
-            if not data.get("new_promotion_valid_until") and "new_promotion_valid_until" not in self.errors:
-                self.add_error("new_promotion_valid_until", _("Obligatorio para crear la promoción."))
+        if data.get("promotion"):
+            return data
+        code = data.get("new_promotion_code")
+        existing = Promotion.objects.filter(code__iexact=code).first() if code else None
+        if existing is not None:
+            self.clean_existing_promotion(existing, data)
+            return data
+        for name in ("new_promotion_name", "new_promotion_code", "new_promotion_benefit"):
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, _("Obligatorio para crear la promoción."))
+        if not data.get("new_promotion_valid_until") and "new_promotion_valid_until" not in self.errors:
+            self.add_error("new_promotion_valid_until", _("Obligatorio para crear la promoción."))
         return data
+
+    def wanted_promotion(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "name": data.get("new_promotion_name"),
+            "benefit": data.get("new_promotion_benefit"),
+            "valid_until": data.get("new_promotion_valid_until"),
+        }
+
+    def clean_existing_promotion(self, existing: Promotion, data: dict[str, Any]) -> None:
+        """Reuse a promotion named by its code; changing it, for all its campaigns, takes the checkbox."""
+        self.existing_promotion = existing
+        self.promotion_changes = existing.differences(**self.wanted_promotion())
+        if not self.promotion_changes:
+            return
+        campaigns = existing.campaigns_described()
+        self.fields["update_promotion"].help_text = _("Cambia la promoción de: %(campanas)s.") % {
+            "campanas": campaigns
+        }
+        if not data.get("update_promotion"):
+            self.add_error(
+                "new_promotion_code",
+                _(
+                    "La promoción %(code)s ya existe con otros datos (%(cambios)s) y la usan: "
+                    "%(campanas)s. Marque «Actualizar la promoción existente» para cambiarla en "
+                    "todas ellas, o use otro código."
+                )
+                % {
+                    "code": existing.code,
+                    "cambios": "; ".join(self.promotion_changes),
+                    "campanas": campaigns,
+                },
+            )
 
     def promotion_values(self) -> tuple[str, str, date | None]:
         """(code, benefit, valid until) of the chosen or new promotion, for previews."""
@@ -166,15 +210,32 @@ class CampaignForm(forms.ModelForm):
         chosen = data.get("promotion")
         if chosen:
             return chosen.code, chosen.benefit, chosen.valid_until
+        named = self.existing_promotion  # named by its code: shown with the changes typed in
+        if named:
+            return (
+                named.code,
+                data.get("new_promotion_benefit") or named.benefit,
+                data.get("new_promotion_valid_until") or named.valid_until,
+            )
         return (
             data.get("new_promotion_code") or str(_("CÓDIGO")),
             data.get("new_promotion_benefit") or str(_("(beneficio)")),
             data.get("new_promotion_valid_until"),
         )
 
-    def save(self, commit: bool = True) -> Campaign:
+    def save(self, commit: bool = True, now: datetime | None = None, actor: str = "") -> Campaign:
         campaign = super().save(commit=False)
-        promotion = self.cleaned_data.get("promotion")
+        promotion = self.cleaned_data.get("promotion") or self.existing_promotion
+        if promotion is not None and promotion == self.existing_promotion and self.promotion_changes:
+            restored = promotion.revise(now or timezone.now(), actor or "panel", **self.wanted_promotion())
+            self.promotion_note = _("Promoción %(code)s actualizada (%(cambios)s).") % {
+                "code": promotion.code,
+                "cambios": "; ".join(self.promotion_changes),
+            }
+            if restored:
+                self.promotion_note += " " + _(
+                    "%(n)s mensajes omitidos por vencimiento vuelven a estar pendientes."
+                ) % {"n": restored}
         if promotion is None:
             promotion = Promotion.objects.create(
                 name=self.cleaned_data["new_promotion_name"],

@@ -38,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--benefit", help="p. ej. '30%% de descuento en Monturas'")
         parser.add_argument("--valid-until", type=date.fromisoformat, help="AAAA-MM-DD")
         parser.add_argument("--promotion-name")
+        parser.add_argument(
+            "--update-promotion",
+            action="store_true",
+            help="cambiar una promoción que ya existe (nombre, beneficio o vigencia) en todas sus campañas",
+        )
         parser.add_argument("--daily-limit", type=int, default=20)
         parser.add_argument("--delay", type=int, default=10, help="segundos entre mensajes")
         parser.add_argument("--window", default="09:00-19:00")
@@ -72,7 +77,7 @@ class Command(BaseCommand):
         except TemplateError as exc:
             raise CommandError(f"--provider-template: {exc}") from None
         with transaction.atomic():
-            promotion = self.promotion(o)
+            promotion, revised = self.promotion(o, now)
             campaign = Campaign(
                 name=o["name"],
                 promotion=promotion,
@@ -96,6 +101,8 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(self.explain(exc)) from None
             campaign.save()
+        if revised:
+            self.stderr.write(revised)
         if campaign.daily_limit_warning:
             self.stderr.write(f"Aviso: {campaign.daily_limit_warning}")
         for notice in campaign.legal_notices():
@@ -135,23 +142,42 @@ class Command(BaseCommand):
         except Sender.DoesNotExist:
             raise CommandError(f"No existe el número {name!r}.") from None
 
-    def promotion(self, o) -> Promotion:
+    def promotion(self, o, now) -> tuple[Promotion, str]:
+        """The promotion named by --promotion-code, and what changed in it ("" if nothing).
+
+        An existing promotion is reused as it is; changing it (and so every campaign that uses
+        it) takes --update-promotion.
+        """
         code = o["promotion_code"].strip()
+        wanted = {"name": o["promotion_name"], "benefit": o["benefit"], "valid_until": o["valid_until"]}
         promotion = Promotion.objects.filter(code=code).first()
         if promotion is None:
             if not o["benefit"] or not o["valid_until"]:
                 raise CommandError(
                     f"La promoción {code} no existe: indique --benefit y --valid-until para crearla."
                 )
-            promotion = Promotion(code=code, name=o["promotion_name"] or code)
-        if o["benefit"]:
-            promotion.benefit = o["benefit"]
-        if o["valid_until"]:
-            promotion.valid_until = o["valid_until"]
-        if o["promotion_name"]:
-            promotion.name = o["promotion_name"]
-        promotion.save()
-        return promotion
+            promotion = Promotion.objects.create(
+                code=code,
+                name=o["promotion_name"] or code,
+                benefit=o["benefit"],
+                valid_until=o["valid_until"],
+            )
+            return promotion, ""
+        changes = promotion.differences(**wanted)
+        if not changes:
+            return promotion, ""
+        campaigns = promotion.campaigns_described()
+        if not o["update_promotion"]:
+            raise CommandError(
+                f"La promoción {code} ya existe con otros datos ({'; '.join(changes)}) y la usan: "
+                f"{campaigns}. No se cambió nada. Para cambiarla en todas esas campañas, repita con "
+                "--update-promotion; para una promoción distinta, use otro código."
+            )
+        restored = promotion.revise(now, "create_campaign", **wanted)
+        note = f"Promoción {code} actualizada ({'; '.join(changes)}); afecta a: {campaigns}."
+        if restored:
+            note += f" {restored} mensajes omitidos por vencimiento vuelven a estar pendientes."
+        return promotion, note
 
     def explain(self, exc: ValidationError) -> str:
         parts = []
