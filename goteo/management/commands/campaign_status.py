@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from goteo.heartbeat import worker_status_text
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, summary_card, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
@@ -32,7 +32,7 @@ JSON_KEYS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Muestra el avance de una campaña (o de todas las que no están terminadas)."
 
     def add_arguments(self, parser):

@@ -1,13 +1,14 @@
 """``goteo cancel_campaign ID``: stop for good; what is pending is skipped."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Cancela una campaña: lo pendiente queda omitido y no se enviará."
 
     def add_arguments(self, parser):

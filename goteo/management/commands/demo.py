@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from goteo.demo import DayReport, create_demo, simulate
+from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import summary_card, to_json
 from goteo.schedule import SPANISH_MONTHS, SPANISH_WEEKDAYS
 from goteo.status import campaign_summary
@@ -20,7 +20,8 @@ def day_label(day: date) -> str:
     return f"{SPANISH_WEEKDAYS[day.weekday()].capitalize()} {day.day} {SPANISH_MONTHS[day.month - 1].capitalize()} {day.year}"
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
+    needs_migrated_database = False  # it prepares the database itself
     help = (
         "Crea 100 pacientes de demostración y la campaña NAVIDAD2026; opcionalmente simula los días de envío."
     )
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--start-date",
-            type=date.fromisoformat,
+            type=parse_day,
             default=SEED_START,
             help="primer día de la simulación (por defecto el viernes 2026-01-02)",
         )

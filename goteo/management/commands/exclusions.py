@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import Count, Max
 from django.utils.timezone import localtime
 
 from goteo import exclusions
+from goteo.management.base import GoteoCommand
 from goteo.models import ExcludedPhone
 from goteo.phones import InvalidPhone, normalize_phone
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Muestra las listas de exclusión; con opciones, lista, consulta o quita números."
 
     def add_arguments(self, parser):

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo.importing import ImportFileError, import_contacts
+from goteo.management.base import GoteoCommand
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Importa contactos de un CSV con columnas name, phone, consent y opcionalmente tags."
 
     def add_arguments(self, parser):

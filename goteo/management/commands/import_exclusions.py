@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo.exclusions import DEFAULT_LIST, import_exclusions
 from goteo.importing import ImportFileError
+from goteo.management.base import GoteoCommand
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Importa una lista de exclusión (p. ej. el Registro de Números Excluidos) de un CSV con una "
         "columna de teléfonos, o un número por línea. Esos números no reciben ninguna promoción."

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand
-
-from goteo.checks import require_migrated
 from goteo.clock import SystemClock
 from goteo.engine import Engine
 from goteo.heartbeat import record_scheduled_run
+from goteo.management.base import GoteoCommand
 from goteo.management.output import to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.status import campaign_summary, next_recipients, sending_rules
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Envía los mensajes permitidos ahora en cada campaña activa y termina."
 
     def add_arguments(self, parser):
@@ -25,7 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="imprime un resumen en JSON")
 
     def handle(self, *args, campaign=None, dry_run=False, json=False, **options):
-        require_migrated()
         clock = SystemClock()
         if dry_run:
             return self.dry_run(clock.now(), campaign, json)

@@ -1,13 +1,14 @@
 """``goteo requeue_failed ID``: try failed messages again."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Vuelve a poner en cola los mensajes fallidos (no a quienes se dieron de baja)."
 
     def add_arguments(self, parser):

@@ -6,16 +6,16 @@ import argparse
 import os
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 
-from goteo.checks import require_migrated
 from goteo.conf import env_int
+from goteo.management.base import GoteoCommand
 from goteo.supervisor import RESTART_SECONDS, Supervisor, copy_command, parse_shard
 from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker, tune_collector
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Envía sin parar para todas las campañas activas, dentro de su horario, con muchos "
         "números a la vez. SIGTERM o Ctrl-C terminan el mensaje en curso y salen; una "
@@ -64,7 +64,6 @@ class Command(BaseCommand):
             raise CommandError("--processes debe ser al menos 1.")
         if not 0 < heartbeat <= 60 or rescan <= 0:
             raise CommandError("--heartbeat debe estar entre 0 y 60 segundos y --rescan ser positivo.")
-        require_migrated()
         shard = options.get("shard")
         if processes > 1 and shard is None:
             if os.name == "nt":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo import health
 from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
@@ -15,7 +16,7 @@ from goteo.schedule import describe_day, describe_moment, next_send_time
 from goteo.status import campaign_summary, sending_rules
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
 
     def add_arguments(self, parser):
