@@ -27,6 +27,11 @@ def to_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=default)
 
 
+def counted(n: int, singular: str, plural: str = "") -> str:
+    """ "1 enviado", "2 enviados": a number with its word in the right number."""
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def progress_bar(percent: int, width: int = 24) -> str:
     filled = round(width * percent / 100)
     return "█" * filled + "░" * (width - filled)
