@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from goteo.models import Campaign
+from goteo.models import Campaign, SkipReason
 
 
 def get_campaign(campaign_id: int) -> Campaign:
@@ -16,6 +16,14 @@ def get_campaign(campaign_id: int) -> Campaign:
         return Campaign.objects.select_related("promotion", "sender").get(pk=campaign_id)
     except Campaign.DoesNotExist:
         raise CommandError(f"No existe la campaña {campaign_id}.") from None
+
+
+def skip_label(code: str) -> str:
+    """The Spanish reason for a skip code ("no_consent" -> "sin consentimiento")."""
+    try:
+        return str(SkipReason(code).label)
+    except ValueError:
+        return code
 
 
 def to_json(data: Any) -> str:
