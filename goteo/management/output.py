@@ -49,13 +49,13 @@ def summary_card(s: dict[str, Any]) -> str:
     """The seed's campaign card, as plain text."""
     lines = [
         f"Campaña: {s['name']} (#{s['id']})",
-        f"Total: {s['total']} pacientes",
-        f"✅ Enviados: {s['sent']} ({s['percent']}%)",
+        f"Total: {counted(s['total'], 'paciente')}",
+        f"✅ Enviados: {s['sent']} de {s['receivable']} ({s['progress_percent']}%)",
         f"⏳ Pendientes: {s['pending']} ({s['percent_pending']}%)",
         f"❌ Fallidos: {s['failed']}",
-        f"⏭  Omitidos: {s['skipped']}",
+        f"⏭  Omitidos: {s['skipped']}" + (" (no pueden recibirla; fuera del avance)" if s["skipped"] else ""),
         f"❓ Sin confirmar: {s['unknown']}",
-        f"[{progress_bar(s['percent'])}] {s['percent']}%",
+        f"[{progress_bar(s['progress_percent'])}] {s['progress_percent']}%",
         f"Estado: {s['status_label']}" + (f" — {s['pause_reason']}" if s.get("pause_reason") else ""),
         f"Próximo envío: {s['next_send_text']}",
         f"Terminará: {s['estimated_completion_text']}",

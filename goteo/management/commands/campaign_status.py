@@ -54,7 +54,12 @@ class Command(GoteoCommand):
         if json:
             data = [
                 {k: s[k] for k in JSON_KEYS}
-                | {"percent": s["percent"], "sender_risk": risks[c.sender_id].as_dict()}
+                | {
+                    "percent": s["percent"],
+                    "receivable": s["receivable"],
+                    "progress_percent": s["progress_percent"],
+                    "sender_risk": risks[c.sender_id].as_dict(),
+                }
                 for c, s in zip(campaigns, summaries, strict=True)
             ]
             self.stdout.write(to_json(data[0] if campaign_id is not None else data))
