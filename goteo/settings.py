@@ -131,7 +131,8 @@ SESSION_COOKIE_HTTPONLY = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # goteo's messages in Spanish for the person at the console (goteo.logtext)
+    "formatters": {"plain": {"()": "goteo.logtext.ConsoleFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "goteo": {"handlers": ["console"], "level": env_str("GOTEO_LOG_LEVEL", "WARNING")},
