@@ -109,7 +109,7 @@ def parse_exclusions(
             try:
                 phone = normalize_phone(raw, region)
             except InvalidPhone as exc:
-                rejected.append((line, f"phone: {exc}"))
+                rejected.append((line, str(exc)))  # the message names the phone
                 continue
             if phone in seen:
                 repeated += 1

@@ -46,8 +46,8 @@ def test_it_reports_bad_rows_with_their_line_and_imports_the_rest():
     report = import_exclusions(data, NOW)
     assert report.added == 2
     assert report.rejected == [
-        (3, "phone: teléfono ilegible: 'abc'"),
-        (5, "phone: teléfono inválido: '12'"),
+        (3, "teléfono ilegible: 'abc'"),
+        (5, "teléfono inválido: '12'"),
     ]
 
 
@@ -148,7 +148,7 @@ def test_it_imports_from_the_command_and_reports_in_spanish(tmp_path):
     path.write_text("celular\n3001112233\n3001112233\nxyz\n", encoding="utf-8")
     out = call("import_exclusions", str(path), "--list", "rne")
     assert "Lista «rne»: 1 números nuevos, 0 ya estaban, 1 repetidos en el archivo." in out
-    assert "línea 4: phone: teléfono ilegible: 'xyz'" in out
+    assert "línea 4: teléfono ilegible: 'xyz'" in out
     assert ExcludedPhone.objects.get().source == "csv:rne.csv"
 
 

@@ -109,7 +109,7 @@ class GoteoCommand(BaseCommand):
             # Django prints "CommandError: ..." on the console; a person reads "Error: ...".
             if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):
                 raise
-            self.stderr.write(f"Error: {exc}")
+            self.stderr.write(f"Error: {str(exc).removeprefix('Error: ')}")
             sys.exit(exc.returncode)
 
 

@@ -6,7 +6,9 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.core.management.base import CommandError
+from django.db.models import Model
 
 from goteo.models import Campaign, SkipReason
 
@@ -16,6 +18,34 @@ def get_campaign(campaign_id: int) -> Campaign:
         return Campaign.objects.select_related("promotion", "sender").get(pk=campaign_id)
     except Campaign.DoesNotExist:
         raise CommandError(f"No existe la campaña {campaign_id}.") from None
+
+
+# Where a field's model name would read oddly alone ("hasta: ..."), the name a person knows it by.
+FIELD_NAMES = {
+    "window_start": "inicio del horario",
+    "window_end": "fin del horario",
+    "send_days": "días de envío",
+    "phone": "teléfono",
+}
+
+
+def field_name(model: type[Model], field: str) -> str:
+    """The Spanish name of ``model``'s ``field`` for an error message."""
+    if field in FIELD_NAMES:
+        return FIELD_NAMES[field]
+    try:
+        return str(getattr(model._meta.get_field(field), "verbose_name", field))
+    except FieldDoesNotExist:
+        return field
+
+
+def field_errors(model: type[Model], exc: ValidationError) -> str:
+    """A model's validation errors as one line, each after its field's Spanish name."""
+    parts = []
+    for field, messages in exc.message_dict.items():
+        text = " ".join(messages)
+        parts.append(text if field == NON_FIELD_ERRORS else f"{field_name(model, field)}: {text}")
+    return "; ".join(parts)
 
 
 def skip_label(code: str) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.management.base import GoteoCommand, parse_day
+from goteo.management.output import field_errors
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
@@ -155,7 +156,4 @@ class Command(GoteoCommand):
         return promotion
 
     def explain(self, exc: ValidationError) -> str:
-        parts = []
-        for field, messages in exc.message_dict.items():
-            parts.append(f"{field}: {' '.join(messages)}")
-        return "; ".join(parts)
+        return field_errors(Campaign, exc)
