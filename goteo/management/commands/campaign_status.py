@@ -82,7 +82,8 @@ def rule_lines(campaign: Campaign, s: dict[str, Any], risk: Risk, now: datetime)
     if s["frequency_held"]:
         until = describe_moment(s["frequency_held_until"], now, campaign.sender.tz)
         lines.append(
-            f"Tope de frecuencia: {s['frequency_held']} esperan por haber recibido otra promoción "
+            f"Tope de frecuencia: {s['frequency_held']} {'espera' if s['frequency_held'] == 1 else 'esperan'} "
+            "por haber recibido otra promoción "
             f"(el primero, desde {until})"
         )
     return lines

@@ -13,7 +13,7 @@ from django.utils import timezone
 from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.management.base import GoteoCommand, parse_day
-from goteo.management.output import field_errors
+from goteo.management.output import counted, field_errors
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
@@ -111,7 +111,7 @@ class Command(GoteoCommand):
                 if warning != campaign.daily_limit_warning:
                     self.stderr.write(f"Aviso: {warning}")
             self.stderr.write(
-                f"Iniciada: {result.pending} por enviar, {sum(result.skipped.values())} omitidos; "
+                f"Iniciada: {result.pending} por enviar, {counted(sum(result.skipped.values()), 'omitido')}; "
                 f"terminará el {describe_day(result.forecast)}."
             )
         else:

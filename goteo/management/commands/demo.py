@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from goteo.demo import DayReport, create_demo, simulate
 from goteo.management.base import GoteoCommand, parse_day
-from goteo.management.output import summary_card, to_json
+from goteo.management.output import counted, summary_card, to_json
 from goteo.schedule import SPANISH_MONTHS, SPANISH_WEEKDAYS
 from goteo.status import campaign_summary
 
@@ -51,7 +51,7 @@ class Command(GoteoCommand):
         campaign = create_demo(start, patients)
         if simulate_days <= 0:
             self.stdout.write(
-                f"Demo creada: {campaign.total_count} pacientes, campaña #{campaign.pk} '{campaign.name}'."
+                f"Demo creada: {counted(campaign.total_count, 'paciente')}, campaña #{campaign.pk} '{campaign.name}'."
             )
             self.stdout.write(summary_card(campaign_summary(campaign, timezone.now())))
             self.stdout.write(
@@ -61,7 +61,7 @@ class Command(GoteoCommand):
             return
         if not json:
             self.stdout.write(
-                f"Base de datos: {campaign.total_count} pacientes · Límite diario: {campaign.daily_limit} mensajes\n"
+                f"Base de datos: {counted(campaign.total_count, 'paciente')} · Límite diario: {counted(campaign.daily_limit, 'mensaje')}\n"
                 "Se ejecuta process_campaigns cada día de envío a las 10:00.\n"
             )
             self.stdout.write(
@@ -73,11 +73,11 @@ class Command(GoteoCommand):
         campaign.refresh_from_db()
         if campaign.pending_count == 0:
             self.stdout.write(
-                f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.sent_count} enviados."
+                f"\n🎉 CAMPAÑA COMPLETADA en {counted(len(reports), 'día')} de envío: {counted(campaign.sent_count, 'enviado')}."
             )
         else:
             self.stdout.write(
-                f"\nQuedan {campaign.pending_count} pendientes tras {len(reports)} días de envío."
+                f"\nQuedan {counted(campaign.pending_count, 'pendiente')} tras {counted(len(reports), 'día')} de envío."
             )
 
     def print_row(self, report: DayReport) -> None:

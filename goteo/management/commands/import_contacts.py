@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from goteo.importing import ImportFileError, import_contacts
 from goteo.management.base import GoteoCommand
+from goteo.management.output import counted
 
 
 class Command(GoteoCommand):
@@ -22,8 +23,10 @@ class Command(GoteoCommand):
             report = import_contacts(file, timezone.now(), source_name=f"csv:{file.name}")
         except ImportFileError as exc:
             raise CommandError(f"{file.name}: {exc} No se importó nada.") from exc
+        n = report.imported
         self.stdout.write(
-            f"Importados {report.imported} contactos ({report.created} nuevos, {report.updated} actualizados)."
+            f"{'Importado' if n == 1 else 'Importados'} {counted(n, 'contacto')} "
+            f"({counted(report.created, 'nuevo')}, {counted(report.updated, 'actualizado')})."
         )
         if report.rejected:
             self.stdout.write(f"Filas rechazadas: {len(report.rejected)}")

@@ -100,7 +100,7 @@ class Command(GoteoCommand):
                 self.say(f"{item['name']}: fuera del horario de envío; nadie recibe ahora.")
                 continue
             self.say(
-                f"{item['name']}: recibirían ahora {len(item['recipients'])} personas (simulación, no se envía):"
+                f"{item['name']}: recibirían ahora {counted(len(item['recipients']), 'persona')} (simulación, no se envía):"
             )
             for person in item["recipients"]:
                 self.say(f"  · {person['name']} ({person['phone']})")

@@ -19,4 +19,7 @@ class Command(GoteoCommand):
         if campaign.status == CampaignStatus.CANCELLED:
             raise CommandError(f"La campaña {campaign.name} está cancelada; no se reintenta nada.")
         n = campaign.requeue_failed(timezone.now())
-        self.stdout.write(f"{n} mensajes fallidos vuelven a estar pendientes en {campaign.name}.")
+        if n == 1:
+            self.stdout.write(f"1 mensaje fallido vuelve a estar pendiente en {campaign.name}.")
+        else:
+            self.stdout.write(f"{n} mensajes fallidos vuelven a estar pendientes en {campaign.name}.")

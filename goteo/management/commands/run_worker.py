@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import CommandError
 from django.db import connections
 
+from goteo.checks import require_migrated
 from goteo.conf import env_int
 from goteo.management.base import GoteoCommand
 from goteo.supervisor import RESTART_SECONDS, Supervisor, copy_command, parse_shard
@@ -21,6 +22,7 @@ class Command(GoteoCommand):
         "números a la vez. SIGTERM o Ctrl-C terminan el mensaje en curso y salen; una "
         "segunda señal sale de inmediato."
     )
+    needs_migrated_database = False  # checked in handle, after its own options
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -64,6 +66,7 @@ class Command(GoteoCommand):
             raise CommandError("--processes debe ser al menos 1.")
         if not 0 < heartbeat <= 60 or rescan <= 0:
             raise CommandError("--heartbeat debe estar entre 0 y 60 segundos y --rescan ser positivo.")
+        require_migrated()
         shard = options.get("shard")
         if processes > 1 and shard is None:
             if os.name == "nt":
