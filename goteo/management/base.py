@@ -66,7 +66,7 @@ class SpanishParser(CommandParser):
         message = spanish_argparse_message(message)
         if not self.called_from_command_line:
             raise CommandError(f"Error: {message}")
-        self.print_usage()
+        self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\nVea la ayuda con: {self.prog} --help\n")
 
     def format_usage(self) -> str:
