@@ -70,3 +70,14 @@ def test_it_refuses_a_campaign_that_does_not_exist(db):
 
 def test_it_says_when_there_is_no_active_campaign(db, early):
     assert "No hay campañas activas." in run()
+
+
+def test_its_dry_run_says_why_nobody_would_receive_now(make_campaign, early):
+    campaign = make_campaign(3)
+    out = run("--dry-run")
+    assert (
+        f"{campaign.name}: nadie recibe ahora: fuera del horario (09:00 a 19:00); próximo envío hoy 09:00"
+        in out
+    )
+    data = json.loads(run("--dry-run", "--json"))
+    assert data["campaigns"][0]["idle"]["reason"] == "outside_window"

@@ -88,6 +88,7 @@ class Command(GoteoCommand):
                     "open_now": is_open,
                     "next_send_at": campaign_summary(campaign, now)["next_send_at"],
                     "recipients": [{"name": n, "phone": mask_phone(p)} for n, p in people],
+                    "idle": None if people else idle_reason(campaign, now).as_dict(),
                 }
             )
         if as_json:
@@ -96,8 +97,8 @@ class Command(GoteoCommand):
         if not report:
             self.say("No hay campañas activas.")
         for item in report:
-            if not item["open_now"]:
-                self.say(f"{item['name']}: fuera del horario de envío; nadie recibe ahora.")
+            if item["idle"]:
+                self.say(f"{item['name']}: nadie recibe ahora: {item['idle']['text']}")
                 continue
             self.say(
                 f"{item['name']}: recibirían ahora {counted(len(item['recipients']), 'persona')} (simulación, no se envía):"
