@@ -9,13 +9,14 @@ phone counted once), and the forecast waits for the people the frequency cap hol
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
 from goteo.frequency import eligible_from, frequency_days, recently_reached
 from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone
-from goteo.schedule import describe_day, forecast_completion
+from goteo.schedule import describe_day, forecast_completion, next_send_time
 from goteo.status import sending_rules
 
 
@@ -98,3 +99,46 @@ def draft_outlook(
         return 0, None, ""
     finish = draft_forecast(campaign, count, now, frequency_waiting(campaign, contacts, now))
     return count, finish, expiry_warning(finish, campaign.promotion.valid_until)
+
+
+@dataclass(frozen=True)
+class FirstDay:
+    """A draft's first sending moment, how many the caps let out that day, and which cap."""
+
+    when: datetime | None
+    count: int
+    limited_by: str
+
+    def capped(self, sendable: int) -> FirstDay:
+        """The same day when only ``sendable`` people can receive the campaign."""
+        if sendable < self.count:
+            return FirstDay(self.when, sendable, "todos los que pueden recibirla")
+        return self
+
+
+def first_day(campaign: Campaign, now: datetime) -> FirstDay:
+    """If launched at ``now``: when its first message goes out and how many the caps let out
+    that day: the least of the campaign's daily limit and what the number may still send (its
+    own cap, warm-up included, less what other campaigns sent today). ``limited_by`` names
+    the cap that limits it, in Spanish.
+    """
+    sender = campaign.sender
+    today = sender.local_day(now)
+    used = DailyCounter.used_on(sender.counter_scope, today)
+    braked = sender.paused_until if sender.is_braked(now) else None
+    when = next_send_time(
+        now, sending_rules(campaign), today_full=used >= sender.cap_on(today), not_before=braked
+    )
+    if when is None:
+        return FirstDay(None, 0, "no hay un día de envío con estas reglas")
+    day = sender.local_day(when)
+    cap = sender.cap_on(day)
+    used_that_day = used if day == today else 0
+    warmup = ", en calentamiento" if sender.warmup_stage(day) else ""
+    already = f", ya envió {used_that_day} hoy" if used_that_day else ""
+    limits = [
+        (campaign.daily_limit, f"límite diario de la campaña ({campaign.daily_limit})"),
+        (max(0, cap - used_that_day), f"máximo diario del número {sender.name} ({cap}{warmup}{already})"),
+    ]
+    count, label = min(limits, key=lambda limit: limit[0])  # the campaign's limit on a tie
+    return FirstDay(when, count, label)

@@ -21,6 +21,7 @@ ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "localhost,127.0.0.
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 INSTALLED_APPS = [
+    "goteo",  # first, so its Spanish createsuperuser is found before django.contrib.auth's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -28,7 +29,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "goteo",
 ]
 
 MIDDLEWARE = [
@@ -131,7 +131,8 @@ SESSION_COOKIE_HTTPONLY = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # goteo's messages in Spanish for the person at the console (goteo.logtext)
+    "formatters": {"plain": {"()": "goteo.logtext.ConsoleFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "goteo": {"handlers": ["console"], "level": env_str("GOTEO_LOG_LEVEL", "WARNING")},

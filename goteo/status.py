@@ -15,6 +15,7 @@ from django.db.models import Q
 from goteo.compliance import active_profile
 from goteo.frequency import exclude_recent, frequency_days, has_free_pending, held_by_day, held_messages
 from goteo.models import Campaign, CampaignStatus, DailyCounter
+from goteo.progress import campaign_progress
 from goteo.schedule import (
     SendingRules,
     describe_day,
@@ -175,6 +176,8 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     def pct(n: int) -> int:
         return round(100 * n / total) if total else 0
 
+    progress = campaign_progress(counts)
+
     return {
         "id": campaign.pk,
         "name": campaign.name,
@@ -189,7 +192,9 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
         "percent": pct(counts["sent"]),
-        "percent_pending": pct(counts["pending"]),
+        "percent_pending": progress.share(counts["pending"]),
+        "receivable": progress.receivable,
+        "progress_percent": progress.percent,
         "next_send_at": when,
         "next_send_text": describe_moment(when, now, tz),
         "estimated_completion": forecast if counts["pending"] else None,

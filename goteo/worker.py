@@ -42,6 +42,7 @@ from django.db import DatabaseError, connection, connections
 
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
+from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
 from goteo.status import next_send_at, used_today_by
@@ -493,7 +494,7 @@ class Worker:
             self.beat(now, stopped_at=now)
         except DatabaseError as exc:
             log.warning("could not record the worker's stop: %s", exc)
-        self.say(f"Worker {self.name} detenido: {self.sent} enviados.")
+        self.say(f"Worker {self.name} detenido: {counted(self.sent, 'enviado')}.")
 
 
 def tune_collector() -> None:

@@ -147,13 +147,13 @@ def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
     expect(page.get_by_text("Campaña iniciada: 100 mensajes por enviar, 0 omitidos.")).to_be_visible()
     card = page.locator("#campaign-live")
     expect(card).to_contain_text("Total: 100 pacientes")
-    expect(card).to_contain_text("✅ Enviados: 0 (0%)")
+    expect(card).to_contain_text("✅ Enviados: 0 de 100 (0%)")
     expect(card).to_contain_text("Estado: En progreso")
     page.evaluate("window.sinRecargar = true")
 
     call_command("process_campaigns", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
-    expect(card).to_contain_text("✅ Enviados: 20 (20%)")
+    expect(card).to_contain_text("✅ Enviados: 20 de 100 (20%)")
     expect(card).to_contain_text("⏳ Pendientes: 80 (80%)")
     expect(card).to_contain_text("Próximo envío: Lunes 09:00")
     expect(card).to_contain_text("Terminación estimada: jueves 8 de enero de 2026")
@@ -174,7 +174,7 @@ def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
     screenshot(page, "recipients.png")
 
     page.get_by_role("link", name="Campañas", exact=True).first.click()
-    expect(page.locator(".campaign-row")).to_contain_text("✅ Enviados: 20 (20%)")
+    expect(page.locator(".campaign-row")).to_contain_text("✅ Enviados: 20 de 100 (20%)")
     screenshot(page, "campaigns.png")
 
     page.get_by_role("link", name="Números", exact=True).click()
@@ -201,7 +201,7 @@ def test_it_works_on_a_phone(browser, live_server, shop, clock):
     phone.goto(f"/dashboard/promociones/campanas/{campaign.pk}/")
 
     card = phone.locator("#campaign-live")
-    expect(card).to_contain_text("✅ Enviados: 20 (20%)")
+    expect(card).to_contain_text("✅ Enviados: 20 de 100 (20%)")
     wide = phone.evaluate("document.documentElement.scrollWidth")
     assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
     phone.get_by_role("button", name="Pausar").click()

@@ -189,7 +189,7 @@ def test_it_refuses_to_launch_an_unlawful_campaign(make_campaign, clock):
 @pytest.mark.django_db
 def test_it_refuses_create_campaign_with_the_rule(memory_sender):
     Contact.objects.create(full_name="Ana", phone="+573001112233", consent=True)
-    with pytest.raises(CommandError, match=r"send_days: Ley 2300 de 2023 \(Colombia\): .* domingos"):
+    with pytest.raises(CommandError, match=r"días de envío: Ley 2300 de 2023 \(Colombia\): .* domingos"):
         call_command(
             "create_campaign",
             "--name=x",

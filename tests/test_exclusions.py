@@ -147,7 +147,7 @@ def test_it_imports_from_the_command_and_reports_in_spanish(tmp_path):
     path = tmp_path / "rne.csv"
     path.write_text("celular\n3001112233\n3001112233\nxyz\n", encoding="utf-8")
     out = call("import_exclusions", str(path), "--list", "rne")
-    assert "Lista «rne»: 1 números nuevos, 0 ya estaban, 1 repetidos en el archivo." in out
+    assert "Lista «rne»: 1 número nuevo, 0 ya estaban, 1 repetido en el archivo." in out
     assert "línea 4: teléfono: 'xyz' no se entiende como número" in out
     assert ExcludedPhone.objects.get().source == "csv:rne.csv"
 
@@ -164,9 +164,9 @@ def test_it_lists_checks_and_removes_from_the_command():
     assert "«rne»: 2 números" in call("exclusions")
     assert call("exclusions", "--show") == "+573001112233\trne\n+573004445566\trne\n"
     assert "excluido en «rne» desde 02/01/2026 (csv:rne.csv)" in call("exclusions", "--check", "3001112233")
-    assert "Quitados 1 registros" in call("exclusions", "--remove", "3001112233")
+    assert "1 registro quitado." in call("exclusions", "--remove", "3001112233")
     assert "no está en ninguna lista" in call("exclusions", "--check", "3001112233")
-    assert "Lista «rne» borrada (1 números)" in call("exclusions", "--remove-list", "rne")
+    assert "Lista «rne» borrada (1 número)" in call("exclusions", "--remove-list", "rne")
     assert "No hay listas de exclusión" in call("exclusions")
     with pytest.raises(CommandError, match="No existe la lista «otra»"):
         call("exclusions", "--remove-list", "otra")

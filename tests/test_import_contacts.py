@@ -64,7 +64,7 @@ def test_a_malformed_file_imports_nothing(tmp_path):
 
 def test_it_reads_excel_style_files(tmp_path):
     out = run(write(tmp_path, "Nombre;Teléfono;Consentimiento\nJosé Núñez;3001000001;Sí\n", "cp1252"))
-    assert "Importados 1" in out
+    assert "Importado 1" in out
     assert Contact.objects.get().full_name == "José Núñez"
 
 
@@ -73,7 +73,7 @@ def test_reimporting_updates_and_keeps_opt_outs(tmp_path):
     run(path)
     Contact.objects.update(opted_out=True, opt_out_source="inbound")
     out = run(path)
-    assert "1 actualizados" in out
+    assert "1 actualizado)." in out
     ana = Contact.objects.get()
     assert ana.opted_out and ana.opt_out_source == "inbound"
 

@@ -72,7 +72,7 @@ def test_it_takes_a_row_repeated_exactly_once_and_says_so_quietly(tmp_path):
 def test_it_joins_given_names_and_surnames(tmp_path, header):
     out = run(tmp_path, f"{header}\nJosé Daniel;Osorio Núñez;3009787566;si\n")
 
-    assert "Importados 1" in out
+    assert "Importado 1 contacto" in out
     assert Contact.objects.get().full_name == "José Daniel Osorio Núñez"
 
 
@@ -136,7 +136,7 @@ def test_it_reads_excel_unicode_text(tmp_path):
     # Excel's «Texto Unicode (*.txt)»: UTF-16 little-endian with its byte-order mark, tabs between cells.
     data = "nombre\ttelefono\tconsentimiento\r\nJosé Núñez\t3001000001\tsí\r\n".encode("utf-16")
 
-    assert "Importados 1" in run(tmp_path, data)
+    assert "Importado 1 contacto" in run(tmp_path, data)
     assert Contact.objects.get().full_name == "José Núñez"
 
 

@@ -76,7 +76,7 @@ def test_start_campaign_names_the_reason_in_spanish(people, memory_sender, monke
 
     call_command("start_campaign", str(campaign.pk), "--yes", stdout=out, stderr=StringIO())
 
-    assert "omitidos por teléfono fijo: 1" in out.getvalue()
+    assert "omitidos, teléfono fijo: 1" in out.getvalue()
 
 
 def fail_everything(campaign: Campaign, clock) -> None:
@@ -104,8 +104,8 @@ def test_a_retry_does_not_send_to_a_landline_again(people, memory_sender, settin
         MOBILE: MessageStatus.PENDING,
         LANDLINE: MessageStatus.FAILED,
     }
-    assert "1 mensajes fallidos vuelven a estar pendientes" in out.getvalue()
-    assert "1 mensajes fallidos no se reintentan: son teléfonos fijos" in out.getvalue()
+    assert "1 mensaje fallido vuelve a estar pendiente" in out.getvalue()
+    assert "1 mensaje fallido no se reintenta: es un teléfono fijo" in out.getvalue()
 
 
 def test_a_retry_resends_to_a_landline_the_shop_allowed(people, memory_sender, settings, clock):

@@ -41,7 +41,7 @@ def test_it_shows_the_seed_card(staff, make_campaign, clock):
 
     assert "Campaña: Navidad 2026" in text
     assert "Total: 100 pacientes" in text
-    assert "✅ Enviados: 40 (40%)" in text
+    assert "✅ Enviados: 40 de 100 (40%)" in text
     assert "⏳ Pendientes: 60 (60%)" in text
     assert "❌ Fallidos: 0" in text.splitlines()
     assert "Estado: En progreso" in text
@@ -67,8 +67,8 @@ def test_it_shows_skipped_and_unknown_counts(staff, make_campaign, clock):
 
     text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
 
-    assert "⏭️ Omitidos: 2 (20%)" in text
-    assert "❓ Sin confirmar: 1 (10%)" in text
+    assert "⏭️ Omitidos: 2 (no pueden recibirla; fuera del avance)" in text
+    assert "❓ Sin confirmar: 1 (12%)" in text  # of the 8 who can receive it
     assert "Revisar sin confirmar (1)" in text
 
 
@@ -113,7 +113,7 @@ def test_it_refreshes_the_card_while_the_campaign_sends(staff, make_campaign, cl
     Engine(clock, max_wait=3600).run([campaign.pk])
     partial = staff.get(live_url)
 
-    assert "✅ Enviados: 10 (100%)" in page_text(partial)
+    assert "✅ Enviados: 10 de 10 (100%)" in page_text(partial)
     assert "Estado: Completada" in page_text(partial)
     assert "data-refresh-url" not in partial.content.decode()  # finished: polling stops
     assert "<html" not in partial.content.decode()
@@ -126,7 +126,7 @@ def test_it_is_in_english_on_request(staff, make_campaign, clock):
     text = page_text(response)
 
     assert "Total: 100 patients" in text
-    assert "✅ Sent: 40 (40%)" in text
+    assert "✅ Sent: 40 of 100 (40%)" in text
     assert "Status: In progress" in text
     assert "Next send: Tomorrow 09:00" in text
     assert "Estimated completion: Thursday, January 8, 2026" in text

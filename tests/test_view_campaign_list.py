@@ -33,7 +33,7 @@ def test_it_lists_each_campaign_with_counts_and_next_send(staff, make_campaign, 
     assert response.status_code == 200
     assert campaign.name in text
     assert "En progreso" in text
-    assert "✅ Enviados: 20 (20%)" in text
+    assert "✅ Enviados: 20 de 100 (20%)" in text
     assert "⏳ Pendientes: 80 (80%)" in text
     assert "❌ Fallidos: 0 (0%)" in text
     assert "Total: 100" in text

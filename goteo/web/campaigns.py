@@ -21,10 +21,11 @@ from goteo.frequency import held_messages
 from goteo.heartbeat import worker_status, worker_status_text
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
+from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
 from goteo.status import campaign_forecast, next_send_at
 from goteo.web import base
-from goteo.web.formatting import day_text, moment_text, percent
+from goteo.web.formatting import day_text, moment_text
 
 CHART_DAYS = 14
 LIST_PAGE_SIZE = 25
@@ -39,6 +40,7 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
     """What the seed's card shows: counts with percentages, status, next send and forecast."""
     counts = campaign.counts()
     total = counts["total"]
+    progress = campaign_progress(counts)
     tz = campaign.sender.tz
     data: dict[str, Any] = {
         "total": total,
@@ -48,11 +50,11 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "failed": counts["failed"],
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
-        "percent": percent(counts["sent"], total),
-        "percent_pending": percent(counts["pending"], total),
-        "percent_failed": percent(counts["failed"], total),
-        "percent_skipped": percent(counts["skipped"], total),
-        "percent_unknown": percent(counts["unknown"], total),
+        "receivable": progress.receivable,
+        "percent": progress.percent,
+        "percent_pending": progress.share(counts["pending"]),
+        "percent_failed": progress.share(counts["failed"]),
+        "percent_unknown": progress.share(counts["unknown"]),
         "status": campaign.status,
         "status_label": campaign.get_status_display(),
         "live": campaign.status == CampaignStatus.ACTIVE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from goteo.heartbeat import worker_status_text
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, summary_card, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
@@ -32,7 +32,7 @@ JSON_KEYS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Muestra el avance de una campaña (o de todas las que no están terminadas)."
 
     def add_arguments(self, parser):
@@ -54,7 +54,12 @@ class Command(BaseCommand):
         if json:
             data = [
                 {k: s[k] for k in JSON_KEYS}
-                | {"percent": s["percent"], "sender_risk": risks[c.sender_id].as_dict()}
+                | {
+                    "percent": s["percent"],
+                    "receivable": s["receivable"],
+                    "progress_percent": s["progress_percent"],
+                    "sender_risk": risks[c.sender_id].as_dict(),
+                }
                 for c, s in zip(campaigns, summaries, strict=True)
             ]
             self.stdout.write(to_json(data[0] if campaign_id is not None else data))
@@ -77,7 +82,8 @@ def rule_lines(campaign: Campaign, s: dict[str, Any], risk: Risk, now: datetime)
     if s["frequency_held"]:
         until = describe_moment(s["frequency_held_until"], now, campaign.sender.tz)
         lines.append(
-            f"Tope de frecuencia: {s['frequency_held']} esperan por haber recibido otra promoción "
+            f"Tope de frecuencia: {s['frequency_held']} {'espera' if s['frequency_held'] == 1 else 'esperan'} "
+            "por haber recibido otra promoción "
             f"(el primero, desde {until})"
         )
     return lines

@@ -1,13 +1,14 @@
 """``goteo cancel_campaign ID``: stop for good; what is pending is skipped."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from goteo.management.output import get_campaign
+from goteo.management.base import GoteoCommand
+from goteo.management.output import counted, get_campaign
 from goteo.models import CampaignStatus
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Cancela una campaña: lo pendiente queda omitido y no se enviará."
 
     def add_arguments(self, parser):
@@ -19,9 +20,13 @@ class Command(BaseCommand):
         if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
             raise CommandError(f"La campaña {campaign_id} ya está {campaign.get_status_display().lower()}.")
         if not yes:
-            answer = input(f"¿Cancelar '{campaign.name}' ({campaign.pending_count} pendientes)? [s/N] ")
+            answer = input(
+                f"¿Cancelar '{campaign.name}' ({counted(campaign.pending_count, 'pendiente')})? [s/N] "
+            )
             if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):
                 self.stdout.write("No se canceló.")
                 return
         skipped = campaign.cancel(timezone.now())
-        self.stdout.write(f"Campaña {campaign.name} cancelada; {skipped} mensajes pendientes omitidos.")
+        self.stdout.write(
+            f"Campaña {campaign.name} cancelada; {counted(skipped, 'mensaje pendiente omitido', 'mensajes pendientes omitidos')}."
+        )

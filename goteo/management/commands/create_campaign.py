@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.management.base import GoteoCommand, parse_day
+from goteo.management.output import counted, field_errors
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
@@ -26,7 +28,7 @@ def parse_window(text: str) -> tuple[time, time]:
     return start, end
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Crea una campaña en borrador (o la inicia con --start) e imprime su id."
 
     def add_arguments(self, parser):
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         text.add_argument("--template-file", type=Path)
         parser.add_argument("--promotion-code", required=True, help="p. ej. NAVIDAD2026")
         parser.add_argument("--benefit", help="p. ej. '30%% de descuento en Monturas'")
-        parser.add_argument("--valid-until", type=date.fromisoformat, help="AAAA-MM-DD")
+        parser.add_argument("--valid-until", type=parse_day, help="DD/MM/AAAA")
         parser.add_argument("--promotion-name")
         parser.add_argument(
             "--update-promotion",
@@ -116,7 +118,7 @@ class Command(BaseCommand):
                 if warning != campaign.daily_limit_warning:
                     self.stderr.write(f"Aviso: {warning}")
             self.stderr.write(
-                f"Iniciada: {result.pending} por enviar, {sum(result.skipped.values())} omitidos; "
+                f"Iniciada: {result.pending} por enviar, {counted(sum(result.skipped.values()), 'omitido')}; "
                 f"terminará el {describe_day(result.forecast)}."
             )
         else:
@@ -180,7 +182,4 @@ class Command(BaseCommand):
         return promotion, note
 
     def explain(self, exc: ValidationError) -> str:
-        parts = []
-        for field, messages in exc.message_dict.items():
-            parts.append(f"{field}: {' '.join(messages)}")
-        return "; ".join(parts)
+        return field_errors(Campaign, exc)

@@ -10,12 +10,13 @@ from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo.conf import env_str
 from goteo.demo import DayReport, ShopDataFound, create_demo, simulate
-from goteo.management.output import summary_card, to_json
+from goteo.management.base import GoteoCommand, parse_day
+from goteo.management.output import counted, summary_card, to_json
 from goteo.management.pipes import PipeOutput
 from goteo.schedule import SPANISH_MONTHS, SPANISH_WEEKDAYS
 from goteo.status import campaign_summary
@@ -27,7 +28,8 @@ def day_label(day: date) -> str:
     return f"{SPANISH_WEEKDAYS[day.weekday()].capitalize()} {day.day} {SPANISH_MONTHS[day.month - 1].capitalize()} {day.year}"
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
+    needs_migrated_database = False  # it prepares the database itself
     help = (
         "Crea 100 pacientes de demostración y la campaña DEMO-NAVIDAD en una base de datos sin datos "
         "propios; opcionalmente simula los días de envío."
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--start-date",
-            type=date.fromisoformat,
+            type=parse_day,
             default=SEED_START,
             help="primer día de la simulación (por defecto el viernes 2026-01-02)",
         )
@@ -70,7 +72,7 @@ class Command(BaseCommand):
                 out.write(to_json(summary))
                 return
             out.write(
-                f"Demo creada: {campaign.total_count} pacientes, campaña #{campaign.pk} '{campaign.name}'."
+                f"Demo creada: {counted(campaign.total_count, 'paciente')}, campaña #{campaign.pk} '{campaign.name}'."
             )
             out.write(summary_card(summary))
             out.write(
@@ -80,7 +82,7 @@ class Command(BaseCommand):
             return
         if not json:
             out.write(
-                f"Base de datos: {campaign.total_count} pacientes · Límite diario: {campaign.daily_limit} mensajes\n"
+                f"Base de datos: {counted(campaign.total_count, 'paciente')} · Límite diario: {counted(campaign.daily_limit, 'mensaje')}\n"
                 "Se ejecuta process_campaigns cada día de envío a las 10:00.\n"
             )
             out.write(f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'ENVIADOS':>10}{'FALLIDOS':>10}")
@@ -90,10 +92,12 @@ class Command(BaseCommand):
         campaign.refresh_from_db()
         if campaign.pending_count == 0:
             out.write(
-                f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.sent_count} enviados."
+                f"\n🎉 CAMPAÑA COMPLETADA en {counted(len(reports), 'día')} de envío: {counted(campaign.sent_count, 'enviado')}."
             )
         else:
-            out.write(f"\nQuedan {campaign.pending_count} pendientes tras {len(reports)} días de envío.")
+            out.write(
+                f"\nQuedan {counted(campaign.pending_count, 'pendiente')} tras {counted(len(reports), 'día')} de envío."
+            )
 
     def print_row(self, report: DayReport) -> None:
         for day in report.skipped_days:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import Count, Max
 from django.utils.timezone import localtime
 
 from goteo import exclusions
+from goteo.management.base import GoteoCommand
+from goteo.management.output import counted
 from goteo.models import ExcludedPhone
 from goteo.phones import InvalidPhone, normalize_phone
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Muestra las listas de exclusión; con opciones, lista, consulta o quita números."
 
     def add_arguments(self, parser):
@@ -32,11 +34,13 @@ class Command(BaseCommand):
                 n = exclusions.remove_exclusions(remove, list_name)
             except InvalidPhone as exc:
                 raise CommandError(str(exc)) from None
-            self.stdout.write(f"Quitados {n} registros. Los mensajes ya omitidos siguen omitidos.")
+            self.stdout.write(
+                f"{counted(n, 'registro quitado', 'registros quitados')}. Los mensajes ya omitidos siguen omitidos."
+            )
             return
         if remove_list:
             n = remove_list_named(remove_list)
-            self.stdout.write(f"Lista «{remove_list}» borrada ({n} números).")
+            self.stdout.write(f"Lista «{remove_list}» borrada ({counted(n, 'número')}).")
             return
         if show:
             entries = ExcludedPhone.objects.all()
@@ -55,7 +59,9 @@ class Command(BaseCommand):
                 "No hay listas de exclusión. Importe una con: goteo import_exclusions ARCHIVO.csv"
             )
         for name, n, last in lists:
-            self.stdout.write(f"«{name}»: {n} números (última importación {localtime(last):%d/%m/%Y %H:%M})")
+            self.stdout.write(
+                f"«{name}»: {counted(n, 'número')} (última importación {localtime(last):%d/%m/%Y %H:%M})"
+            )
 
     def check_phone(self, raw: str) -> None:
         try:

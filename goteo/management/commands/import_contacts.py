@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo.importing import ImportFileError, import_contacts
+from goteo.management.base import GoteoCommand
+from goteo.management.output import counted
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Importa contactos de un CSV con columnas nombre (o nombres y apellidos), teléfono, "
         "consentimiento y opcionalmente etiquetas."
@@ -24,8 +26,10 @@ class Command(BaseCommand):
             report = import_contacts(file, timezone.now(), source_name=f"csv:{file.name}")
         except ImportFileError as exc:
             raise CommandError(f"{file.name}: {exc} No se importó nada.") from exc
+        n = report.imported
         self.stdout.write(
-            f"Importados {report.imported} contactos ({report.created} nuevos, {report.updated} actualizados)."
+            f"{'Importado' if n == 1 else 'Importados'} {counted(n, 'contacto')} "
+            f"({counted(report.created, 'nuevo')}, {counted(report.updated, 'actualizado')})."
         )
         if report.rejected:
             self.stdout.write(f"Filas rechazadas: {len(report.rejected)}")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo.exclusions import DEFAULT_LIST, import_exclusions
 from goteo.importing import ImportFileError
+from goteo.management.base import GoteoCommand
+from goteo.management.output import counted
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Importa una lista de exclusión (p. ej. el Registro de Números Excluidos) de un CSV con una "
         "columna de teléfonos, o un número por línea. Esos números no reciben ninguna promoción."
@@ -40,15 +42,19 @@ class Command(BaseCommand):
             )
         except ImportFileError as exc:
             raise CommandError(f"{file.name}: {exc} No se importó nada.") from exc
-        line = f"Lista «{list_name}»: {report.added} números nuevos, {report.already} ya estaban"
+        line = (
+            f"Lista «{list_name}»: {counted(report.added, 'número nuevo', 'números nuevos')}, "
+            f"{report.already} ya {'estaba' if report.already == 1 else 'estaban'}"
+        )
         if report.repeated:
-            line += f", {report.repeated} repetidos en el archivo"
+            line += f", {counted(report.repeated, 'repetido')} en el archivo"
         if replace:
             line += f", {report.removed} quitados por no estar en el archivo"
         self.stdout.write(line + ".")
         if report.skipped_messages:
             self.stdout.write(
-                f"Se omitieron {report.skipped_messages} mensajes pendientes a esos números en campañas en curso."
+                f"Se omitieron {counted(report.skipped_messages, 'mensaje pendiente', 'mensajes pendientes')} "
+                "a esos números en campañas en curso."
             )
         if report.rejected:
             self.stdout.write(f"Filas rechazadas: {len(report.rejected)}")

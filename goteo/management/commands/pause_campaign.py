@@ -1,11 +1,12 @@
 """``goteo pause_campaign ID``: stop sending; pending messages wait."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Pausa una campaña activa; lo pendiente espera hasta reanudarla."
 
     def add_arguments(self, parser):

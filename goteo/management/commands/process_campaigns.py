@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
-from goteo.checks import require_migrated
 from goteo.clock import SystemClock
-from goteo.engine import Engine
+from goteo.engine import Engine, RunSummary
 from goteo.heartbeat import record_scheduled_run
-from goteo.management.output import to_json
+from goteo.idle import IdleReason, idle_reason
+from goteo.management.base import GoteoCommand
+from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.status import campaign_summary, next_recipients, sending_rules
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Envía los mensajes permitidos ahora en cada campaña activa y termina."
 
     def add_arguments(self, parser):
@@ -25,23 +27,42 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="imprime un resumen en JSON")
 
     def handle(self, *args, campaign=None, dry_run=False, json=False, **options):
-        require_migrated()
         clock = SystemClock()
+        missing = sorted(
+            set(campaign or ())
+            - set(Campaign.objects.filter(pk__in=campaign or ()).values_list("pk", flat=True))
+        )
+        if missing:
+            raise CommandError(f"No existe la campaña {', '.join(map(str, missing))}.")
         if dry_run:
             return self.dry_run(clock.now(), campaign, json)
         lines: list[str] = []
         engine = Engine(clock, report=(lines.append if json else self.say))
+        before = sent_counts(campaign)
         summary = engine.run(campaign)
         record_scheduled_run(clock.now())
+        idle = idle_campaigns(before, campaign, summary, clock.now())
         if json:
-            self.stdout.write(to_json(summary.as_dict() | {"ok": summary.ok}))
+            self.stdout.write(
+                to_json(
+                    summary.as_dict()
+                    | {
+                        "ok": summary.ok,
+                        "idle": [{"id": c.pk, "name": c.name} | r.as_dict() for c, r in idle],
+                    }
+                )
+            )
         else:
             self.say(
-                f"Listo: {summary.sent} enviados, {summary.retried} para reintentar, "
-                f"{summary.failed} fallidos, {summary.unknown} sin confirmar."
+                f"Listo: {counted(summary.sent, 'enviado')}, {summary.retried} para reintentar, "
+                f"{counted(summary.failed, 'fallido')}, {summary.unknown} sin confirmar."
             )
             for note in summary.notes:
                 self.say(f"Nota: {note}")
+            if not idle and not before:
+                self.say("No hay campañas activas.")
+            for c, why in idle:
+                self.say(f"{c.name}: {why.text}")
         if not summary.ok:
             for reason in summary.disconnected:
                 self.stderr.write(f"No se envió: {reason}. Los mensajes siguen pendientes.")
@@ -67,6 +88,7 @@ class Command(BaseCommand):
                     "open_now": is_open,
                     "next_send_at": campaign_summary(campaign, now)["next_send_at"],
                     "recipients": [{"name": n, "phone": mask_phone(p)} for n, p in people],
+                    "idle": None if people else idle_reason(campaign, now).as_dict(),
                 }
             )
         if as_json:
@@ -75,11 +97,34 @@ class Command(BaseCommand):
         if not report:
             self.say("No hay campañas activas.")
         for item in report:
-            if not item["open_now"]:
-                self.say(f"{item['name']}: fuera del horario de envío; nadie recibe ahora.")
+            if item["idle"]:
+                self.say(f"{item['name']}: nadie recibe ahora: {item['idle']['text']}")
                 continue
             self.say(
-                f"{item['name']}: recibirían ahora {len(item['recipients'])} personas (simulación, no se envía):"
+                f"{item['name']}: recibirían ahora {counted(len(item['recipients']), 'persona')} (simulación, no se envía):"
             )
             for person in item["recipients"]:
                 self.say(f"  · {person['name']} ({person['phone']})")
+
+
+def sent_counts(campaign_ids: list[int] | None) -> dict[int, int]:
+    """Sent count of each campaign the run looks at: the active ones, and any asked for by id."""
+    campaigns = (
+        Campaign.objects.filter(pk__in=campaign_ids)
+        if campaign_ids
+        else Campaign.objects.filter(status=CampaignStatus.ACTIVE)
+    )
+    return dict(campaigns.values_list("pk", "sent_count"))
+
+
+def idle_campaigns(
+    before: dict[int, int], campaign_ids: list[int] | None, summary: RunSummary, now: datetime
+) -> list[tuple[Campaign, IdleReason]]:
+    """The campaigns the run looked at that sent nothing, each with why and when it will."""
+    disconnected = dict(d.split(": ", 1) for d in summary.disconnected if ": " in d)
+    campaigns = Campaign.objects.filter(pk__in=before).select_related("promotion", "sender").order_by("pk")
+    return [
+        (c, idle_reason(c, now, disconnected.get(c.sender.name, "")))
+        for c in campaigns
+        if c.sent_count == before[c.pk]
+    ]

@@ -1,11 +1,12 @@
 """``goteo resume_campaign ID``: send again after a pause."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Reanuda una campaña pausada."
 
     def add_arguments(self, parser):

@@ -6,21 +6,23 @@ import argparse
 import os
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 
 from goteo.checks import require_migrated
 from goteo.conf import env_int
+from goteo.management.base import GoteoCommand
 from goteo.supervisor import RESTART_SECONDS, Supervisor, copy_command, parse_shard
 from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker, tune_collector
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Envía sin parar para todas las campañas activas, dentro de su horario, con muchos "
         "números a la vez. SIGTERM o Ctrl-C terminan el mensaje en curso y salen; una "
         "segunda señal sale de inmediato."
     )
+    needs_migrated_database = False  # checked in handle, after its own options
 
     def add_arguments(self, parser):
         parser.add_argument(

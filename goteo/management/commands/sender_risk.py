@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from goteo.management.base import GoteoCommand
 from goteo.management.output import to_json
 from goteo.models import Sender
 from goteo.risk import sender_risk
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Muestra el riesgo de bloqueo de cada número: fallos, frenos, destinatarios sin WhatsApp, "
         "bajas, calidad en Meta y calentamiento."

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from goteo import health
-from goteo.draft import draft_outlook
+from goteo.draft import draft_outlook, first_day
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
-from goteo.management.output import get_campaign
-from goteo.models import CampaignStatus, SkipReason
+from goteo.management.base import GoteoCommand
+from goteo.management.output import get_campaign, skip_label
+from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
-from goteo.schedule import describe_day, describe_moment, next_send_time
-from goteo.status import campaign_summary, sending_rules
+from goteo.schedule import describe_day, describe_moment
+from goteo.status import campaign_summary, is_expired
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
 
     def add_arguments(self, parser):
@@ -30,18 +31,25 @@ class Command(BaseCommand):
                 f"La campaña {campaign_id} ya fue iniciada ({campaign.get_status_display()}); "
                 "use resume_campaign si está pausada."
             )
+        if is_expired(campaign, now):
+            raise CommandError(
+                f"La promoción {campaign.promotion.code} venció el "
+                f"{campaign.promotion.valid_until:%d/%m/%Y}; no se puede iniciar la campaña. "
+                "Amplíe su vigencia primero."
+            )
         self.stdout.write(f"Campaña: {campaign.name}")
         self.stdout.write(f"Promoción: {campaign.promotion}")
         try:
             self.stdout.write(f"Contactos en la audiencia: {audience(campaign).count()}")
-            limit = min(campaign.daily_limit, campaign.sender.cap_on(campaign.sender.local_day(now)))
-            sendable, first = preview_recipients(campaign, limit)
+            day = first_day(campaign, now)
+            sendable, first = preview_recipients(campaign, day.count)
+            day = day.capped(sendable)
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Pueden recibirla: {sendable} (el resto se omite con su motivo)")
-        when = next_send_time(now, sending_rules(campaign), today_full=False)
         self.stdout.write(
-            f"Primer envío: {describe_moment(when, now, campaign.sender.tz)}; ese día recibirían:"
+            f"Primer envío: {describe_moment(day.when, now, campaign.sender.tz)}; ese día recibirían "
+            f"{day.count} (limita: {day.limited_by}):"
         )
         for name, phone in first:
             self.stdout.write(f"  · {name} ({mask_phone(phone)})")
@@ -64,7 +72,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Mensajes creados: {result.total} ({result.pending} por enviar)")
         for reason, n in sorted(result.skipped.items()):
-            self.stdout.write(f"  omitidos por {SkipReason(reason).label}: {n}")
+            self.stdout.write(f"  omitidos, {skip_label(reason)}: {n}")
         for warning in result.warnings:
             self.stderr.write(f"Aviso: {warning}")
         summary = campaign_summary(campaign, now)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from goteo.management.base import GoteoCommand, parse_day
 from goteo.models import Sender
 from goteo.warmup import STAGE_DAYS, warmup_ends_on, warmup_schedule
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Marca un número como nuevo: su máximo diario sube semana a semana (5, 10, 20 y luego su "
         "máximo). Sin opciones muestra el plan."
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("sender", nargs="?", help="nombre del número (por defecto, el del entorno)")
         when = parser.add_mutually_exclusive_group()
         when.add_argument("--start", action="store_true", help="empieza el calentamiento hoy")
-        when.add_argument("--since", type=date.fromisoformat, help="empezó ese día (AAAA-MM-DD)")
+        when.add_argument("--since", type=parse_day, help="empezó ese día (DD/MM/AAAA)")
         when.add_argument(
             "--off", action="store_true", help="el número ya tiene historial: sin calentamiento"
         )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from goteo import health
+from goteo.management.base import GoteoCommand
 from goteo.management.output import to_json
 from goteo.models import Sender
 from goteo.models.senders import DEFAULT_SENDER_NAME
 
 
-class Command(BaseCommand):
+class Command(GoteoCommand):
     help = (
         "Muestra si cada número de WhatsApp puede enviar ahora y por qué no. "
         "Termina con código 0 solo si todos los números activos están conectados."

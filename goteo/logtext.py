@@ -1,0 +1,100 @@
+"""goteo's log lines in Spanish on the console a shop owner reads.
+
+The code logs in English with %-style arguments, so a host project's structured or JSON
+handlers keep stable English messages; only ``ConsoleFormatter`` (goteo.settings' console
+handler) swaps each known message for its Spanish, with the same arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+SPANISH = {
+    # goteo.engine
+    "send to %s failed (%s): %s": "el envío a %s falló (%s): %s",
+    "late result for message %s: recorded as sent": "resultado tardío del mensaje %s: queda como enviado",
+    "%d message(s) left sending by a stopped worker are now unknown": (
+        "%d mensaje(s) que un worker detenido dejó enviándose quedan sin confirmar"
+    ),
+    # goteo.health, goteo.receipts
+    "sender %s braked by its connection check: %s": "número %s frenado por su comprobación de conexión: %s",
+    "sender %s braked: %s": "número %s frenado: %s",
+    "no opt-out reply from %s: %s": "el número %s no respondió la baja: %s",
+    "opt-out reply to %s failed: %s": "no se pudo confirmar la baja a %s: %s",
+    "opt-out from %s (%s): %d pending skipped": "baja de %s (%s): %d pendientes omitidos",
+    "receipt %s for a message goteo does not know; ignored": (
+        "confirmación %s de un mensaje que goteo no conoce; se ignora"
+    ),
+    # goteo.worker
+    "closing the transport of sender %s failed": "no se pudo cerrar la conexión del número %s",
+    "database unavailable while recording an outcome; retrying": (
+        "la base de datos no responde al registrar un resultado; se reintenta"
+    ),
+    "could not mark the messages in flight unknown": "no se pudieron marcar sin confirmar los mensajes en curso",
+    "database unavailable: %s": "la base de datos no responde: %s",
+    "step for sender %s failed": "falló un paso de envío del número %s",
+    "could not record the worker's stop: %s": "no se pudo registrar la parada del worker: %s",
+    "closing a broken connection failed": "no se pudo cerrar una conexión rota",
+    # goteo.webhooks
+    "Meta webhook with a missing or wrong signature refused": "aviso de Meta rechazado: sin firma o firma incorrecta",
+    "Twilio status callback with a missing or wrong signature refused": (
+        "aviso de estado de Twilio rechazado: sin firma o firma incorrecta"
+    ),
+    "Twilio inbound webhook with a missing or wrong signature refused": (
+        "mensaje entrante de Twilio rechazado: sin firma o firma incorrecta"
+    ),
+    "Evolution webhook with a wrong secret refused": "aviso de Evolution rechazado: clave incorrecta",
+    "WAHA webhook with a missing or wrong HMAC refused": "aviso de WAHA rechazado: sin firma o firma incorrecta",
+    # goteo.web
+    "campaign %s created and launched by %s": "campaña %s creada e iniciada por %s",
+    "campaign %s launched by %s": "campaña %s iniciada por %s",
+    "campaign %s paused by %s": "campaña %s pausada por %s",
+    "campaign %s resumed by %s": "campaña %s reanudada por %s",
+    "campaign %s cancelled by %s (%s skipped)": "campaña %s cancelada por %s (%s omitidos)",
+    "campaign %s: %s failed requeued by %s": "campaña %s: %s fallidos vuelven a la cola por %s",
+    "campaign %s: %s unknown resolved as %s by %s": "campaña %s: %s sin confirmar resueltos como %s por %s",
+    "contact %s opt-out=%s by %s": "contacto %s dado de baja=%s por %s",
+    "contacts imported by %s: %s created, %s updated, %s rejected": (
+        "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados"
+    ),
+    "sender %s saved by %s": "número %s guardado por %s",
+    "test message for campaign %s sent by %s: %s": "mensaje de prueba de la campaña %s enviado por %s: %s",
+}
+
+# Words passed as arguments: a SendError's kind, an outcome, a yes/no.
+SPANISH_WORDS = {
+    "permanent": "permanente",
+    "retry": "se reintentará",
+    "unknown": "desconocido",
+    "disconnected": "desconectado",
+    "brake": "freno",
+    "sent": "enviados",
+    "failed": "fallidos",
+    "True": "sí",
+    "False": "no",
+}
+
+LEVELS = {"DEBUG": "detalle", "INFO": "info", "WARNING": "aviso", "ERROR": "error", "CRITICAL": "grave"}
+
+
+def spanish_word(value: Any) -> Any:
+    return SPANISH_WORDS.get(str(value), value) if isinstance(value, str | bool) else value
+
+
+class ConsoleFormatter(logging.Formatter):
+    """``2026-12-07 10:15:00 aviso: el envío a +57 300 ***4567 falló (permanente): ...``."""
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None, **kwargs: Any) -> None:
+        super().__init__(
+            fmt or "%(asctime)s %(levelname)s: %(message)s", datefmt or "%Y-%m-%d %H:%M:%S", **kwargs
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        spanish = logging.makeLogRecord(record.__dict__)
+        spanish.levelname = LEVELS.get(record.levelname, record.levelname)
+        if isinstance(record.msg, str) and record.msg in SPANISH:
+            spanish.msg = SPANISH[record.msg]
+            if isinstance(record.args, tuple):
+                spanish.args = tuple(spanish_word(a) for a in record.args)
+        return super().format(spanish)
