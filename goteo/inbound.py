@@ -151,7 +151,9 @@ def receive(event: Inbound, backend: str, now: datetime, outcome) -> InboundMess
     ref = event.sender_ref or event.lid or event.phone
     message_id = event.message_id or fallback_id(ref, event.text, event.at)
     opting_out = bool(event.text) and is_opt_out(event.text)
-    message = store(backend, message_id, ref, event.text, event.at or now, next(iter(senders), None), opting_out)
+    message = store(
+        backend, message_id, ref, event.text, event.at or now, next(iter(senders), None), opting_out
+    )
     if message is None:
         log.info("inbound %s from %s already received; ignored", message_id[:40], mask_ref(ref))
         return None

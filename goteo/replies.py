@@ -90,7 +90,9 @@ def send_due(
     for sender in Sender.objects.filter(pk__in=due.values("sender_id"), is_active=True):
         if sender.is_braked(now):
             continue
-        sent += send_for_sender(sender, due.filter(sender=sender).order_by("created_at", "id"), now, transport_factory, say)
+        sent += send_for_sender(
+            sender, due.filter(sender=sender).order_by("created_at", "id"), now, transport_factory, say
+        )
     return sent
 
 
@@ -175,7 +177,9 @@ def deliver(reply: Reply, token: uuid.UUID, sender: Sender, transport: Transport
             brake(sender, exc.reason, now)
         say(f"✖ {sender.name}: la confirmación de baja espera: {exc.reason}")
         return False
-    mine.update(status=ReplyStatus.SENT, sent_at=now, provider_message_id=str(provider_id or "")[:128], last_error="")
+    mine.update(
+        status=ReplyStatus.SENT, sent_at=now, provider_message_id=str(provider_id or "")[:128], last_error=""
+    )
     say(f"✔ {sender.name}: confirmación de baja enviada a {mask_phone(reply.phone)}")
     return True
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from goteo.web import auth, campaign_actions, campaign_form, campaigns, contacts, recipients, senders
+from goteo.web import auth, campaign_actions, campaign_form, campaigns, contacts, inbound, recipients, senders
 
 app_name = "goteo"
 
@@ -39,5 +39,7 @@ urlpatterns: list = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
+    path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

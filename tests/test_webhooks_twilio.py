@@ -189,7 +189,11 @@ def test_it_queues_the_opt_out_confirmation_instead_of_answering_it_in_twiml(cli
     assert first.content.decode().endswith("<Response></Response>")
     assert again.status_code == 200
     [reply] = Reply.objects.all()
-    assert (reply.phone, reply.status, reply.text) == (phone, "pending", "Listo <3, no recibirá más promociones.")
+    assert (reply.phone, reply.status, reply.text) == (
+        phone,
+        "pending",
+        "Listo <3, no recibirá más promociones.",
+    )
 
 
 def test_it_refuses_an_unsigned_inbound_message(client, campaign):

@@ -12,13 +12,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from goteo.models.contacts import Contact
-from goteo.models.senders import Sender
+from goteo.models.senders import Backend, Sender
 
 
 class InboundMessage(models.Model):
     """One message a person wrote to one of our numbers, as the provider reported it."""
 
-    provider = models.CharField(_("proveedor"), max_length=16)
+    provider = models.CharField(_("proveedor"), max_length=16, choices=Backend.choices)
     provider_message_id = models.CharField(_("id del proveedor"), max_length=191)
     # The provider's id of the person: a phone, a hidden "…@lid" or a Meta user id.
     sender_ref = models.CharField(_("remitente según WhatsApp"), max_length=128, blank=True)
