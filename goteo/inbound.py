@@ -155,7 +155,7 @@ def receive(event: Inbound, backend: str, now: datetime, outcome) -> InboundMess
         backend, message_id, ref, event.text, event.at or now, next(iter(senders), None), opting_out
     )
     if message is None:
-        log.info("inbound %s from %s already received; ignored", message_id[:40], mask_ref(ref))
+        log.info("inbound message from %s (%s) already received; ignored", mask_ref(ref), backend)
         return None
     phone, how = resolve(event, backend, senders, now)
     if not phone:
