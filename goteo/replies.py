@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Max, Q
 
 from goteo.conf import env_str
@@ -90,9 +90,16 @@ def send_due(
     for sender in Sender.objects.filter(pk__in=due.values("sender_id"), is_active=True):
         if sender.is_braked(now):
             continue
-        sent += send_for_sender(
-            sender, due.filter(sender=sender).order_by("created_at", "id"), now, transport_factory, say
-        )
+        waiting = due.filter(sender=sender).order_by("created_at", "id")
+        try:
+            sent += send_for_sender(sender, waiting, now, transport_factory, say)
+        except DatabaseError:
+            raise  # the run's own handling: the database is down for everyone
+        except Exception:  # one number's fault must not stop the run's sending
+            log.exception("replies from %s stopped", sender.name)
+            say(
+                f"✖ {sender.name}: las confirmaciones de baja se detuvieron por un error inesperado (ver el registro)."
+            )
     return sent
 
 

@@ -164,3 +164,15 @@ def test_an_inbound_message_queues_at_most_one_reply(memory_sender, clock):
 
     assert again == reply
     assert Reply.objects.count() == 1
+
+
+def test_the_worker_sends_a_queued_confirmation(memory_sender, clock):
+    from goteo.worker import Worker
+
+    queued(memory_sender, clock.now())
+    lines: list[str] = []
+
+    Worker(clock, threads=0, exit_when_idle=True, report=lines.append).run()
+
+    assert [m.to for m in MemoryTransport.outbox] == [PHONE]
+    assert "✔ pruebas: confirmación de baja enviada a +57300****233" in lines
