@@ -7,9 +7,13 @@ from django import template
 from goteo.models import InboundMessage
 
 register = template.Library()
+SHOWN_AT_MOST = 100
 
 
 @register.simple_tag
 def unidentified_opt_outs() -> int:
-    """How many opt-out requests wait for a person to tie them to a contact."""
-    return InboundMessage.unidentified().filter(is_opt_out=True).count()
+    """How many opt-out requests wait for a person to tie them to a contact (up to 100).
+
+    Every page asks, so the count stops at 100: the alert only needs to say there are some.
+    """
+    return InboundMessage.unidentified().filter(is_opt_out=True)[:SHOWN_AT_MOST].count()
