@@ -200,11 +200,14 @@ def give_back(reply: Reply, token: uuid.UUID, now: datetime, error: str) -> None
     """A reply not sent: back to pending for a later try, its slot given back."""
     sender = Sender.objects.get(pk=reply.sender_id)
     with transaction.atomic():
+        # The slot first, then the reply: the order a claim takes them in, so a claim and
+        # this never wait on each other in a circle (PostgreSQL).
+        release(sender, reply, now)
         moved = Reply.objects.filter(pk=reply.pk, status=ReplyStatus.SENDING, claim_token=token).update(
             status=ReplyStatus.PENDING, next_attempt_at=now + RETRY_AFTER, last_error=error[:2000]
         )
-        if moved:
-            release(sender, reply, now)
+        if not moved:  # no longer ours: its slot was not ours to give back either
+            transaction.set_rollback(True)
 
 
 def expire(now: datetime, say: Callable[[str], None]) -> int:
