@@ -66,9 +66,9 @@ class Outcome:
 
 
 def handle_events(events: list[Event], backend: str, now: datetime) -> Outcome:
-    from goteo import inbound
-
     """Apply a webhook's events; ``backend`` names the provider that sent them."""
+    from goteo import inbound  # it builds on this module's opt-outs and senders
+
     outcome = Outcome()
     for event in events:
         if isinstance(event, Receipt):
