@@ -14,11 +14,14 @@ from goteo.models import (
     Contact,
     DailyCounter,
     ExcludedPhone,
+    InboundMessage,
     Message,
     MessageEvent,
     Promotion,
+    Reply,
     Sender,
     Tag,
+    WhatsAppLid,
     WorkerHeartbeat,
 )
 
@@ -156,3 +159,30 @@ class DailyCounterAdmin(ReadOnlyAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["name", "hostname", "pid", "started_at", "last_seen_at", "stopped_at", "senders", "sent"]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = [
+        "received_at",
+        "provider",
+        "phone",
+        "sender_ref",
+        "is_opt_out",
+        "matched_by",
+        "handled_at",
+    ]
+    list_filter = ["provider", "is_opt_out", "matched_by"]
+    search_fields = ["phone", "sender_ref", "text"]
+
+
+@admin.register(Reply)
+class ReplyAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "sender", "phone", "status", "sent_at"]
+    list_filter = ["status"]
+
+
+@admin.register(WhatsAppLid)
+class WhatsAppLidAdmin(ReadOnlyAdmin):
+    list_display = ["lid", "phone", "source", "learned_at"]
+    search_fields = ["lid", "phone"]

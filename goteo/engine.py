@@ -33,7 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, conne
 from django.db.models import F, QuerySet
 from django.db.models.functions import Mod
 
-from goteo import health
+from goteo import health, replies
 from goteo.clock import Clock, SystemClock
 from goteo.frequency import hold_recent, not_reached_sql
 from goteo.models import (
@@ -362,6 +362,7 @@ class Engine:
         summary.swept = self.sweep_stale(now)
         summary.expired = self.expire_campaigns(now, ids)
         apply_safeguards(now, ids, summary, self.report)  # legal profile, senders' risk
+        replies.send_due(now, transport_factory=self.transport_factory, report=self.report)
         for sender in self.senders_with_work(ids):
             if self.shutdown:
                 break

@@ -63,24 +63,20 @@ class Outcome:
     resolved: int = 0
     opted_out: list[str] = field(default_factory=list)
     braked: list[str] = field(default_factory=list)
-    replies: list[tuple[Sender, str]] = field(default_factory=list)
 
 
 def handle_events(events: list[Event], backend: str, now: datetime) -> Outcome:
     """Apply a webhook's events; ``backend`` names the provider that sent them."""
+    from goteo import inbound  # it builds on this module's opt-outs and senders
+
     outcome = Outcome()
     for event in events:
         if isinstance(event, Receipt):
             apply_receipt(event, backend, now, outcome)
         elif isinstance(event, Inbound):
-            if is_opt_out(event.text):
-                opt_out_phone(event.phone, f"respuesta por {backend}", now, outcome)
-                if opt_out_reply():
-                    senders = find_senders(backend, event.account)
-                    if senders:
-                        outcome.replies.append((senders[0], event.phone))
+            inbound.receive(event, backend, now, outcome)
         elif isinstance(event, StopPromotions):
-            opt_out_phone(event.phone, "WhatsApp: detener promociones", now, outcome)
+            inbound.stop_promotions(event, backend, now, outcome)
         elif isinstance(event, AccountAlert):
             apply_alert(event, backend, now, outcome)
     return outcome
@@ -295,11 +291,6 @@ def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | Non
     return skipped
 
 
-def opt_out_reply() -> str:
-    """The confirmation sent after an opt-out (GOTEO_OPT_OUT_REPLY); empty sends none."""
-    return env_str("GOTEO_OPT_OUT_REPLY")
-
-
 # --- the number's standing -----------------------------------------------------------------
 def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outcome) -> None:
     """Remember a connection change and brake on a ban or quality signal."""
@@ -367,25 +358,3 @@ def same_id(ours: str, theirs: str) -> bool:
     if any(ch.isdigit() for ch in ours) and not any(ch.isalpha() for ch in ours):
         return "".join(filter(str.isdigit, ours)) == "".join(filter(str.isdigit, theirs))
     return ours == theirs
-
-
-def send_replies(outcome: Outcome, now: datetime) -> None:
-    """Confirm opt-outs to the people who asked, from the number they wrote to."""
-    from goteo.transports import OutgoingMessage, SendError, transport_for
-    from goteo.transports.config import ConfigurationError
-
-    text = opt_out_reply()
-    if not text:
-        return
-    for sender, phone in outcome.replies:
-        try:
-            transport = transport_for(sender)
-        except ConfigurationError as exc:
-            log.warning("no opt-out reply from %s: %s", sender.name, exc)
-            continue
-        try:
-            transport.send(OutgoingMessage(phone, text, f"baja-{uuid.uuid4()}"))
-        except SendError as exc:
-            log.warning("opt-out reply to %s failed: %s", mask_phone(phone), exc)
-        finally:
-            transport.close()

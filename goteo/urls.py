@@ -11,6 +11,7 @@ from goteo.web import (
     campaigns,
     contact_import,
     contacts,
+    inbound,
     recipients,
     senders,
 )
@@ -58,5 +59,7 @@ urlpatterns: list = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
+    path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

@@ -40,6 +40,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection, connections
 
+from goteo import replies
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
 from goteo.management.output import counted
@@ -249,6 +250,8 @@ class Worker:
                 engine.expire_campaigns(now)
                 # The legal profile and each number's risk, as process_campaigns checks them.
                 apply_safeguards(now, self.my_campaigns(), RunSummary(), self.say)
+                # Replies people are owed (an opt-out's confirmation), within each number's rules.
+                replies.send_due(now, transport_factory=self.transport_factory, report=self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
             if now >= self.next_rescan:
                 self.rescan(now)

@@ -305,3 +305,45 @@ def launched_campaign(clock) -> Campaign:
     call_command("process_campaigns", stdout=open(os.devnull, "w"))  # noqa: SIM115
     campaign.refresh_from_db()
     return campaign
+
+
+def test_a_person_matches_an_unidentified_opt_out_on_a_phone(browser, live_server, shop, clock):
+    from goteo.models import InboundMessage
+
+    contact = Contact.objects.order_by("id").first()
+    InboundMessage.objects.create(
+        provider="evolution",
+        provider_message_id="3EB0BROWSER",
+        sender_ref="13718@lid",
+        text="BAJA",
+        is_opt_out=True,
+        received_at=clock.now(),
+    )
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(WAIT_MS)
+    phone = context.new_page()
+    sign_in(phone)
+
+    alert = phone.get_by_role("alert")
+    expect(alert).to_contain_text("1 pedido de baja de alguien sin identificar")
+    alert.get_by_role("link").click()
+    expect(phone.get_by_role("heading", name=re.compile("Mensajes sin identificar"))).to_be_visible()
+    wide = phone.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
+    screenshot(phone, "unidentified_phone.png")
+    phone.get_by_label("Teléfono o nombre del contacto").fill(contact.phone)
+    phone.get_by_role("button", name="Asignar").click()
+
+    expect(phone.get_by_role("status")).to_contain_text(f"{contact.full_name} quedó dado de baja")
+    expect(phone.get_by_role("alert")).to_have_count(0)
+    contact.refresh_from_db()
+    assert contact.opted_out is True
+    context.close()

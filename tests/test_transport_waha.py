@@ -220,7 +220,7 @@ def test_it_reads_waha_settings_from_the_environment(api, monkeypatch):
     transport = transport_for(Sender.get_default())
     transport.send(outgoing())
 
-    assert api.requests[-1].json()["session"] == "default"
+    assert api.requests_to("POST", "/api/sendText")[-1].json()["session"] == "default"
     assert not any("Typing" in r.path for r in api.requests)
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from goteo import replies
 from goteo.models import Campaign, Contact, Message, MessageEvent, MessageStatus, Sender
 from tests.fakes import meta_webhooks as meta
 from tests.fakes.cloud import FakeCloudAPI
@@ -337,15 +338,21 @@ def test_it_opts_out_on_metas_stop_promotions_preference(client, campaign):
     assert first(campaign).status == MessageStatus.SKIPPED
 
 
-def test_it_confirms_an_opt_out_when_a_reply_is_configured(client, make_campaign, monkeypatch):
+def test_it_queues_the_opt_out_confirmation_and_the_worker_sends_it_once(client, make_campaign, monkeypatch):
     monkeypatch.setenv("GOTEO_OPT_OUT_REPLY", "Listo, no le enviaremos más promociones.")
     with FakeCloudAPI() as api:
         sender = cloud_sender(base_url=api.url)
         campaign = make_campaign(1, sender=sender)
         phone = first(campaign).phone
+        body = meta.inbound_text(phone, "BAJA", timestamp=int(timezone.now().timestamp()))
 
-        meta.post(client, meta.inbound_text(phone, "BAJA"))
+        meta.post(client, body)
+        meta.post(client, body)  # Meta retries a webhook it thinks was lost
+        assert api.requests == []  # the web process answers; it does not send
+        sent = replies.send_due(timezone.now())
+        again = replies.send_due(timezone.now())
 
+    assert (sent, again) == (1, 0)
     [reply] = api.accepted
     assert reply["to"] == phone
     assert reply["body"]["type"] == "text"

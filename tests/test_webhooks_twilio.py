@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from goteo.models import Contact, MessageStatus
+from goteo.models import Contact, MessageStatus, Reply
 from goteo.webhooks.signatures import twilio_signature, twilio_signature_ok
 from tests.fakes.records import put, twilio_sender
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM
@@ -179,13 +179,21 @@ def test_it_opts_out_on_a_stop_word_and_answers_empty_twiml(client, campaign):
     assert campaign.messages.get(phone=phone).status == MessageStatus.SKIPPED
 
 
-def test_it_confirms_the_opt_out_in_twiml_when_configured(client, campaign, monkeypatch):
+def test_it_queues_the_opt_out_confirmation_instead_of_answering_it_in_twiml(client, campaign, monkeypatch):
     monkeypatch.setenv("GOTEO_OPT_OUT_REPLY", "Listo <3, no recibirá más promociones.")
     phone = campaign.messages.first().phone
 
-    response = post(client, "/webhooks/twilio/inbound/", inbound(phone, "STOP"))
+    first = post(client, "/webhooks/twilio/inbound/", inbound(phone, "STOP"))
+    again = post(client, "/webhooks/twilio/inbound/", inbound(phone, "STOP"))  # Twilio retries
 
-    assert "<Message>Listo &lt;3, no recibirá más promociones.</Message>" in response.content.decode()
+    assert first.content.decode().endswith("<Response></Response>")
+    assert again.status_code == 200
+    [reply] = Reply.objects.all()
+    assert (reply.phone, reply.status, reply.text) == (
+        phone,
+        "pending",
+        "Listo <3, no recibirá más promociones.",
+    )
 
 
 def test_it_refuses_an_unsigned_inbound_message(client, campaign):

@@ -4,6 +4,7 @@ from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
+from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
 from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
@@ -15,12 +16,16 @@ __all__ = [
     "Contact",
     "DailyCounter",
     "ExcludedPhone",
+    "InboundMessage",
     "Message",
     "MessageEvent",
     "MessageStatus",
     "Promotion",
+    "Reply",
+    "ReplyStatus",
     "Sender",
     "SkipReason",
     "Tag",
+    "WhatsAppLid",
     "WorkerHeartbeat",
 ]

@@ -45,7 +45,12 @@ def transport_for(sender: Sender) -> Transport:
     others from their ``config`` and write-only ``secrets``.
     """
     cls = transport_class(sender.effective_backend)
-    return cls(sender_config(sender))
+    transport = cls(sender_config(sender))
+    if hasattr(transport, "lid_memory"):  # a gateway that can learn people's hidden ids
+        from goteo import inbound
+
+        transport.lid_memory = inbound
+    return transport
 
 
 __all__ = [

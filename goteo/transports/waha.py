@@ -31,6 +31,7 @@ STATUSES = {
 SESSION_DOWN = frozenset({"http401", "http403", "http422"})
 # WhatsApp's "reach-out time-lock" for contacts that never wrote to the number.
 TIMELOCK_MARK = "error 463"
+LOOKUP_TIMEOUT = httpx.Timeout(5.0)  # a lids lookup runs inside a webhook or after a send
 
 
 def chat_id(phone: str) -> str:
@@ -126,6 +127,8 @@ class WahaTransport(Transport):
         self.session = str(self.config.get("session") or "default")
         self.typing = bool(self.config.get("typing", True))
         self.check_exists = bool(self.config.get("check_exists", True))
+        self.learn_lids = bool(self.config.get("learn_lids", True))
+        self.lid_memory: Any = None  # where learned hidden ids are kept (goteo.inbound)
         headers = {"X-Api-Key": str(self.config["api_key"])} if self.config.get("api_key") else {}
         self.client = make_client(
             str(self.config["base_url"]),
@@ -180,7 +183,56 @@ class WahaTransport(Transport):
             logger.info("WAHA a %s: %s", mask_phone(message.to), error)
             raise error
         self.drops.sent()
+        if self.learn_lids:
+            self.learn_lid(message.to)
         return message_id(json_body(response))
+
+    # --- hidden ids ("…@lid"): WAHA's lids API, GET /api/{session}/lids/{lid} and /pn/{phone}
+    def lids_path(self, tail: str) -> str:
+        return f"/api/{quote(self.session, safe='')}/lids/{tail}"
+
+    def lids_call(self, path: str) -> dict[str, Any]:
+        """A lids lookup's answer, ``{"lid", "pn"}``; {} when WAHA cannot tell."""
+        try:
+            response = request(self.client, "GET", path, timeout=LOOKUP_TIMEOUT)
+        except SendError as exc:
+            logger.info("WAHA: consulta de id oculto sin respuesta: %s", exc)
+            return {}
+        if response.status_code >= 300:
+            logger.info("WAHA: consulta de id oculto rechazada (HTTP %s)", response.status_code)
+            return {}
+        return as_dict(json_body(response))
+
+    def phone_for_lid(self, lid: str) -> str:
+        """The phone chat id (``…@c.us``) behind a hidden id, or "" when WAHA does not know it."""
+        user = lid.split("@")[0]
+        return str(self.lids_call(self.lids_path(quote(user, safe=""))).get("pn") or "")
+
+    def lid_for_phone(self, phone: str) -> str:
+        """The hidden id WhatsApp uses for ``phone``, or ""."""
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        return str(self.lids_call(self.lids_path(f"pn/{digits}")).get("lid") or "")
+
+    def learn_lid(self, phone: str) -> None:
+        """After a send, remember the person's hidden id: a reply may come only with it.
+
+        Only with a ``lid_memory`` (goteo.inbound, which ``transport_for`` gives), and once
+        per phone; a lookup that fails changes nothing about the send.
+        """
+        memory = self.lid_memory
+        if memory is None:
+            return
+        from django.db import DatabaseError
+        from django.utils import timezone
+
+        try:
+            if memory.knows_lid_of(phone):
+                return
+            lid = self.lid_for_phone(phone)
+            if lid:
+                memory.remember_lid(lid, phone, "waha:envio", timezone.now())
+        except DatabaseError as exc:
+            logger.warning("WAHA: no se guardó el id oculto de %s: %s", mask_phone(phone), exc)
 
     def show_typing(self, chat: str, milliseconds: int) -> None:
         """Show "typing..." for ``milliseconds``, then stop, as a person would.

@@ -29,18 +29,33 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Inbound:
-    """A message a person wrote to one of our numbers."""
+    """A message a person wrote to one of our numbers.
+
+    ``phone`` is empty when WhatsApp named the person only by a hidden id: ``sender_ref``
+    keeps the id as the provider sent it, and ``lid`` the hidden id ("…@lid") if any.
+    ``phone_source`` says where the phone came from: "from" or an alternate field "alt".
+    """
 
     phone: str
     text: str
     account: dict[str, str] = field(default_factory=dict)
+    message_id: str = ""
+    sender_ref: str = ""
+    lid: str = ""
+    phone_source: str = "from"
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class StopPromotions:
-    """The person asked WhatsApp itself to stop this business's promotions."""
+    """The person asked WhatsApp itself to stop this business's promotions.
+
+    ``phone`` is empty when Meta named the person only by its user id (``sender_ref``).
+    """
 
     phone: str
+    sender_ref: str = ""
+    account: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,14 +84,50 @@ def unix_time(value: Any) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+PHONE_CHARS = frozenset("0123456789+ -()")
+
+
 def phone_from(address: Any) -> str:
-    """``5511...@s.whatsapp.net``, ``whatsapp:+1...``, ``1650...`` -> ``+...``; "" for groups."""
-    text = str(address or "")
+    """``5511...@s.whatsapp.net``, ``whatsapp:+1...``, ``1650...`` -> ``+...``.
+
+    "" for groups, channels, hidden ids ("…@lid") and anything that is not only a phone's
+    characters: Meta's user ids ("US.1349…") carry digits but are not phones.
+    """
+    text = str(address or "").strip()
     if "@" in text and not text.endswith(("@c.us", "@s.whatsapp.net")):
         return ""  # groups, channels and hidden ids are not a person's phone
     user = text.removeprefix("whatsapp:").split("@")[0].split(":")[0]  # drop a device suffix
+    if not user or not set(user) <= PHONE_CHARS:
+        return ""
     digits = "".join(ch for ch in user if ch.isdigit())
     return f"+{digits}" if digits else ""
+
+
+def lid_from(address: Any) -> str:
+    """``4639135154355@lid`` (a device suffix dropped) -> ``4639135154355@lid``; else ""."""
+    text = str(address or "").strip()
+    if not text.endswith("@lid"):
+        return ""
+    user = text.split("@")[0].split(":")[0]
+    return f"{user}@lid" if user.isdigit() else ""
+
+
+def is_group(address: Any) -> bool:
+    """Groups, broadcast lists, status updates and channels: not a person writing to us."""
+    return str(address or "").endswith(("@g.us", "@broadcast", "@newsletter"))
+
+
+def person(candidates: list[Any]) -> tuple[str, str, str]:
+    """The phone, the hidden id and where the phone came from, among a payload's ids.
+
+    The first candidate is the sender's main id; the others are alternate fields.
+    """
+    phone, lid, source = "", "", "from"
+    for index, candidate in enumerate(candidates):
+        if not phone and (found := phone_from(candidate)):
+            phone, source = found, "from" if index == 0 else "alt"
+        lid = lid or lid_from(candidate)
+    return phone, lid, source
 
 
 def as_list(value: Any) -> list[Any]:
@@ -148,12 +199,22 @@ def meta_messages(value: dict[str, Any]) -> list[Event]:
                 ),
             )
         )
+    # Since Graph v25 a person may be named only by a business-scoped user id
+    # ("from_user_id", e.g. "US.1349…"): it is kept as is, never read as a phone.
     for message in as_list(value.get("messages")):
         message = as_dict(message)
-        text = meta_text(message)
         phone = phone_from(message.get("from"))
-        if phone and text:
-            events.append(Inbound(phone, text, account))
+        user_id = str(message.get("from_user_id") or "")
+        events.append(
+            Inbound(
+                phone,
+                meta_text(message),
+                account,
+                message_id=str(message.get("id") or ""),
+                sender_ref=str(message.get("from") or user_id),
+                at=unix_time(message.get("timestamp")),
+            )
+        )
     return events
 
 
@@ -178,8 +239,9 @@ def meta_preferences(value: dict[str, Any]) -> list[Event]:
         preference = as_dict(preference)
         if str(preference.get("value")).lower() == "stop":
             phone = phone_from(preference.get("wa_id"))
-            if phone:
-                events.append(StopPromotions(phone))
+            user_id = str(preference.get("user_id") or "")
+            if phone or user_id:
+                events.append(StopPromotions(phone, str(preference.get("wa_id") or user_id)))
     return events
 
 
@@ -232,11 +294,20 @@ def parse_twilio_status(form: dict[str, str], message_uuid: str) -> list[Event]:
 
 def parse_twilio_inbound(form: dict[str, str]) -> list[Event]:
     """A message a person sent to our Twilio WhatsApp number."""
-    phone = phone_from(form.get("From"))
+    sender_ref = form.get("From") or ""
     text = form.get("Body") or form.get("ButtonText") or ""
-    if not phone or not text:
+    message_id = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not (sender_ref or message_id):
         return []
-    return [Inbound(phone, text, {"account_sid": form.get("AccountSid") or ""})]
+    return [
+        Inbound(
+            phone_from(sender_ref),
+            text,
+            {"account_sid": form.get("AccountSid") or ""},
+            message_id=message_id,
+            sender_ref=sender_ref,
+        )
+    ]
 
 
 # --- Evolution API -------------------------------------------------------------------------
@@ -265,11 +336,26 @@ def parse_evolution(payload: Any) -> list[Event]:
             key = as_dict(item.get("key"))
             if key.get("fromMe"):
                 continue
+            if is_group(key.get("remoteJid")):
+                continue
             message = as_dict(item.get("message"))
             text = message.get("conversation") or as_dict(message.get("extendedTextMessage")).get("text")
-            phone = phone_from(key.get("remoteJid"))
-            if phone and text:
-                events.append(Inbound(phone, str(text), account))
+            # Baileys 7 keeps a hidden id in remoteJid and the phone, when WhatsApp gives
+            # it, in remoteJidAlt; Baileys 6 called it senderPn.
+            ids = [key.get("remoteJid"), key.get("remoteJidAlt"), key.get("senderPn")]
+            phone, lid, source = person(ids)
+            events.append(
+                Inbound(
+                    phone,
+                    str(text or ""),
+                    account,
+                    message_id=str(key.get("id") or ""),
+                    sender_ref=str(key.get("remoteJid") or ""),
+                    lid=lid,
+                    phone_source=source,
+                    at=unix_time(item.get("messageTimestamp")),
+                )
+            )
     elif event == "messages.update":
         for item in as_list(payload.get("data")):
             item = as_dict(item)
@@ -302,9 +388,25 @@ def parse_waha(payload: Any) -> list[Event]:
     body = as_dict(payload.get("payload"))
     account = {"session": str(payload.get("session") or "")}
     if event == "message" and not body.get("fromMe"):
-        phone = phone_from(body.get("from"))
-        text = str(body.get("body") or "")
-        return [Inbound(phone, text, account)] if phone and text else []
+        if is_group(body.get("from")):
+            return []
+        # NOWEB keeps the engine's message in _data, with the phone in remoteJidAlt (or
+        # senderPn) when "from" is a hidden id.
+        key = as_dict(as_dict(body.get("_data")).get("key"))
+        ids = [body.get("from"), key.get("remoteJidAlt"), key.get("senderPn"), key.get("remoteJid")]
+        phone, lid, source = person(ids)
+        return [
+            Inbound(
+                phone,
+                str(body.get("body") or ""),
+                account,
+                message_id=str(body.get("id") or ""),
+                sender_ref=str(body.get("from") or ""),
+                lid=lid,
+                phone_source=source,
+                at=unix_time(body.get("timestamp")),
+            )
+        ]
     if event == "message.ack" and body.get("fromMe", True):
         ack = body.get("ack")
         state = WAHA_DELIVERY.get(ack) if isinstance(ack, int) else None

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 
 def meta_signature_ok(body: bytes, header: str, app_secrets: Iterable[str]) -> bool:
@@ -34,11 +35,31 @@ def twilio_signature(url: str, params: Mapping[str, Sequence[str]], auth_token: 
     return base64.b64encode(digest).decode()
 
 
+def url_variants(url: str) -> list[str]:
+    """The URL without its port and with the scheme's default port, as Twilio's own
+    RequestValidator tries them: a proxy may add ``:443`` to what Twilio signed, or drop it.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    userinfo = parts.netloc.rpartition("@")[0]
+    prefix = f"{userinfo}@" if userinfo else ""
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    without = urlunsplit(parts._replace(netloc=prefix + host))
+    with_port = urlunsplit(parts._replace(netloc=f"{prefix}{host}:{port}")) if port else without
+    return [without, with_port]
+
+
 def twilio_signature_ok(url: str, params: Mapping[str, Sequence[str]], header: str, auth_token: str) -> bool:
     """``X-Twilio-Signature`` checked against the URL Twilio called and the form fields."""
     if not header or not auth_token:
         return False
-    return hmac.compare_digest(twilio_signature(url, params, auth_token), header.strip())
+    received = header.strip()
+    return any(
+        hmac.compare_digest(twilio_signature(candidate, params, auth_token), received)
+        for candidate in url_variants(url)
+    )
 
 
 def waha_hmac_ok(body: bytes, header: str, keys: Iterable[str]) -> bool:

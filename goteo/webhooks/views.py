@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.utils import timezone
@@ -39,9 +38,8 @@ def read_json(request: HttpRequest) -> Any:
 
 
 def accept(found: list[events.Event], backend: str) -> HttpResponse:
-    now = timezone.now()
-    outcome = receipts.handle_events(found, backend, now)
-    receipts.send_replies(outcome, now)
+    # Replies (an opt-out's confirmation) are queued here and sent by the worker.
+    receipts.handle_events(found, backend, timezone.now())
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -66,7 +64,10 @@ def cloud(request: HttpRequest) -> HttpResponse:
 
 
 def twilio_url(request: HttpRequest) -> str:
-    """The URL Twilio signed: GOTEO_PUBLIC_URL's (behind a proxy), else the request's."""
+    """The URL Twilio called: GOTEO_PUBLIC_URL's (behind a proxy), else the request's.
+
+    Twilio may have signed it with or without the port; ``twilio_signature_ok`` tries both.
+    """
     base = public_url({})
     return base + request.get_full_path() if base else request.build_absolute_uri()
 
@@ -98,22 +99,26 @@ def twilio_status(request: HttpRequest, message_id) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
-    """A message to our Twilio number; answers TwiML, with a confirmation after an opt-out."""
+    """A message to our Twilio number; answers an empty TwiML."""
     if not twilio_verified(request):
         log.warning("Twilio inbound webhook with a missing or wrong signature refused")
         return HttpResponseForbidden(REFUSED)
     form = {name: request.POST.get(name, "") for name in request.POST}
-    outcome = receipts.handle_events(events.parse_twilio_inbound(form), "twilio", timezone.now())
-    reply = receipts.opt_out_reply() if outcome.opted_out else ""
-    body = f"<Message>{escape(reply)}</Message>" if reply else ""
-    twiml = f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
+    receipts.handle_events(events.parse_twilio_inbound(form), "twilio", timezone.now())
+    # An empty answer: the confirmation of an opt-out is queued and sent by the worker,
+    # within the number's pacing and cap, once however often Twilio retries.
+    twiml = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     return HttpResponse(twiml, content_type="application/xml")
 
 
 @csrf_exempt
 @require_POST
-def evolution(request: HttpRequest, secret: str, event: str = "") -> HttpResponse:
-    """Evolution API events; the secret in the URL is EVOLUTION_WEBHOOK_SECRET."""
+def evolution(request: HttpRequest, secret: str, event: str | None = None) -> HttpResponse:
+    """Evolution API events; the secret in the URL is EVOLUTION_WEBHOOK_SECRET.
+
+    With "webhook by events" Evolution appends the event's name to the URL
+    (``…/SECRETO/messages-upsert``); the body names the event either way.
+    """
     if not signatures.secret_matches(secret, configured("evolution", "webhook_secret")):
         log.warning("Evolution webhook with a wrong secret refused")
         return HttpResponseForbidden(REFUSED)

@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fakes.server import Answer, FakeServer, Recorded, Reply
 
@@ -15,6 +16,8 @@ API_KEY = "waha-api-key-for-tests"
 SESSION = "default"
 HMAC_KEY = "waha-hmac-key-for-tests"
 SESSION_PATH = re.compile(r"^/api/sessions/(?P<session>[^/]+)$")
+LID_PATH = re.compile(r"^/api/(?P<session>[^/]+)/lids/(?P<lid>[^/]+)$")
+PN_PATH = re.compile(r"^/api/(?P<session>[^/]+)/lids/pn/(?P<phone>[^/]+)$")
 
 
 class FakeWaha(FakeServer):
@@ -26,6 +29,8 @@ class FakeWaha(FakeServer):
         self.engine = "NOWEB"
         self.not_on_whatsapp: set[str] = set()
         self.sent: list[dict[str, Any]] = []
+        # Hidden ids WAHA knows: "4639135154355@lid" -> "573001112233@c.us".
+        self.lids: dict[str, str] = {}
 
     def config(self, **extra: Any) -> dict[str, Any]:
         return {"base_url": self.url, "api_key": API_KEY, "session": SESSION} | extra
@@ -51,11 +56,33 @@ class FakeWaha(FakeServer):
             phone = request.query.get("phone", [""])[0]
             exists = phone not in self.not_on_whatsapp
             return Reply(200, {"numberExists": exists, "chatId": f"{phone}@c.us" if exists else None})
+        lids = self.lids_answer(request)
+        if lids is not None:
+            return lids
         if request.method == "POST" and request.path in ("/api/startTyping", "/api/stopTyping"):
             return self.when_working(request, lambda body: Reply(201, {}))
         if request.method == "POST" and request.path == "/api/sendText":
             return self.when_working(request, self.send_text)
         return Reply(404, {"message": f"Cannot {request.method} {request.path}", "statusCode": 404})
+
+    def lids_answer(self, request: Recorded) -> Reply | None:
+        """The lids API as WAHA documents it (docs/how-to/contacts, "API - Lids"): the
+        lid or phone may come as digits or with its ``@`` escaped; an unknown one answers
+        200 with ``null`` on the other side."""
+        path = unquote(request.path)
+        if request.method != "GET":
+            return None
+        by_phone = PN_PATH.match(path)
+        if by_phone:
+            digits = by_phone["phone"].split("@")[0]
+            pn = f"{digits}@c.us"
+            found = next((lid for lid, known in self.lids.items() if known == pn), None)
+            return Reply(200, {"lid": found, "pn": pn})
+        by_lid = LID_PATH.match(path)
+        if by_lid and by_lid["lid"] != "count":
+            lid = by_lid["lid"].split("@")[0] + "@lid"
+            return Reply(200, {"lid": lid, "pn": self.lids.get(lid)})
+        return None
 
     def missing(self, name: str) -> Reply:
         return Reply(404, {"message": f"We didn't find a session with name '{name}'."})
