@@ -4,12 +4,22 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from goteo.web import auth, campaign_actions, campaign_form, campaigns, contacts, recipients, senders
+from goteo.web import (
+    auth,
+    campaign_actions,
+    campaign_form,
+    campaigns,
+    contacts,
+    pairing,
+    recipients,
+    senders,
+)
 
 app_name = "goteo"
 
 CAMPAIGNS = "dashboard/promociones/campanas/"
 CAMPAIGN = CAMPAIGNS + "<int:pk>/"
+PAIRING = "dashboard/promociones/numeros/<int:pk>/whatsapp/"
 
 urlpatterns: list = [
     path("", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False), name="home"),
@@ -39,5 +49,10 @@ urlpatterns: list = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path(PAIRING, pairing.sender_pairing, name="sender_pairing"),
+    path(PAIRING + "estado/", pairing.sender_pairing_status, name="sender_pairing_status"),
+    path(PAIRING + "conectar/", pairing.sender_pairing_connect, name="sender_pairing_connect"),
+    path(PAIRING + "codigo/", pairing.sender_pairing_code, name="sender_pairing_code"),
+    path(PAIRING + "desconectar/", pairing.sender_pairing_logout, name="sender_pairing_logout"),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

@@ -107,7 +107,8 @@ class WahaPairing(PairingClient):
             return Pairing(IDLE, gettext("La sesión todavía no existe en el servidor de WhatsApp."))
         status = str(info.get("status") or "")
         if status == "WORKING":
-            me = info.get("me") if isinstance(info.get("me"), dict) else {}
+            found = info.get("me")
+            me: dict[str, Any] = found if isinstance(found, dict) else {}
             return Pairing(
                 CONNECTED,
                 gettext("Conectado: el número puede enviar."),
