@@ -166,7 +166,7 @@ class EvolutionPairing(PairingClient):
         found = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
         return Pairing(
             CONNECTED,
-            gettext("Conectado: el número puede enviar."),
+            gettext("El número puede enviar."),
             "open",
             account_name=str(found.get("profileName") or ""),
             account_number=account_number(found.get("ownerJid") or found.get("number")),

@@ -111,7 +111,7 @@ class WahaPairing(PairingClient):
             me: dict[str, Any] = found if isinstance(found, dict) else {}
             return Pairing(
                 CONNECTED,
-                gettext("Conectado: el número puede enviar."),
+                gettext("El número puede enviar."),
                 status,
                 account_name=str(me.get("pushName") or ""),
                 account_number=account_number(me.get("id")),

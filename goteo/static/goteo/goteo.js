@@ -134,11 +134,23 @@
         if (block) {
           block.outerHTML = html;
         }
+        hideWhenLinked();
         watchPairing();
       })
       .catch(function () {
         later(function () { refreshPairing(url, seconds); }, seconds * 3);
       });
+  }
+
+  // Once linked, the pairing code and its form have nothing left to do.
+  function hideWhenLinked() {
+    var block = document.getElementById("pairing");
+    if (!block || !block.dataset.connected) {
+      return;
+    }
+    document.querySelectorAll("[data-until-linked]").forEach(function (element) {
+      element.hidden = true;
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
