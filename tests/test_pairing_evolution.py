@@ -146,3 +146,14 @@ def test_a_wrong_key_is_named(api):
         pytest.raises(PairingError, match="rechazó la clave de acceso"),
     ):
         client.connect()
+
+
+def test_it_reads_the_qr_wrapped_with_the_instance_in_other_states(api, client):
+    api.exists = True
+    api.state = "refused"
+    api.qr_count = 3
+
+    pairing = client.connect()
+
+    assert pairing.state == WAITING
+    assert pairing.qr_image.startswith("data:image/png;base64,iVBOR")

@@ -147,8 +147,12 @@ class EvolutionPairing(PairingClient):
         instance = data.get("instance")
         if isinstance(instance, dict) and instance.get("state") == "open":
             return self.linked()
-        image = qr_image(data.get("base64"))
-        code = str(data.get("pairingCode") or "")
+        # A closed or connecting instance answers the QR itself; any other state wraps it as
+        # {"instance": {...}, "qrcode": {...}} (connectToWhatsapp's last branch).
+        nested = data.get("qrcode")
+        qr = nested if isinstance(nested, dict) else data
+        image = qr_image(qr.get("base64"))
+        code = str(qr.get("pairingCode") or "")
         if not image and not code:
             return Pairing(STARTING, gettext("El servidor de WhatsApp está preparando el código QR."), state)
         return Pairing(

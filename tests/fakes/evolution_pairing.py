@@ -113,6 +113,10 @@ class FakeEvolutionPairing(FakeEvolution):
             return Reply(200, {"instance": {"instanceName": INSTANCE, "state": "open"}})
         if self.state == "connecting":
             return Reply(200, self.qr_code())
+        if self.state != "close":  # any other state: the QR wrapped with the instance
+            return Reply(
+                200, {"instance": {"instanceName": INSTANCE, "status": self.state}, "qrcode": self.qr_code()}
+            )
         # close: a new connection, with a pairing code when a number was given
         self.state = "connecting"
         self.phone_number = number
