@@ -217,3 +217,12 @@ def test_a_closed_session_after_sending_still_brakes_when_the_unlink_is_older(ju
 
     just_sent.refresh_from_db()
     assert just_sent.is_braked(timezone.now())
+
+
+def test_missing_settings_are_not_asked_again_and_again(staff, db):
+    sender = Sender.objects.create(name="sin-url", backend="waha", config={})
+
+    response = staff.get(url("sender_pairing_status", sender))
+
+    assert "le falta" in page_text(response)
+    assert "data-refresh-url" not in response.content.decode()

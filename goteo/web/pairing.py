@@ -10,6 +10,7 @@ the gateway says it is.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -48,44 +49,55 @@ def gateway_sender(pk: int) -> Sender:
     return sender
 
 
-def ask(sender: Sender, action: Callable[[PairingClient], Pairing]) -> tuple[Pairing | None, str]:
-    """Run ``action`` against the number's gateway: its answer, or the sentence saying why not."""
+@dataclass(frozen=True)
+class Answer:
+    """The gateway's answer, or the sentence saying why there is none."""
+
+    pairing: Pairing | None
+    error: str = ""
+    retry: bool = False  # the gateway did not answer: worth asking again (not goteo's settings)
+
+
+def ask(sender: Sender, action: Callable[[PairingClient], Pairing]) -> Answer:
+    """Run ``action`` against the number's gateway."""
     try:
         with pairing_for(sender) as client:
             pairing = action(client)
-    except (ConfigurationError, PairingError) as exc:
-        return None, str(exc)
+    except ConfigurationError as exc:
+        return Answer(None, str(exc))
+    except PairingError as exc:
+        return Answer(None, str(exc), retry=True)
     if pairing.connected != bool((sender.health or {}).get("connected")):
         health.forget(sender)  # the numbers page asks the gateway again
-    return pairing, ""
+    return Answer(pairing)
 
 
 def refresh_seconds() -> int:
     return int(getattr(settings, "GOTEO_PAIRING_REFRESH_SECONDS", 4))
 
 
-def status_context(sender: Sender, pairing: Pairing | None, error: str) -> dict[str, Any]:
-    # An unreachable gateway is asked again too: it may be starting up.
+def status_context(sender: Sender, answer: Answer) -> dict[str, Any]:
+    # A gateway that did not answer is asked again, less often: it may be starting up.
+    pairing = answer.pairing
     return {
         "sender": sender,
         "pairing": pairing,
-        "error": error,
-        "refresh": error != "" or (pairing is not None and pairing.pending),
-        "refresh_seconds": refresh_seconds() * (3 if error else 1),
+        "error": answer.error,
+        "refresh": answer.retry or (pairing is not None and pairing.pending),
+        "refresh_seconds": refresh_seconds() * (3 if answer.retry else 1),
     }
 
 
 def pairing_page(
     request: HttpRequest,
     sender: Sender,
-    pairing: Pairing | None,
-    error: str,
+    answer: Answer,
     *,
     form: PairingCodeForm | None = None,
     code: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = status_context(sender, pairing, error) | {"form": form or PairingCodeForm(), "code": code}
+    context = status_context(sender, answer) | {"form": form or PairingCodeForm(), "code": code}
     return render(request, "goteo/senders/pairing.html", context, status=status)
 
 
@@ -94,8 +106,7 @@ def pairing_page(
 def sender_pairing(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the number's link stands, with the QR while it waits for one."""
     sender = gateway_sender(pk)
-    pairing, error = ask(sender, lambda client: client.look())
-    return pairing_page(request, sender, pairing, error)
+    return pairing_page(request, sender, ask(sender, lambda client: client.look()))
 
 
 @base.staff_required
@@ -103,8 +114,8 @@ def sender_pairing(request: HttpRequest, pk: int) -> HttpResponse:
 def sender_pairing_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status block alone, fetched every few seconds while the page waits."""
     sender = gateway_sender(pk)
-    pairing, error = ask(sender, lambda client: client.look())
-    return render(request, "goteo/senders/_pairing.html", status_context(sender, pairing, error))
+    answer = ask(sender, lambda client: client.look())
+    return render(request, "goteo/senders/_pairing.html", status_context(sender, answer))
 
 
 @base.staff_required
@@ -112,9 +123,9 @@ def sender_pairing_status(request: HttpRequest, pk: int) -> HttpResponse:
 def sender_pairing_connect(request: HttpRequest, pk: int) -> HttpResponse:
     """Create the session if it is missing and start it; the page then shows its QR."""
     sender = gateway_sender(pk)
-    _pairing, error = ask(sender, lambda client: client.connect())
-    if error:
-        messages.error(request, error)
+    answer = ask(sender, lambda client: client.connect())
+    if answer.error:
+        messages.error(request, answer.error)
     else:
         base.log.info("sender %s: pairing started by %s", sender.pk, base.actor(request))
     return redirect("goteo:sender_pairing", pk=sender.pk)
@@ -127,13 +138,13 @@ def sender_pairing_code(request: HttpRequest, pk: int) -> HttpResponse:
     sender = gateway_sender(pk)
     form = PairingCodeForm(request.POST)
     if not form.is_valid():
-        pairing, error = ask(sender, lambda client: client.look())
-        return pairing_page(request, sender, pairing, error, form=form, status=400)
+        return pairing_page(request, sender, ask(sender, lambda client: client.look()), form=form, status=400)
     phone = form.cleaned_data["phone"]
-    pairing, error = ask(sender, lambda client: client.request_code(phone))
-    if pairing is not None:
+    answer = ask(sender, lambda client: client.request_code(phone))
+    code = answer.pairing.code if answer.pairing else ""
+    if code:
         base.log.info("sender %s: pairing code requested by %s", sender.pk, base.actor(request))
-    return pairing_page(request, sender, pairing, error, form=form, code=pairing.code if pairing else "")
+    return pairing_page(request, sender, answer, form=form, code=code)
 
 
 @base.staff_required
@@ -143,9 +154,9 @@ def sender_pairing_logout(request: HttpRequest, pk: int) -> HttpResponse:
     sender = gateway_sender(pk)
     if request.method == "GET":
         return render(request, "goteo/senders/confirm_logout.html", {"sender": sender})
-    _pairing, error = ask(sender, lambda client: client.logout())
-    if error:
-        messages.error(request, error)
+    answer = ask(sender, lambda client: client.logout())
+    if answer.error:
+        messages.error(request, answer.error)
     else:
         health.unlinked(sender, base.now())
         base.log.info("sender %s: unlinked by %s", sender.pk, base.actor(request))
