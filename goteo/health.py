@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CONNECTED_SECONDS = 300  # how long a good answer is trusted
 DISCONNECTED_SECONDS = 60  # a bad one is asked again sooner, so a fix shows up quickly
+UNLINK_REPORT_SECONDS = 600  # how long after a deliberate unlink a closed session is not a ban sign
 
 
 def cache_seconds(connected: bool) -> int:
@@ -69,6 +70,9 @@ def dropped_after_sending(sender: Sender, status: ConnectionStatus, now: datetim
     if status.connected or sender.pk is None or sender.effective_backend not in GATEWAY_BACKENDS:
         return ""
     since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
+    unlinked = unlinked_at(sender)
+    if unlinked is not None and unlinked > since:
+        since = unlinked  # closed on purpose from the dashboard: only later sends count
     if not Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists():
         return ""
     return drop_brake_reason(status.detail)
@@ -112,7 +116,7 @@ def remember(sender: Sender, status: ConnectionStatus, now: datetime) -> None:
         "extra": {k: v for k, v in status.extra.items() if isinstance(v, str | int | bool)},
         "checked_at": now.isoformat(),
         "backend": sender.effective_backend,
-    }
+    } | kept(sender)
     sender.health = health
     if sender.pk is not None:
         with write_transaction():
@@ -121,10 +125,38 @@ def remember(sender: Sender, status: ConnectionStatus, now: datetime) -> None:
 
 def forget(sender: Sender) -> None:
     """Drop the remembered answer, so the next check asks the provider (after a failed send)."""
-    sender.health = {}
+    sender.health = kept(sender)
     if sender.pk is not None:
         with write_transaction():
-            Sender.objects.filter(pk=sender.pk).update(health={})
+            Sender.objects.filter(pk=sender.pk).update(health=sender.health)
+
+
+def unlinked(sender: Sender, now: datetime) -> None:
+    """The owner unlinked the number from its gateway on purpose: a closed session is no ban sign."""
+    sender.health = {"unlinked_at": now.isoformat()}
+    if sender.pk is not None:
+        with write_transaction():
+            Sender.objects.filter(pk=sender.pk).update(health=sender.health)
+
+
+def unlinked_at(sender: Sender) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str((sender.health or {})["unlinked_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def unlinked_recently(sender: Sender, now: datetime) -> bool:
+    """Whether the owner unlinked the number in the last few minutes (the gateway's own
+    "logged out" and "closed" reports of that unlink arrive within seconds)."""
+    at = unlinked_at(sender)
+    return at is not None and timedelta(0) <= now - at <= timedelta(seconds=UNLINK_REPORT_SECONDS)
+
+
+def kept(sender: Sender) -> dict[str, Any]:
+    """What a new check or a forget keeps from the remembered answer: a deliberate unlink."""
+    health: dict[str, Any] = sender.health or {}
+    return {"unlinked_at": health["unlinked_at"]} if "unlinked_at" in health else {}
 
 
 def brake_note(sender: Sender, now: datetime) -> str:

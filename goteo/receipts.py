@@ -299,6 +299,8 @@ def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outco
     for sender in find_senders(backend, alert.account):
         if alert.connected is not None:
             health.remember(sender, ConnectionStatus(alert.connected, alert.reason), now)
+        if alert.session_closed and health.unlinked_recently(sender, now):
+            continue  # the owner disconnected it from the dashboard: no ban sign
         if alert.brake:
             brake(sender, alert.reason, now, outcome)
         elif alert.session_closed and sent_recently(sender, now):

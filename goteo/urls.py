@@ -12,6 +12,7 @@ from goteo.web import (
     contact_import,
     contacts,
     inbound,
+    pairing,
     recipients,
     senders,
 )
@@ -20,6 +21,7 @@ app_name = "goteo"
 
 CAMPAIGNS = "dashboard/promociones/campanas/"
 CAMPAIGN = CAMPAIGNS + "<int:pk>/"
+PAIRING = "dashboard/promociones/numeros/<int:pk>/whatsapp/"
 
 urlpatterns: list = [
     path("", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False), name="home"),
@@ -61,5 +63,10 @@ urlpatterns: list = [
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
     path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
     path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
+    path(PAIRING, pairing.sender_pairing, name="sender_pairing"),
+    path(PAIRING + "estado/", pairing.sender_pairing_status, name="sender_pairing_status"),
+    path(PAIRING + "conectar/", pairing.sender_pairing_connect, name="sender_pairing_connect"),
+    path(PAIRING + "codigo/", pairing.sender_pairing_code, name="sender_pairing_code"),
+    path(PAIRING + "desconectar/", pairing.sender_pairing_logout, name="sender_pairing_logout"),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

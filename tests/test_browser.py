@@ -347,3 +347,54 @@ def test_a_person_matches_an_unidentified_opt_out_on_a_phone(browser, live_serve
     contact.refresh_from_db()
     assert contact.opted_out is True
     context.close()
+
+
+def test_it_connects_a_whatsapp_web_number_on_a_phone(browser, live_server, shop, settings):
+    """On a 390 px phone: the QR appears, then the page turns to the linked account by itself."""
+    from tests.fakes.records import waha_sender
+    from tests.fakes.waha_pairing import FakeWahaPairing
+
+    settings.GOTEO_PAIRING_REFRESH_SECONDS = 1
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(WAIT_MS)
+    phone = context.new_page()
+    errors: list[str] = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    with FakeWahaPairing() as waha:
+        waha_sender("óptica", base_url=waha.url)
+        sign_in(phone)
+        phone.goto("/dashboard/promociones/numeros/")
+        phone.get_by_role("link", name="Conectar WhatsApp").click()
+        expect(phone.get_by_role("heading", name="Conectar WhatsApp")).to_be_visible()
+        phone.get_by_role("button", name="Conectar WhatsApp").click()
+
+        qr = phone.get_by_role("img", name="Código QR para vincular el número")
+        expect(qr).to_be_visible()
+        assert phone.evaluate("document.querySelector('img.qr').naturalWidth") > 0, "the QR image is drawn"
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
+        screenshot(phone, "connect_whatsapp_qr.png")
+
+        waha.link("Óptica Central")  # the owner scans the QR with the shop's phone
+        block = phone.locator("#pairing")
+        expect(block).to_contain_text("Conectado")
+        expect(block).to_contain_text("Óptica Central")
+        expect(block).to_contain_text("+573009990000")
+        expect(qr).to_have_count(0)
+        expect(phone.get_by_role("button", name="Pedir código de vinculación")).to_be_hidden()
+        screenshot(phone, "connect_whatsapp_linked.png")
+
+        block.get_by_role("link", name="Desconectar").click()
+        phone.get_by_role("button", name="Sí, desconectar").click()
+        expect(phone.get_by_text("quedó desconectado de WhatsApp")).to_be_visible()
+        assert waha.status == "STOPPED"
+    assert errors == []
+    context.close()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from goteo import health
 from goteo.models import Sender
+from goteo.transports.gateway import GATEWAY_BACKENDS
 from goteo.web import base
 from goteo.web.campaigns import sender_standing
 from goteo.web.forms import SenderForm
@@ -30,6 +31,7 @@ def sender_row(sender: Sender, now) -> dict[str, Any]:
         "quality": str(status.extra.get("quality_rating") or ""),
         "brake": health.brake_note(sender, now),
         "checked_at": (sender.health or {}).get("checked_at", ""),
+        "gateway": sender.effective_backend in GATEWAY_BACKENDS,
     } | sender_standing(sender, now)
 
 

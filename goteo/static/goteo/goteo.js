@@ -1,5 +1,6 @@
 // goteo's dashboard: refresh an open campaign's card while it sends, preview a campaign
-// as it is written, and show only the chosen provider's settings. No build step.
+// as it is written, show only the chosen provider's settings, and keep a number's QR
+// fresh until it is linked. No build step.
 (function () {
   "use strict";
 
@@ -100,7 +101,60 @@
     show();
   }
 
+  // While a WhatsApp-Web number waits to be linked, its status block (QR included) is
+  // fetched again every few seconds; the fresh block decides whether to keep polling.
+  function watchPairing() {
+    var block = document.getElementById("pairing");
+    if (!block || !block.dataset.refreshUrl) {
+      return;
+    }
+    var url = block.dataset.refreshUrl;
+    var seconds = Number(block.dataset.refreshSeconds) || 4;
+    later(function () { refreshPairing(url, seconds); }, seconds);
+  }
+
+  function refreshPairing(url, seconds) {
+    if (document.hidden) {
+      later(function () { refreshPairing(url, seconds); }, 1);
+      return;
+    }
+    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (response.redirected) {
+          window.location.reload(); // signed out: show the login page
+          throw new Error("redirected");
+        }
+        if (!response.ok) {
+          throw new Error(String(response.status));
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var block = document.getElementById("pairing");
+        if (block) {
+          block.outerHTML = html;
+        }
+        hideWhenLinked();
+        watchPairing();
+      })
+      .catch(function () {
+        later(function () { refreshPairing(url, seconds); }, seconds * 3);
+      });
+  }
+
+  // Once linked, the pairing code and its form have nothing left to do.
+  function hideWhenLinked() {
+    var block = document.getElementById("pairing");
+    if (!block || !block.dataset.connected) {
+      return;
+    }
+    document.querySelectorAll("[data-until-linked]").forEach(function (element) {
+      element.hidden = true;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    watchPairing();
     watchCampaign();
     previewCampaign();
     providerFields();
