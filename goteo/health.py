@@ -2,9 +2,15 @@
 
 Meta allows about 200 management requests per hour, and a dashboard polls far more often
 than that, so each sender's last answer is kept on its row (``Sender.health``) and reused
-for a few minutes. A check that reports a spam or quality signal (quality rating RED,
-health BLOCKED), or finds a WhatsApp-Web gateway's session closed within minutes of the
-number's last send, brakes the number for the rest of its day.
+for a few minutes. Only a positive sign from the provider brakes the number for the rest
+of its day: a spam or quality signal (quality rating RED, health BLOCKED) or a WhatsApp-Web
+gateway's session closed with a logout or ban reason. A provider that cannot be reached
+(connection refused, unknown host, time-out) says nothing about the number: nothing is
+sent and nothing is braked, and it is asked again within a minute.
+
+A person who lifted a brake is not overruled by the same sign seen again: a brake comes
+back only when the sign is new (a session that closed after the lift, a quality that
+recovered and fell again).
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ from typing import Any
 from django.utils.translation import gettext
 
 from goteo.conf import env_int
-from goteo.models import Message, Sender
+from goteo.models import Sender
 from goteo.schedule import end_of_day
 from goteo.transports import ConfigurationError, ConnectionStatus, Transport, transport_for
-from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS, GATEWAY_BACKENDS, drop_brake_reason
+from goteo.transports.gateway import GATEWAY_BACKENDS, session_end_reason
 from goteo.writes import write_transaction
 
 log = logging.getLogger(__name__)
@@ -51,27 +57,59 @@ def sender_status(
         cached = cached_status(sender, now)
         if cached is not None:
             return cached
+    previous = dict((sender.health or {}).get("extra") or {})
     status = fresh_status(sender, transport)
+    reason = status.extra.get("brake") or session_ended(sender, status)
+    if reason and waived(sender, reason, previous):
+        status.extra["brake_waived"] = True
+        reason = ""
     remember(sender, status, now)
-    reason = status.extra.get("brake") or dropped_after_sending(sender, status, now)
     if reason and sender.pk is not None and not sender.is_braked(now):
         log.warning("sender %s braked by its connection check: %s", sender.name, reason)
-        sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz))
+        sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz), now=now)
     return status
 
 
-def dropped_after_sending(sender: Sender, status: ConnectionStatus, now: datetime) -> str:
-    """A gateway session found closed soon after this number sent: the usual sign of a ban.
+def session_ended(sender: Sender, status: ConnectionStatus) -> str:
+    """A gateway session closed with a logout or ban reason that is newer than the last lift.
 
-    The sending run notices a drop between its own sends; this catches one that happens
-    after a run's last send, whoever checks next (the next run, the worker, the dashboard).
+    An unreachable gateway, or a session closed for no stated reason (a restart, a network
+    cut), is not a ban.
     """
-    if status.connected or sender.pk is None or sender.effective_backend not in GATEWAY_BACKENDS:
+    if status.connected or status.unreachable or sender.effective_backend not in GATEWAY_BACKENDS:
         return ""
-    since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
-    if not Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists():
-        return ""
-    return drop_brake_reason(status.detail)
+    reason = session_end_reason(status.extra.get("reason_code"))
+    lifted = last_lift(sender) if reason else None
+    if not reason or lifted is None:
+        return reason
+    try:
+        closed_at = datetime.fromisoformat(str(status.extra.get("reason_at") or "").replace("Z", "+00:00"))
+    except ValueError:
+        return ""  # when it closed is unknown: the person's lift stands
+    return reason if closed_at > lifted else ""
+
+
+def last_lift(sender: Sender) -> datetime | None:
+    """When a person last lifted a brake of ``sender``, read now (a worker's row may be old)."""
+    if sender.pk is not None:
+        sender.brake_log = (
+            Sender.objects.filter(pk=sender.pk).values_list("brake_log", flat=True).first() or []
+        )
+    return sender.last_lift()
+
+
+def waived(sender: Sender, reason: str, previous: dict[str, Any]) -> bool:
+    """True while the sign a person lifted a brake for is still the one the provider gives."""
+    if previous.get("brake") != reason:
+        return False
+    if previous.get("brake_waived"):
+        return True
+    lifted = last_lift(sender)
+    try:
+        checked_at = datetime.fromisoformat(str((sender.health or {}).get("checked_at")))
+    except ValueError:
+        return False
+    return lifted is not None and lifted >= checked_at
 
 
 def fresh_status(sender: Sender, transport: Transport | None = None) -> ConnectionStatus:

@@ -39,5 +39,10 @@ urlpatterns: list = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path(
+        "dashboard/promociones/numeros/<int:pk>/levantar-freno/",
+        senders.sender_unbrake,
+        name="sender_unbrake",
+    ),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

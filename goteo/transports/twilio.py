@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from goteo.conf import env_str
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.http import json_body, make_client, request, snippet
 
@@ -182,9 +182,9 @@ class TwilioTransport(Transport):
         try:
             response = request(self.client, "GET", f"/2010-04-01/Accounts/{self.account_sid}.json")
         except SendError as exc:
-            return ConnectionStatus(
-                False, gettext("sin conexión con Twilio: %(reason)s") % {"reason": exc.reason}
-            )
+            return unreachable(gettext("sin conexión con Twilio: %(reason)s") % {"reason": exc.reason})
+        if response.status_code >= 500:
+            return unreachable(gettext("Twilio respondió HTTP %(status)s") % {"status": response.status_code})
         if response.status_code >= 300:
             text = gettext("Twilio rechazó la consulta: %(error)s")
             return ConnectionStatus(False, text % {"error": classify_response(response)})
