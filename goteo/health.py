@@ -57,9 +57,10 @@ def sender_status(
         cached = cached_status(sender, now)
         if cached is not None:
             return cached
-    previous = dict((sender.health or {}).get("extra") or {})
+    before = dict(sender.health or {})
+    previous = dict(before.get("extra") or {})
     status = fresh_status(sender, transport)
-    reason = status.extra.get("brake") or session_ended(sender, status)
+    reason = status.extra.get("brake") or session_ended(sender, status, now, before)
     if reason and waived(sender, reason, previous):
         status.extra["brake_waived"] = True
         reason = ""
@@ -70,23 +71,37 @@ def sender_status(
     return status
 
 
-def session_ended(sender: Sender, status: ConnectionStatus) -> str:
-    """A gateway session closed with a logout or ban reason that is newer than the last lift.
+def session_ended(sender: Sender, status: ConnectionStatus, now: datetime, before: dict[str, Any]) -> str:
+    """A gateway session closed for good with a logout or ban reason, and closed recently.
 
     An unreachable gateway, or a session closed for no stated reason (a restart, a network
-    cut), is not a ban.
+    cut: the gateway reconnects by itself), is not a ban. Evolution keeps the reason of its
+    last definitive close on the instance, so a reason counts only while the session is
+    closed, if it is from the last day, later than the last time goteo saw the session
+    connected, and later than a person's lifting of a brake.
     """
     if status.connected or status.unreachable or sender.effective_backend not in GATEWAY_BACKENDS:
         return ""
     reason = session_end_reason(status.extra.get("reason_code"))
-    lifted = last_lift(sender) if reason else None
-    if not reason or lifted is None:
-        return reason
+    closed_at = moment(status.extra.get("reason_at"))
+    if not reason or status.extra.get("state") != "close" or closed_at is None:
+        return ""
+    if not now - timedelta(days=1) < closed_at <= now + timedelta(minutes=5):
+        return ""
+    seen_connected = moment(before.get("checked_at")) if before.get("connected") else None
+    lifted = last_lift(sender)
+    if any(other is not None and other >= closed_at for other in (seen_connected, lifted)):
+        return ""
+    return reason
+
+
+def moment(value: Any) -> datetime | None:
+    """An ISO 8601 time (Evolution's ends in Z), or None."""
     try:
-        closed_at = datetime.fromisoformat(str(status.extra.get("reason_at") or "").replace("Z", "+00:00"))
+        found = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
     except ValueError:
-        return ""  # when it closed is unknown: the person's lift stands
-    return reason if closed_at > lifted else ""
+        return None
+    return found if found.tzinfo is not None else None
 
 
 def last_lift(sender: Sender) -> datetime | None:

@@ -143,6 +143,24 @@ def test_a_session_closed_with_a_logout_or_ban_reason_brakes_the_number(
     assert gateway.requests_to("GET", "/instance/fetchInstances")[0].query == {"instanceName": ["optica"]}
 
 
+@pytest.mark.parametrize("case", ["older than a day", "seen connected since", "still reconnecting"])
+def test_an_old_reason_evolution_still_keeps_is_not_a_brake(gateway, make_campaign, clock, case):
+    sender = evolution_sender(base_url=gateway.url)
+    make_campaign(3, sender=sender)
+    gateway.disconnection_code = 401  # kept on the instance since an earlier logout
+    gateway.disconnection_at = (clock.now() - timedelta(hours=2)).isoformat()
+    if case == "older than a day":
+        gateway.disconnection_at = (clock.now() - timedelta(days=3)).isoformat()
+    elif case == "seen connected since":
+        health.sender_status(sender, clock.now() - timedelta(minutes=30), use_cache=False)  # open
+    gateway.state = "connecting" if case == "still reconnecting" else "close"
+
+    health.sender_status(sender, clock.now(), use_cache=False)
+
+    sender.refresh_from_db()
+    assert not sender.is_braked(clock.now())
+
+
 def test_a_lifted_brake_is_not_set_again_for_the_same_closed_session(gateway, make_campaign, clock):
     sender = evolution_sender(base_url=gateway.url)
     make_campaign(3, sender=sender)
