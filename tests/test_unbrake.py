@@ -211,3 +211,22 @@ def test_resuming_on_the_dashboard_names_the_button_to_lift_the_brake(
     assert "Pero el número «pruebas» está frenado hasta el" in text
     assert "botón «Levantar freno»" in text
     assert "goteo unbrake" not in text
+
+
+# --- admin -----------------------------------------------------------------------------------------
+def test_the_admin_lifts_a_brake_with_the_recorded_action_not_by_editing_the_date(client, memory_sender):
+    from tests.dashboard import make_user
+
+    braked(memory_sender, timezone.now())
+    client.force_login(make_user("root", superuser=True))
+
+    change = client.get(reverse("admin:goteo_sender_change", args=[memory_sender.pk])).content.decode()
+    client.post(
+        reverse("admin:goteo_sender_changelist"),
+        {"action": "unbrake", "_selected_action": [memory_sender.pk]},
+    )
+
+    assert 'name="paused_until' not in change
+    memory_sender.refresh_from_db()
+    assert not memory_sender.is_braked(timezone.now())
+    assert memory_sender.brake_log[-1]["by"] == "root"
