@@ -15,8 +15,9 @@ from django.utils import timezone
 from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, MessageStatus, Sender
 from goteo.risk import BAD, brake_if_risky, sender_risk
-from tests.dashboard import page_text, pin_page_clock, sign_in
-from tests.fakes.records import cloud_sender
+from tests.dashboard import make_user, page_text, pin_page_clock, sign_in
+from tests.fakes.records import cloud_sender, evolution_sender
+from tests.fakes.server import refused_url
 
 pytestmark = pytest.mark.django_db
 
@@ -215,8 +216,6 @@ def test_resuming_on_the_dashboard_names_the_button_to_lift_the_brake(
 
 # --- admin -----------------------------------------------------------------------------------------
 def test_the_admin_lifts_a_brake_with_the_recorded_action_not_by_editing_the_date(client, memory_sender):
-    from tests.dashboard import make_user
-
     braked(memory_sender, timezone.now())
     client.force_login(make_user("root", superuser=True))
 
@@ -230,3 +229,13 @@ def test_the_admin_lifts_a_brake_with_the_recorded_action_not_by_editing_the_dat
     memory_sender.refresh_from_db()
     assert not memory_sender.is_braked(timezone.now())
     assert memory_sender.brake_log[-1]["by"] == "root"
+
+
+def test_the_numbers_page_tells_an_unreachable_gateway_from_a_disconnected_one(staff, db):
+    evolution_sender(base_url=refused_url())
+
+    text = page_text(staff.get(reverse("goteo:sender_list")))
+
+    assert "Sin respuesta" in text
+    assert "Desconectado" not in text
+    assert "no se puede verificar ahora" in text

@@ -27,6 +27,7 @@ def sender_row(sender: Sender, now) -> dict[str, Any]:
     return {
         "sender": sender,
         "connected": status.connected,
+        "unreachable": status.unreachable,
         "detail": status.detail,
         "quality": str(status.extra.get("quality_rating") or ""),
         "brake": health.brake_note(sender, now),
