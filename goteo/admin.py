@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from goteo.brakes import lift
 from goteo.models import (
     Campaign,
     Contact,
@@ -115,7 +116,15 @@ class MessageEventAdmin(ReadOnlyAdmin):
 class SenderAdmin(admin.ModelAdmin):
     list_display = ["name", "backend", "from_environment", "daily_cap", "is_active", "paused_until"]
     exclude = ["secrets"]
-    readonly_fields = ["health", "next_send_at"]
+    # A brake is lifted with the action, which records who and when, not by editing the date.
+    readonly_fields = ["health", "next_send_at", "paused_until", "pause_reason", "brake_log"]
+    actions = ["unbrake"]
+
+    @admin.action(description=_("Levantar freno"))
+    def unbrake(self, request, queryset):
+        now = timezone.now()
+        n = sum(lift(sender, request.user.get_username(), now) for sender in queryset)
+        self.message_user(request, _("%(n)s frenos levantados.") % {"n": n}, messages.SUCCESS)
 
 
 @admin.register(Promotion)

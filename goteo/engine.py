@@ -413,7 +413,12 @@ class Engine:
             return None
         if not status.connected:
             summary.disconnected.append(f"{sender.name}: {status.detail}")
-            self.report(f"✖ {sender.name}: WhatsApp no está conectado ({status.detail}); no se envía nada.")
+            if status.unreachable:
+                self.report(f"❔ {sender.name}: {status.detail}. No se envía nada mientras tanto.")
+            else:
+                self.report(
+                    f"✖ {sender.name}: WhatsApp no está conectado ({status.detail}); no se envía nada."
+                )
             return None
         return transport
 

@@ -2,9 +2,15 @@
 
 Meta allows about 200 management requests per hour, and a dashboard polls far more often
 than that, so each sender's last answer is kept on its row (``Sender.health``) and reused
-for a few minutes. A check that reports a spam or quality signal (quality rating RED,
-health BLOCKED), or finds a WhatsApp-Web gateway's session closed within minutes of the
-number's last send, brakes the number for the rest of its day.
+for a few minutes. Only a positive sign from the provider brakes the number for the rest
+of its day: a spam or quality signal (quality rating RED, health BLOCKED) or a WhatsApp-Web
+gateway's session closed with a logout or ban reason. A provider that cannot be reached
+(connection refused, unknown host, time-out) says nothing about the number: nothing is
+sent and nothing is braked, and it is asked again within a minute.
+
+A person who lifted a brake is not overruled by the same sign seen again: a brake comes
+back only when the sign is new (a session that closed after the lift, a quality that
+recovered and fell again).
 """
 
 from __future__ import annotations
@@ -16,10 +22,10 @@ from typing import Any
 from django.utils.translation import gettext
 
 from goteo.conf import env_int
-from goteo.models import Message, Sender
+from goteo.models import Sender
 from goteo.schedule import end_of_day
 from goteo.transports import ConfigurationError, ConnectionStatus, Transport, transport_for
-from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS, GATEWAY_BACKENDS, drop_brake_reason
+from goteo.transports.gateway import GATEWAY_BACKENDS, session_end_reason
 from goteo.writes import write_transaction
 
 log = logging.getLogger(__name__)
@@ -52,30 +58,77 @@ def sender_status(
         cached = cached_status(sender, now)
         if cached is not None:
             return cached
+    before = dict(sender.health or {})
+    previous = dict(before.get("extra") or {})
     status = fresh_status(sender, transport)
+    reason = status.extra.get("brake") or session_ended(sender, status, now, before)
+    if reason and waived(sender, reason, previous):
+        status.extra["brake_waived"] = True
+        reason = ""
     remember(sender, status, now)
-    reason = status.extra.get("brake") or dropped_after_sending(sender, status, now)
     if reason and sender.pk is not None and not sender.is_braked(now):
         log.warning("sender %s braked by its connection check: %s", sender.name, reason)
-        sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz))
+        sender.brake(f"Freno automático: {reason}", end_of_day(now, sender.tz), now=now)
     return status
 
 
-def dropped_after_sending(sender: Sender, status: ConnectionStatus, now: datetime) -> str:
-    """A gateway session found closed soon after this number sent: the usual sign of a ban.
+def session_ended(sender: Sender, status: ConnectionStatus, now: datetime, before: dict[str, Any]) -> str:
+    """A gateway session closed for good with a logout or ban reason, and closed recently.
 
-    The sending run notices a drop between its own sends; this catches one that happens
-    after a run's last send, whoever checks next (the next run, the worker, the dashboard).
+    An unreachable gateway, or a session closed for no stated reason (a restart, a network
+    cut: the gateway reconnects by itself), is not a ban. Evolution keeps the reason of its
+    last definitive close on the instance, so a reason counts only while the session is
+    closed, if it is from the last day, later than the last time goteo saw the session
+    connected, and later than a person's lifting of a brake.
     """
-    if status.connected or sender.pk is None or sender.effective_backend not in GATEWAY_BACKENDS:
+    if status.connected or status.unreachable or sender.effective_backend not in GATEWAY_BACKENDS:
         return ""
-    since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
+    reason = session_end_reason(status.extra.get("reason_code"))
+    closed_at = moment(status.extra.get("reason_at"))
+    if not reason or status.extra.get("state") != "close" or closed_at is None:
+        return ""
+    if not now - timedelta(days=1) < closed_at <= now + timedelta(minutes=5):
+        return ""
     unlinked = unlinked_at(sender)
-    if unlinked is not None and unlinked > since:
-        since = unlinked  # closed on purpose from the dashboard: only later sends count
-    if not Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists():
+    if unlinked is not None and abs(closed_at - unlinked) <= timedelta(seconds=UNLINK_REPORT_SECONDS):
+        return ""  # the owner unlinked it from the dashboard: the close is theirs, not a ban
+    seen_connected = moment(before.get("checked_at")) if before.get("connected") else None
+    lifted = last_lift(sender)
+    if any(other is not None and other >= closed_at for other in (seen_connected, lifted)):
         return ""
-    return drop_brake_reason(status.detail)
+    return reason
+
+
+def moment(value: Any) -> datetime | None:
+    """An ISO 8601 time (Evolution's ends in Z), or None."""
+    try:
+        found = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
+def last_lift(sender: Sender) -> datetime | None:
+    """When a person last lifted a brake of ``sender``, read now (a worker's row may be old)."""
+    if sender.pk is not None:
+        sender.brake_log = (
+            Sender.objects.filter(pk=sender.pk).values_list("brake_log", flat=True).first() or []
+        )
+    return sender.last_lift()
+
+
+def waived(sender: Sender, reason: str, previous: dict[str, Any]) -> bool:
+    """True while the sign a person lifted a brake for is still the one the provider gives."""
+    if previous.get("brake") != reason:
+        return False
+    if previous.get("brake_waived"):
+        return True
+    lifted = last_lift(sender)
+    try:
+        checked_at = datetime.fromisoformat(str((sender.health or {}).get("checked_at")))
+    except ValueError:
+        return False
+    return lifted is not None and lifted >= checked_at
 
 
 def fresh_status(sender: Sender, transport: Transport | None = None) -> ConnectionStatus:

@@ -49,10 +49,12 @@ log = logging.getLogger(__name__)
 DEFAULT_OPT_OUT_WORDS = ("BAJA", "STOP", "NO MAS", "CANCELAR", "DESUSCRIBIR")
 MAX_OPT_OUT_WORDS = 5  # a longer message is a conversation, not a request to leave
 RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3}
-# Error codes in a "failed" receipt (Meta and Twilio) and what they call for.
-SPAM_CODES = frozenset({"131048", "131064"})
-OPT_OUT_CODES = frozenset({"131050", "21610"})
-TRY_TOMORROW_CODES = frozenset({"131049", "63049"})
+# Error codes in a "failed" receipt (Meta and Twilio) and what they call for: Meta's spam and
+# quality limits and Twilio's locked account brake the number; a person who opted out or
+# blocked the business (Twilio 63014) is opted out; daily limits are tried again tomorrow.
+SPAM_CODES = frozenset({"131048", "131064", "63051"})
+OPT_OUT_CODES = frozenset({"131050", "21610", "63014"})
+TRY_TOMORROW_CODES = frozenset({"131049", "63049", "63018"})
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Outcome:
     resolved: int = 0
     opted_out: list[str] = field(default_factory=list)
     braked: list[str] = field(default_factory=list)
+    lifted: list[str] = field(default_factory=list)
 
 
 def handle_events(events: list[Event], backend: str, now: datetime) -> Outcome:
@@ -299,12 +302,29 @@ def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outco
     for sender in find_senders(backend, alert.account):
         if alert.connected is not None:
             health.remember(sender, ConnectionStatus(alert.connected, alert.reason), now)
+        elif alert.recheck:
+            health.forget(sender)
         if alert.session_closed and health.unlinked_recently(sender, now):
             continue  # the owner disconnected it from the dashboard: no ban sign
-        if alert.brake:
+        if alert.lifts:
+            lift_provider_brake(sender, alert, now, outcome)
+        elif alert.brake:
             brake(sender, alert.reason, now, outcome)
         elif alert.session_closed and sent_recently(sender, now):
             brake(sender, f"{alert.reason} justo después de enviar; posible bloqueo", now, outcome)
+
+
+def lift_provider_brake(sender: Sender, alert: AccountAlert, now: datetime, outcome: Outcome) -> None:
+    """Lift an automatic brake the provider has taken back (Meta reinstating an account).
+
+    A brake for any other reason, or one a person set, is left for a person.
+    """
+    sender.refresh_from_db(fields=["paused_until", "pause_reason", "brake_log"])
+    if not sender.is_braked(now) or alert.lifts not in sender.pause_reason:
+        return
+    if sender.lift_brake(f"{alert.reason}"[:100], now=now):
+        log.warning("sender %s: brake lifted by its provider: %s", sender.name, alert.reason)
+        outcome.lifted.append(sender.name)
 
 
 def sent_recently(sender: Sender, now: datetime) -> bool:

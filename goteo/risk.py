@@ -5,8 +5,8 @@ reasons, as a pure function; ``sender_risk`` gathers that activity from the data
 ``brake_if_risky`` stops a number whose level is bad, before WhatsApp blocks it.
 
 Evidence counts from seven days ago, or from just after goteo's last risk brake of the
-number if that is later, so a person who resumes after a brake is not braked again for
-the same evidence. The thresholds are below, documented in docs/compliance.md.
+number or a person's lifting of a brake if that is later, so a person who resumes after a
+brake is not braked again for the same evidence. The thresholds are below, documented in docs/compliance.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext, ngettext, pgettext
 
 from goteo.models import Message, MessageStatus, Sender
+from goteo.models.senders import LIFT
 from goteo.schedule import end_of_day
 from goteo.warmup import WarmupStage
 
@@ -210,8 +211,12 @@ def brakes_text(brakes: int) -> str:
 
 
 def last_risk_brake(sender: Sender) -> datetime | None:
-    """When goteo last braked this number for its risk, from the brake log."""
-    moments = [parse_moment(e.get("at")) for e in sender.brake_log or [] if e.get("source") == RISK_SOURCE]
+    """When goteo last braked this number for its risk, or a person lifted a brake of it."""
+    moments = [
+        parse_moment(e.get("at"))
+        for e in sender.brake_log or []
+        if e.get("source") == RISK_SOURCE or e.get("kind") == LIFT
+    ]
     found = [m for m in moments if m is not None]
     return max(found) if found else None
 
@@ -300,7 +305,10 @@ def activity_of(
     brakes = sum(
         1
         for e in sender.brake_log or []
-        if e.get("source") != RISK_SOURCE and (at := parse_moment(e.get("at"))) and brakes_since < at <= now
+        if e.get("source") != RISK_SOURCE
+        and e.get("kind") != LIFT
+        and (at := parse_moment(e.get("at")))
+        and brakes_since < at <= now
     )
     extra = (sender.health or {}).get("extra") or {}
     warmup = sender.warmup_stage(sender.local_day(now))

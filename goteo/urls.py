@@ -68,5 +68,10 @@ urlpatterns: list = [
     path(PAIRING + "conectar/", pairing.sender_pairing_connect, name="sender_pairing_connect"),
     path(PAIRING + "codigo/", pairing.sender_pairing_code, name="sender_pairing_code"),
     path(PAIRING + "desconectar/", pairing.sender_pairing_logout, name="sender_pairing_logout"),
+    path(
+        "dashboard/promociones/numeros/<int:pk>/levantar-freno/",
+        senders.sender_unbrake,
+        name="sender_unbrake",
+    ),
     path("webhooks/", include("goteo.webhooks.urls")),
 ]

@@ -398,3 +398,36 @@ def test_it_connects_a_whatsapp_web_number_on_a_phone(browser, live_server, shop
         assert waha.status == "STOPPED"
     assert errors == []
     context.close()
+
+
+def test_it_lifts_a_brake_from_a_phone_after_confirming(browser, live_server, shop, clock):
+    sender = Sender.objects.get(name="tienda")
+    sender.brake(
+        "Freno automático: la calidad del número está en ROJO", datetime(2026, 1, 2, 23, 59, tzinfo=BOGOTA)
+    )
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="es-CO",
+        timezone_id="America/Bogota",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(WAIT_MS)
+    phone = context.new_page()
+    sign_in(phone)
+
+    phone.goto("/dashboard/promociones/numeros/")
+    phone.get_by_role("link", name="Levantar freno").click()
+    expect(phone.get_by_role("heading", name="¿Levantar el freno de «tienda»?")).to_be_visible()
+    expect(phone.locator("main")).to_contain_text("la calidad del número está en ROJO")
+    wide = phone.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
+    phone.get_by_role("button", name="Sí, levantar el freno").click()
+
+    expect(phone.locator("body")).to_contain_text("Freno levantado: «tienda» puede volver a enviar.")
+    expect(phone.get_by_role("link", name="Levantar freno")).to_have_count(0)
+    sender.refresh_from_db()
+    assert sender.paused_until is None
+    assert sender.brake_log[-1]["by"] == "ana"
+    context.close()

@@ -33,6 +33,7 @@ VALID_ARGS = {
     "requeue_failed": ["1"],
     "resume_campaign": ["1"],
     "start_campaign": ["1", "--yes"],
+    "unbrake": ["principal"],
 }
 # argparse's own English, which must never reach a shop owner.
 ARGPARSE_ENGLISH = re.compile(
@@ -79,6 +80,7 @@ MISTAKES = [
     *[(name, ["--nope"]) for name in COMMANDS],
     *[(name, []) for name in ("cancel_campaign", "pause_campaign", "requeue_failed", "resume_campaign")],
     ("start_campaign", []),
+    ("unbrake", []),
     ("import_contacts", []),
     ("import_exclusions", []),
     ("create_campaign", []),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import pytest
 
@@ -173,33 +172,3 @@ def test_it_reads_evolution_settings_from_the_environment(api, monkeypatch):
 
     assert api.requests[0].json()["number"] == "573001112233"
     assert "delay" not in api.requests[0].json()
-
-
-# --- a session that closes after a run's last send -------------------------------------------
-@pytest.mark.django_db
-@pytest.mark.parametrize(("minutes_ago", "braked"), [(5, True), (40, False)])
-def test_it_brakes_when_the_next_check_finds_the_session_closed_soon_after_sending(
-    api, make_campaign, clock, minutes_ago, braked
-):
-    from django.utils import timezone
-
-    from goteo import health
-    from goteo.models import Campaign, Message
-    from tests.fakes.records import evolution_sender
-
-    sender = evolution_sender(base_url=api.url)
-    campaign = make_campaign(3, sender=sender)
-    now = timezone.now()
-    Message.objects.filter(pk=campaign.messages.first().pk).update(
-        status="sent", sent_at=now - timedelta(minutes=minutes_ago)
-    )
-    api.state = "close"
-
-    status = health.sender_status(sender, now, use_cache=False)
-
-    sender.refresh_from_db()
-    assert status.connected is False
-    assert sender.is_braked(now) is braked
-    assert (Campaign.objects.get(pk=campaign.pk).status == "paused") is braked
-    if braked:
-        assert "se cerró justo después de enviar" in sender.pause_reason

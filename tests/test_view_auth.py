@@ -39,6 +39,7 @@ ACTIONS = [
     ("goteo:sender_new", []),
     ("goteo:sender_edit", ["sender"]),
     ("goteo:sender_check", ["sender"]),
+    ("goteo:sender_unbrake", ["sender"]),
 ]
 
 

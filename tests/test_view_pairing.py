@@ -210,10 +210,10 @@ def test_the_same_report_without_a_dashboard_disconnection_brakes(client, just_s
     assert just_sent.is_braked(timezone.now())
 
 
-def test_a_closed_session_after_sending_still_brakes_when_the_unlink_is_older(just_sent):
+def test_a_logout_report_still_brakes_when_the_dashboard_unlink_is_older(client, just_sent):
     health.unlinked(just_sent, timezone.now() - timedelta(hours=1))
 
-    health.sender_status(just_sent, timezone.now(), use_cache=False)
+    logged_out_report(client)
 
     just_sent.refresh_from_db()
     assert just_sent.is_braked(timezone.now())

@@ -64,7 +64,7 @@ def test_it_prints_the_documented_json(api):
     data = json.loads(out)
     assert code == 0
     meta = next(s for s in data["senders"] if s["name"] == "meta")
-    assert set(meta) == {"name", "backend", "connected", "detail"}
+    assert set(meta) == {"name", "backend", "connected", "unreachable", "detail"}
     assert (meta["backend"], meta["connected"]) == ("cloud", True)
 
 

@@ -26,6 +26,7 @@ class Backend(models.TextChoices):
 
 DEFAULT_SENDER_NAME = "principal"
 BRAKE_LOG_SIZE = 20
+LIFT = "lift"  # the kind of a brake_log entry that records a brake being lifted
 
 
 class Sender(models.Model):
@@ -60,7 +61,8 @@ class Sender(models.Model):
             "(5, 10, 20 y luego el máximo). Vacío si el número ya tiene historial."
         ),
     )
-    # The latest brakes ({"at", "reason", "source"}), newest last, for the risk signals.
+    # The latest brakes ({"at", "reason", "source"}) and lifts (the same with "kind": "lift"
+    # and "by", who lifted it), newest last: the risk signals and the audit of who lifted.
     brake_log = models.JSONField(_("frenos recientes"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
 
@@ -128,6 +130,45 @@ class Sender(models.Model):
         self.paused_until, self.pause_reason, self.brake_log = until, reason, history
         for campaign in Campaign.objects.filter(sender=self, status=CampaignStatus.ACTIVE):
             campaign.pause(reason=reason)
+
+    def lift_brake(self, by: str, *, now: datetime | None = None) -> bool:
+        """Let this number send again now, recording who lifted its brake and when.
+
+        False when it was not braked. The campaigns the brake paused stay paused until a
+        person resumes them. A brake set meanwhile by someone else is left alone.
+        """
+        moment = now or timezone.now()
+        row = (
+            Sender.objects.filter(pk=self.pk).values_list("paused_until", "pause_reason", "brake_log").first()
+        )
+        if row is None or row[0] is None or row[0] <= moment:
+            return False
+        until, reason, previous = row
+        entry = {
+            "at": moment.isoformat(),
+            "reason": reason[:300],
+            "source": by[:100],
+            "kind": LIFT,
+            "by": by[:100],
+        }
+        history = [*(previous or []), entry][-BRAKE_LOG_SIZE:]
+        lifted = Sender.objects.filter(pk=self.pk, paused_until=until).update(
+            paused_until=None, pause_reason="", brake_log=history
+        )
+        if lifted:
+            self.paused_until, self.pause_reason, self.brake_log = None, "", history
+        return bool(lifted)
+
+    def last_lift(self) -> datetime | None:
+        """When a brake of this number was last lifted, from the brake log."""
+        moments = []
+        for entry in self.brake_log or []:
+            if entry.get("kind") == LIFT:
+                try:
+                    moments.append(datetime.fromisoformat(str(entry.get("at"))))
+                except ValueError:
+                    continue
+        return max(moments, default=None)
 
 
 def env_backend() -> str:

@@ -75,6 +75,20 @@ class ConnectionStatus:
     detail: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def unreachable(self) -> bool:
+        """True when the provider could not be asked: nothing is known about the number."""
+        return bool(self.extra.get("unreachable"))
+
+
+def unreachable(detail: str) -> ConnectionStatus:
+    """A check that got no answer (connection refused, unknown host, time-out, a 5xx).
+
+    It says nothing about the number: not sent now, never a brake, asked again soon.
+    """
+    text = gettext("no se puede verificar ahora: %(detail)s; se vuelve a intentar solo") % {"detail": detail}
+    return ConnectionStatus(False, text, {"unreachable": True})
+
 
 class Transport:
     """Base class of every transport."""

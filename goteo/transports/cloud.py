@@ -9,7 +9,7 @@ import httpx
 from django.utils.translation import gettext
 
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.http import json_body, make_client, request, snippet
 
@@ -220,9 +220,9 @@ class CloudTransport(Transport):
                 params={"fields": HEALTH_FIELDS},
             )
         except SendError as exc:
-            return ConnectionStatus(
-                False, gettext("sin conexión con Meta: %(reason)s") % {"reason": exc.reason}
-            )
+            return unreachable(gettext("sin conexión con Meta: %(reason)s") % {"reason": exc.reason})
+        if response.status_code >= 500:
+            return unreachable(classify_response(response).reason)
         if response.status_code >= 300:
             error = classify_response(response)
             return ConnectionStatus(False, gettext("Meta rechazó la consulta: %(error)s") % {"error": error})

@@ -10,7 +10,7 @@ import httpx
 from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
@@ -140,15 +140,44 @@ class EvolutionTransport(Transport):
         try:
             response = request(self.client, "GET", f"/instance/connectionState/{self.instance}")
         except SendError as exc:
-            text = gettext("sin conexión con Evolution API: %(reason)s")
-            return ConnectionStatus(False, text % {"reason": exc.reason})
+            return unreachable(gettext("sin conexión con Evolution API: %(reason)s") % {"reason": exc.reason})
+        if response.status_code >= 500:
+            return unreachable(classify_response(response).reason)
         if response.status_code >= 300:
             return ConnectionStatus(False, classify_response(response).reason)
         data = json_body(response)
         instance = data.get("instance") if isinstance(data, dict) else None
         state = str(instance.get("state") or "") if isinstance(instance, dict) else ""
         detail = gettext(STATES[state]) if state in STATES else unknown_state(state)
-        return ConnectionStatus(state == "open", detail, {"state": state})
+        extra: dict[str, Any] = {"state": state}
+        if state != "open":
+            extra |= self.disconnection()
+        return ConnectionStatus(state == "open", detail, extra)
+
+    def disconnection(self) -> dict[str, Any]:
+        """Why the session closed for good, when Evolution kept it ({} when unknown).
+
+        Evolution stores ``disconnectionReasonCode`` and ``disconnectionAt`` on the instance
+        only when it gives up reconnecting: logged out (401), forbidden (403), 402 or 406
+        (whatsapp.baileys.service.ts, ``codesToNotReconnect``); fetchInstances returns them.
+        """
+        try:
+            response = request(
+                self.client,
+                "GET",
+                "/instance/fetchInstances",
+                params={"instanceName": self.config["instance"]},
+            )
+        except SendError:
+            return {}
+        rows = json_body(response) if response.status_code < 300 else None
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict) or row.get("name") != self.config["instance"]:
+                continue
+            code = row.get("disconnectionReasonCode")
+            if isinstance(code, int):
+                return {"reason_code": code, "reason_at": str(row.get("disconnectionAt") or "")}
+        return {}
 
     def close(self) -> None:
         self.client.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import NoReturn
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from goteo.transports.base import SendError
 
@@ -20,6 +20,25 @@ TYPING_MAX_MS = 8_000
 # A session that closes within this many seconds of a successful send is treated as a ban.
 DROP_AFTER_SEND_SECONDS = 15 * 60
 GATEWAY_BACKENDS = frozenset({"evolution", "waha"})
+# The close codes after which Evolution stops reconnecting and keeps the reason on the
+# instance (``codesToNotReconnect`` in whatsapp.baileys.service.ts): Baileys' loggedOut
+# (401) and forbidden (403), and WhatsApp's 402 and 406. Marked for translation here.
+SESSION_END_REASONS = {
+    401: gettext_noop("WhatsApp cerró la sesión del número (se desvinculó el dispositivo)"),
+    402: gettext_noop("WhatsApp rechazó la sesión del número (código 402): posible bloqueo"),
+    403: gettext_noop("WhatsApp prohibió la conexión del número (código 403): posible bloqueo"),
+    406: gettext_noop("WhatsApp rechazó la sesión del número (código 406): posible bloqueo"),
+}
+
+
+def session_end_reason(code: object) -> str:
+    """Why a session ended for good, or "" when ``code`` is not a logout or ban."""
+    text = SESSION_END_REASONS.get(code) if isinstance(code, int) else None
+    if text is None:
+        return ""
+    return gettext("%(reason)s. Revíselo en el teléfono antes de levantar el freno") % {
+        "reason": gettext(text)
+    }
 
 
 def drop_brake_reason(detail: str) -> str:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from goteo.conf import env_str
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.http import json_body, make_client, request, snippet
 
@@ -19,12 +19,20 @@ logger = logging.getLogger(__name__)
 
 DAY = 24 * 3600
 
+# Twilio's error catalogue (twilio.com/docs/api/errors/<code>) and its WhatsApp code mapping.
 AUTH_CODES = frozenset({20003, 20401, 20404, 63007, 21606, 21608, 21212})
 RECIPIENT_CODES = frozenset({21211, 21614, 63003, 63024, 63016, 63032})
-OPT_OUT_CODES = frozenset({21610})
+# 21610: the person sent STOP; 63014: "Channel message blocked by user action", the person
+# blocked the business on WhatsApp or withdrew consent.
+OPT_OUT_CODES = frozenset({21610, 63014})
 TEMPLATE_CODES = frozenset({21656, 63027, 63028, 63005})
-THROTTLE_CODES = frozenset({20429, 63017, 63018})
-SLOW_RETRY_CODES = frozenset({63038, 63049})
+THROTTLE_CODES = frozenset({20429, 63017})
+# 63038: the account's daily limit; 63049: Meta's per-person marketing limit (its 131049);
+# 63018: "Rate limit exceeded for Channel", the sender exceeded a limit WhatsApp imposes, and
+# Twilio's advice is to wait until 24 hours have passed.
+SLOW_RETRY_CODES = frozenset({63038, 63049, 63018})
+# 63051: "WhatsApp Business Account is Locked" (Meta's 131031): Meta stopped the account.
+BRAKE_CODES = frozenset({63051})
 
 
 def whatsapp_address(phone: str) -> str:
@@ -60,12 +68,18 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
         return SendError(
             SendError.PERMANENT, gettext("no se puede entregar a este número: %(detail)s") % d, code=tag
         )
+    if code in BRAKE_CODES:
+        return SendError(
+            SendError.BRAKE,
+            gettext("Meta bloqueó la cuenta de WhatsApp (%(detail)s); revise WhatsApp Manager") % d,
+            code=tag,
+        )
     if code in TEMPLATE_CODES:
         return SendError(SendError.BRAKE, gettext("Twilio rechazó la plantilla: %(detail)s") % d, code=tag)
     if code in SLOW_RETRY_CODES:
         return SendError(
             SendError.RETRY,
-            gettext("límite diario de Twilio o Meta: %(detail)s") % d,
+            gettext("límite diario de Twilio o WhatsApp; se reintenta en 24 horas: %(detail)s") % d,
             code=tag,
             retry_after=DAY,
         )
@@ -182,9 +196,9 @@ class TwilioTransport(Transport):
         try:
             response = request(self.client, "GET", f"/2010-04-01/Accounts/{self.account_sid}.json")
         except SendError as exc:
-            return ConnectionStatus(
-                False, gettext("sin conexión con Twilio: %(reason)s") % {"reason": exc.reason}
-            )
+            return unreachable(gettext("sin conexión con Twilio: %(reason)s") % {"reason": exc.reason})
+        if response.status_code >= 500:
+            return unreachable(gettext("Twilio respondió HTTP %(status)s") % {"status": response.status_code})
         if response.status_code >= 300:
             text = gettext("Twilio rechazó la consulta: %(error)s")
             return ConnectionStatus(False, text % {"error": classify_response(response)})

@@ -11,7 +11,7 @@ import httpx
 from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
@@ -260,9 +260,9 @@ class WahaTransport(Transport):
         try:
             response = request(self.client, "GET", f"/api/sessions/{quote(self.session, safe='')}")
         except SendError as exc:
-            return ConnectionStatus(
-                False, gettext("sin conexión con WAHA: %(reason)s") % {"reason": exc.reason}
-            )
+            return unreachable(gettext("sin conexión con WAHA: %(reason)s") % {"reason": exc.reason})
+        if response.status_code >= 500:
+            return unreachable(classify_response(response).reason)
         if response.status_code >= 300:
             return ConnectionStatus(False, classify_response(response).reason)
         data = json_body(response)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from goteo.brakes import resume_warning
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import CampaignStatus
 from goteo.templating import TemplateError, Variables, split_emojis
@@ -67,11 +68,10 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
     """Send again after a pause."""
     campaign = get_campaign(pk)
-    if campaign.sender.is_braked(base.now()):
-        messages.warning(
-            request,
-            _("El número sigue frenado hasta mañana: la campaña se reanuda pero no enviará antes."),
-        )
+    how = _("levántelo con el botón «Levantar freno» del número, en Números de WhatsApp")
+    warning = resume_warning(campaign.sender, base.now(), how=how)
+    if warning:
+        messages.warning(request, warning)
     if campaign.resume():
         base.log.info("campaign %s resumed by %s", pk, base.actor(request))
         messages.success(request, _("Campaña reanudada."))

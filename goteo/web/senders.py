@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from goteo import health
+from goteo.brakes import braked_until_text, lift, paused_by_brake
 from goteo.models import Sender
 from goteo.transports.gateway import GATEWAY_BACKENDS
 from goteo.web import base
@@ -27,6 +28,7 @@ def sender_row(sender: Sender, now) -> dict[str, Any]:
     return {
         "sender": sender,
         "connected": status.connected,
+        "unreachable": status.unreachable,
         "detail": status.detail,
         "quality": str(status.extra.get("quality_rating") or ""),
         "brake": health.brake_note(sender, now),
@@ -84,4 +86,26 @@ def sender_check(request: HttpRequest, pk: int) -> HttpResponse:
             _("«%(nombre)s» no puede enviar: %(detalle)s")
             % {"nombre": sender.name, "detalle": status.detail},
         )
+    return redirect("goteo:sender_list")
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
+def sender_unbrake(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a number's brake after confirmation; who and when go to its brake log."""
+    sender = get_object_or_404(Sender, pk=pk)
+    now = base.now()
+    if not sender.is_braked(now):
+        messages.info(request, _("«%(nombre)s» no está frenado.") % {"nombre": sender.name})
+        return redirect("goteo:sender_list")
+    if request.method == "GET":
+        context = {"sender": sender, "until": braked_until_text(sender), "paused": paused_by_brake(sender)}
+        return render(request, "goteo/senders/confirm_unbrake.html", context)
+    if not lift(sender, base.actor(request), now):
+        messages.error(request, _("El freno cambió mientras tanto; revise el número y vuelva a intentarlo."))
+        return redirect("goteo:sender_list")
+    text = _("Freno levantado: «%(nombre)s» puede volver a enviar.") % {"nombre": sender.name}
+    if paused_by_brake(sender):
+        text += " " + _("Sus campañas pausadas siguen en pausa: reanude cada una con su botón «Reanudar».")
+    messages.success(request, text)
     return redirect("goteo:sender_list")

@@ -68,6 +68,10 @@ class AccountAlert:
     brake: bool = False
     # A gateway session that closed: a ban when it follows sends closely.
     session_closed: bool = False
+    # An automatic brake whose reason contains this is lifted (the provider took it back).
+    lifts: str = ""
+    # The number's standing changed: its remembered health check is asked again.
+    recheck: bool = False
 
 
 Event = Receipt | Inbound | StopPromotions | AccountAlert
@@ -148,11 +152,18 @@ META_DELIVERY = {
     "played": READ,
     "failed": FAILED,
 }
-# Quality events that mean the number is being limited for spam or low quality.
-META_QUALITY_ALERTS = frozenset({"FLAGGED", "DOWNGRADE"})
+# ``phone_number_quality_update`` reports changes of a number's throughput level or messaging
+# limit (Meta's webhook reference, updated 2026): FLAGGED means its quality fell and Meta is
+# about to limit it; UNFLAGGED, UPGRADE, THROUGHPUT_UPGRADE and ONBOARDING are good news, and
+# a DOWNGRADE lowers a limit far above a shop's daily cap. Only FLAGGED (or a RED rating)
+# brakes; every event makes the next health check ask Meta (quality RED, health BLOCKED).
+META_QUALITY_ALERTS = frozenset({"FLAGGED"})
 META_ACCOUNT_ALERTS = frozenset(
     {"ACCOUNT_RESTRICTION", "ACCOUNT_VIOLATION", "DISABLED_UPDATE", "ACCOUNT_DELETED"}
 )
+# DISABLED_UPDATE's ``ban_info.waba_ban_state``: REINSTATE means Meta gave the account back.
+META_DISABLED = "DISABLED_UPDATE"
+META_REINSTATED = "REINSTATE"
 
 
 def parse_meta(payload: Any) -> list[Event]:
@@ -248,12 +259,13 @@ def meta_preferences(value: dict[str, Any]) -> list[Event]:
 def meta_quality(value: dict[str, Any]) -> list[Event]:
     event = str(value.get("event") or "").upper()
     rating = str(value.get("new_quality_score") or value.get("quality_rating") or "").upper()
-    if event not in META_QUALITY_ALERTS and rating != "RED":
-        return []
-    limit = value.get("current_limit") or value.get("new_limit") or ""
-    reason = f"Meta bajó la calidad del número ({event or rating}" + (f", límite {limit})" if limit else ")")
     account = {"display_phone_number": str(value.get("display_phone_number") or "")}
-    return [AccountAlert(reason, account, brake=True)]
+    limit = value.get("max_daily_conversations_per_business") or value.get("current_limit") or ""
+    if event not in META_QUALITY_ALERTS and rating != "RED":
+        reason = f"Meta cambió el nivel del número ({event or '?'}" + (f", límite {limit})" if limit else ")")
+        return [AccountAlert(reason, account, recheck=True)]
+    reason = f"Meta marcó la calidad del número ({event or rating}" + (f", límite {limit})" if limit else ")")
+    return [AccountAlert(reason, account, brake=True, recheck=True)]
 
 
 def meta_account(value: dict[str, Any], waba_id: str) -> list[Event]:
@@ -261,9 +273,13 @@ def meta_account(value: dict[str, Any], waba_id: str) -> list[Event]:
     if event not in META_ACCOUNT_ALERTS:
         return []
     info = as_dict(value.get("violation_info")) or as_dict(value.get("ban_info"))
-    detail = info.get("violation_type") or info.get("waba_ban_state") or ""
+    detail = str(info.get("violation_type") or info.get("waba_ban_state") or "")
+    account = {"waba_id": waba_id}
+    if event == META_DISABLED and detail.upper() == META_REINSTATED:
+        reason = f"Meta rehabilitó la cuenta de WhatsApp ({event}: {detail})"
+        return [AccountAlert(reason, account, lifts=META_DISABLED, recheck=True)]
     reason = f"Meta restringió la cuenta de WhatsApp ({event}" + (f": {detail})" if detail else ")")
-    return [AccountAlert(reason, {"waba_id": waba_id}, brake=True)]
+    return [AccountAlert(reason, account, brake=True)]
 
 
 # --- Twilio --------------------------------------------------------------------------------

@@ -35,6 +35,9 @@ class FakeEvolution(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.state = "open"
+        # Kept by Evolution on the instance row when it gives up reconnecting (401, 403...).
+        self.disconnection_code: int | None = None
+        self.disconnection_at: str | None = None
         self.not_on_whatsapp: set[str] = set()
         self.delay_scale = 0.0
         self.sent: list[dict[str, Any]] = []
@@ -55,7 +58,29 @@ class FakeEvolution(FakeServer):
             if state["instance"] != INSTANCE:
                 return envelope(404, [f'The "{state["instance"]}" instance does not exist'])
             return Reply(200, {"instance": {"instanceName": INSTANCE, "state": self.state}})
+        if request.method == "GET" and request.path == "/instance/fetchInstances":
+            return Reply(200, self.instances(request.query.get("instanceName", [""])[0]))
         return envelope(404, [f"Cannot {request.method} {request.path}"])
+
+    def instances(self, name: str) -> list[dict[str, Any]]:
+        """fetchInstances: the instance rows as Evolution v2 stores them (its Prisma ``Instance``
+        model: connectionStatus, disconnectionReasonCode, disconnectionObject, disconnectionAt)."""
+        if name and name != INSTANCE:
+            return []
+        return [
+            {
+                "id": "2b8e3c0a-0000-4000-8000-000000000000",
+                "name": INSTANCE,
+                "connectionStatus": self.state,
+                "ownerJid": "573009990000@s.whatsapp.net",
+                "integration": "WHATSAPP-BAILEYS",
+                "disconnectionReasonCode": self.disconnection_code,
+                "disconnectionObject": None,
+                "disconnectionAt": self.disconnection_at,
+                "createdAt": "2026-01-01T10:00:00.000Z",
+                "updatedAt": "2026-01-02T10:00:00.000Z",
+            }
+        ]
 
     def send_text(self, request: Recorded) -> Answer:
         body = request.json()

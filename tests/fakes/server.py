@@ -77,6 +77,7 @@ class FakeServer:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.httpd: ThreadingHTTPServer | None = None
+        self.port = 0  # set before start() to come back on the same port after stop()
         self.thread: threading.Thread | None = None
 
     # --- to be written by each provider ---------------------------------------------------
@@ -162,7 +163,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_any
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

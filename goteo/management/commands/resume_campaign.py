@@ -1,7 +1,9 @@
 """``goteo resume_campaign ID``: send again after a pause."""
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from goteo.brakes import resume_warning
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 
@@ -17,3 +19,9 @@ class Command(GoteoCommand):
         if not campaign.resume():
             raise CommandError(f"La campaña {campaign_id} no está pausada ({campaign.get_status_display()}).")
         self.stdout.write(f"Campaña {campaign.name} reanudada.")
+        sender = campaign.sender
+        warning = resume_warning(
+            sender, timezone.now(), how=f"levante el freno con: goteo unbrake {sender.name}"
+        )
+        if warning:
+            self.stdout.write(f"⚠ {warning}")

@@ -41,12 +41,11 @@ class Command(GoteoCommand):
                     "name": sender.name,
                     "backend": sender.effective_backend,
                     "connected": connected,
+                    "unreachable": status.unreachable,
                     "detail": detail,
                 }
             )
-            marks.append(
-                "⏸ frenado, no envía ahora" if brake else "✅ conectado" if connected else "✖ desconectado"
-            )
+            marks.append(status_mark(connected, status.unreachable, bool(brake)))
         if json:
             self.stdout.write(to_json({"senders": rows}))
         else:
@@ -54,6 +53,14 @@ class Command(GoteoCommand):
                 self.stdout.write(f"{row['name']} ({row['backend']}): {mark} — {row['detail']}")
         if not all(row["connected"] for row in rows):
             sys.exit(1)
+
+
+def status_mark(connected: bool, unreachable: bool, braked: bool) -> str:
+    if braked:
+        return "⏸ frenado, no envía ahora"
+    if connected:
+        return "✅ conectado"
+    return "❔ sin respuesta del proveedor" if unreachable else "✖ desconectado"
 
 
 def active_senders() -> list[Sender]:
