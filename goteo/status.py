@@ -188,7 +188,10 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "failed": counts["failed"],
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
+        "simulated": counts["simulated"],  # printed in test mode, never sent (goteo.simulation)
+        "simulation": campaign.simulation,
         "percent": pct(counts["sent"]),
+        "percent_simulated": pct(counts["simulated"]),
         "percent_pending": pct(counts["pending"]),
         "next_send_at": when,
         "next_send_text": describe_moment(when, now, tz),

@@ -33,7 +33,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Launch a draft: one message per person, then it starts sending."""
     campaign = get_campaign(pk)
     try:
-        result = campaign_launch(campaign, base.now())
+        result = campaign_launch(campaign, base.now(), simulate=bool(request.POST.get("simulate")))
     except (LaunchError, TemplateError) as exc:
         messages.error(request, str(exc))
         return back(pk)

@@ -22,6 +22,7 @@ from goteo.heartbeat import worker_status, worker_status_text
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
 from goteo.risk import sender_risk
+from goteo.simulation import sender_simulates
 from goteo.status import campaign_forecast, next_send_at
 from goteo.web import base
 from goteo.web.formatting import day_text, moment_text, percent
@@ -48,7 +49,11 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "failed": counts["failed"],
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
+        "simulated": counts["simulated"],  # printed in test mode, never sent (goteo.simulation)
+        "simulation": campaign.simulation,
+        "test_mode": campaign.status == CampaignStatus.DRAFT and sender_simulates(campaign.sender),
         "percent": percent(counts["sent"], total),
+        "percent_simulated": percent(counts["simulated"], total),
         "percent_pending": percent(counts["pending"], total),
         "percent_failed": percent(counts["failed"], total),
         "percent_skipped": percent(counts["skipped"], total),
@@ -157,6 +162,7 @@ def connection(campaign: Campaign, now: datetime) -> dict[str, Any]:
         braked_until = sender.paused_until.astimezone(sender.tz).strftime("%d/%m/%Y %H:%M")
     return {
         "connected": status.connected,
+        "simulation": sender_simulates(sender),
         "detail": status.detail,
         "quality": quality,
         "braked_until": braked_until,

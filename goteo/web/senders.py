@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from goteo import health
 from goteo.models import Sender
+from goteo.simulation import sender_simulates
 from goteo.web import base
 from goteo.web.campaigns import sender_standing
 from goteo.web.forms import SenderForm
@@ -26,6 +27,7 @@ def sender_row(sender: Sender, now) -> dict[str, Any]:
     return {
         "sender": sender,
         "connected": status.connected,
+        "simulation": sender_simulates(sender),
         "detail": status.detail,
         "quality": str(status.extra.get("quality_rating") or ""),
         "brake": health.brake_note(sender, now),

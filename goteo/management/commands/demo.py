@@ -54,6 +54,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(summary_card(campaign_summary(campaign, timezone.now())))
             self.stdout.write(
+                "\n🧪 Es una simulación: el número de la demo está en modo de prueba y nada sale por WhatsApp."
                 "\nEnvíe lo permitido ahora (se imprime en consola) con: goteo process_campaigns"
                 "\nO simule una semana con: goteo demo --simulate-days 5"
             )
@@ -62,9 +63,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Base de datos: {campaign.total_count} pacientes · Límite diario: {campaign.daily_limit} mensajes\n"
                 "Se ejecuta process_campaigns cada día de envío a las 10:00.\n"
+                "🧪 Simulación: nada sale por WhatsApp; «SIMULADOS» son los que habrían salido.\n"
             )
             self.stdout.write(
-                f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'ENVIADOS':>10}{'FALLIDOS':>10}"
+                f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'SIMULADOS':>10}{'FALLIDOS':>10}"
             )
         reports = simulate(campaign, start, simulate_days, on_day=self.print_json if json else self.print_row)
         if json:
@@ -72,7 +74,7 @@ class Command(BaseCommand):
         campaign.refresh_from_db()
         if campaign.pending_count == 0:
             self.stdout.write(
-                f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.sent_count} enviados."
+                f"\n🎉 CAMPAÑA COMPLETADA en {len(reports)} días de envío: {campaign.simulated_count} simulados."
             )
         else:
             self.stdout.write(

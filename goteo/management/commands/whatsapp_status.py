@@ -11,6 +11,7 @@ from goteo import health
 from goteo.management.output import to_json
 from goteo.models import Sender
 from goteo.models.senders import DEFAULT_SENDER_NAME
+from goteo.simulation import connection_mark, sender_simulates
 
 
 class Command(BaseCommand):
@@ -41,12 +42,11 @@ class Command(BaseCommand):
                     "name": sender.name,
                     "backend": sender.effective_backend,
                     "connected": connected,
+                    "simulation": sender_simulates(sender),
                     "detail": detail,
                 }
             )
-            marks.append(
-                "⏸ frenado, no envía ahora" if brake else "✅ conectado" if connected else "✖ desconectado"
-            )
+            marks.append("⏸ frenado, no envía ahora" if brake else connection_mark(sender, connected))
         if json:
             self.stdout.write(to_json({"senders": rows}))
         else:
