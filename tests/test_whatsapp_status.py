@@ -52,7 +52,9 @@ def test_it_reports_a_connected_cloud_number_in_spanish(api):
     assert "meta (cloud): ✅ conectado" in out
     assert "calidad GREEN" in out
     assert "límite TIER_250" in out
-    assert "principal (console): 🧪 modo de prueba — los mensajes solo se imprimen; no salen por WhatsApp" in out
+    assert (
+        "principal (console): 🧪 modo de prueba — los mensajes solo se imprimen; no salen por WhatsApp" in out
+    )
     assert TOKEN not in out
 
 
