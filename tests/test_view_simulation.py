@@ -119,3 +119,18 @@ def test_the_numbers_page_marks_a_number_in_test_mode(staff, console_sender):
 
     assert "Modo de prueba: no sale por WhatsApp" in text
     assert "los mensajes solo se imprimen; no salen por WhatsApp" in text
+
+
+def test_a_test_message_on_a_number_in_test_mode_is_said_simulated(
+    staff, make_campaign, console_sender, capsys
+):
+    campaign = make_campaign(1, launch=False, sender=console_sender)
+    url = reverse("goteo:campaign_test_message", args=[campaign.pk])
+
+    text = page_text(staff.post(url, {"phone": "+573009787566", "text": "Hola"}))
+
+    assert (
+        "Simulado: el número está en modo de prueba; el mensaje se imprimió y no salió por WhatsApp." in text
+    )
+    assert "Enviado." not in text
+    assert "--- WhatsApp a" in capsys.readouterr().out

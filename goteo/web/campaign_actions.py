@@ -154,4 +154,5 @@ def send_test(sender, phone: str, text: str, variables: Variables) -> dict[str, 
         return {"ok": "", "detail": str(exc), "kind": exc.kind}
     finally:
         transport.close()
-    return {"ok": "1", "detail": provider_id}
+    # A number in test mode only prints it: said as such, never "sent" (goteo.simulation).
+    return {"ok": "1", "detail": provider_id, "simulated": "1" if transport.simulates else ""}
