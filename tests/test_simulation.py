@@ -173,3 +173,30 @@ def test_the_engine_never_sends_a_campaign_in_another_mode_than_its_own(make_cam
     campaign.refresh_from_db()
     assert (summary.sent, summary.simulated, campaign.pending_count) == (0, 0, 3)
     assert printed.getvalue() == ""
+
+
+def test_the_worker_records_a_simulation_as_simulated(
+    make_campaign, console_sender, clock, printed, monkeypatch
+):
+    from goteo.worker import Worker
+
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+    campaign = simulation(make_campaign, console_sender, contacts=3, delay_seconds=0)
+    worker = Worker(
+        clock,
+        threads=0,
+        heartbeat_seconds=3600,
+        transport_factory=lambda s: ConsoleTransport({"stream": printed}),
+    )
+    lines: list[str] = []
+
+    def report(line: str) -> None:
+        lines.append(line)
+        worker.shutdown = sum("(+57" in x for x in lines) >= 3  # one line per message handled
+
+    worker.say = report
+    worker.run()
+
+    campaign.refresh_from_db()
+    assert (campaign.sent_count, campaign.simulated_count) == (0, 3)
+    assert not Message.objects.filter(status=MessageStatus.SENT).exists()
