@@ -25,7 +25,7 @@ from goteo.writes import write_transaction
 if TYPE_CHECKING:
     from goteo.engine import Claim, Engine, RunSummary
 
-CONNECT_DOCS = "«Conectar WhatsApp» del README (docs/providers.md)"
+CONNECT_DOCS = "«Conectar WhatsApp» del README y docs/providers.md"
 SIMULATE_HINT = "Para simular, añada --simulate."  # the commands' way to ask for a simulation
 
 
@@ -54,7 +54,7 @@ def launch_refusal(campaign: Campaign, simulate: bool) -> str:
     if sender_simulates(sender) and not simulate:
         return gettext(
             "El número «%(name)s» está en modo de prueba: los mensajes no salen por WhatsApp, "
-            "solo se imprimen. Para enviar de verdad, conecte WhatsApp (sección %(docs)s) y vuelva "
+            "solo se imprimen. Para enviar de verdad, conecte WhatsApp (vea la sección %(docs)s) y vuelva "
             "a iniciar la campaña; para ensayarla sin enviar nada, iníciela como simulación."
         ) % {"name": sender.name, "docs": CONNECT_DOCS}
     if simulate and not sender_simulates(sender):
@@ -71,7 +71,7 @@ def mode_mismatch(campaign: Campaign) -> str:
     if simulates and not campaign.simulation:
         return gettext(
             "El número está en modo de prueba: los mensajes no saldrían por WhatsApp. "
-            "Conecte WhatsApp (sección %(docs)s) y reanude la campaña."
+            "Conecte WhatsApp (vea la sección %(docs)s) y reanude la campaña."
         ) % {"docs": CONNECT_DOCS}
     if campaign.simulation and not simulates:
         return gettext(

@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 "🧪 Simulación: nada sale por WhatsApp; «SIMULADOS» son los que habrían salido.\n"
             )
             self.stdout.write(
-                f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'SIMULADOS':>10}{'FALLIDOS':>10}"
+                f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'SIMULADOS':>11}{'FALLIDOS':>10}"
             )
         reports = simulate(campaign, start, simulate_days, on_day=self.print_json if json else self.print_row)
         if json:
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{'':<5}{day_label(day):<30}  (no se envía: fin de semana o festivo)")
         self.stdout.write(
             f"{report.number:<5}{day_label(report.date):<30}{report.sent_today:>5}"
-            f"{report.pending:>12}{report.sent:>10}{report.failed:>10}"
+            f"{report.pending:>12}{report.sent:>11}{report.failed:>10}"
         )
 
     def print_json(self, report: DayReport) -> None:
