@@ -35,7 +35,7 @@ def apply_safeguards(
         campaigns = campaigns.filter(pk__in=campaign_ids)
     pause_mismatched(campaigns, summary, report)  # test mode: a simulation never sends for real
     profile = active_profile()
-    for campaign in campaigns.filter(status=CampaignStatus.ACTIVE):
+    for campaign in campaigns:
         reason = campaign.pause_if_unlawful(profile)
         if reason:
             summary.notes.append(f"{campaign.name}: pausada. {reason}")
