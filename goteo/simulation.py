@@ -29,7 +29,7 @@ CONNECT_DOCS = "«Conectar WhatsApp» del README y docs/providers.md"
 SIMULATE_HINT = "Para simular, añada --simulate."  # the commands' way to ask for a simulation
 
 
-def test_mode_text() -> str:
+def simulation_notice() -> str:
     return gettext("modo de prueba: los mensajes no salen por WhatsApp")
 
 

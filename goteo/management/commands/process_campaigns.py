@@ -13,7 +13,7 @@ from goteo.heartbeat import record_scheduled_run
 from goteo.management.output import to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
-from goteo.simulation import test_mode_text
+from goteo.simulation import simulation_notice
 from goteo.status import campaign_summary, next_recipients, sending_rules
 
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 f"{summary.failed} fallidos, {summary.unknown} sin confirmar."
             )
             if summary.simulated:
-                self.say(f"🧪 {summary.simulated} simulados: {test_mode_text()}; nadie los recibió.")
+                self.say(f"🧪 {summary.simulated} simulados: {simulation_notice()}; nadie los recibió.")
             for note in summary.notes:
                 self.say(f"Nota: {note}")
         if not summary.ok:
