@@ -52,7 +52,7 @@ from goteo.pacing import backoff_seconds, jittered
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
 from goteo.schedule import end_of_day
-from goteo.simulation import record_simulated
+from goteo.simulation import finish_stale_simulations, record_simulated
 from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
@@ -937,7 +937,9 @@ class Engine:
         return self.mark_unknown(mine, reason, now)
 
     def mark_unknown(self, messages: QuerySet[Message], reason: str, now: datetime) -> int:
-        """The ``messages`` still ``sending`` become ``unknown`` with ``reason`` and an event each."""
+        """The ``messages`` still ``sending`` become ``unknown`` with ``reason`` and an event each
+        (a simulation's become ``simulated``: they were at most printed)."""
+        finish_stale_simulations(messages, now, self.worker_name)
         ids = list(messages.filter(status=MessageStatus.SENDING).values_list("id", flat=True))
         if not ids:
             return 0

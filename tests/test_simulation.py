@@ -6,6 +6,7 @@ from datetime import datetime, time
 from io import StringIO
 
 import pytest
+from django.db.models import F
 
 from goteo.engine import Engine
 from goteo.frequency import held_messages
@@ -200,3 +201,31 @@ def test_the_worker_records_a_simulation_as_simulated(
     campaign.refresh_from_db()
     assert (campaign.sent_count, campaign.simulated_count) == (0, 3)
     assert not Message.objects.filter(status=MessageStatus.SENT).exists()
+
+
+def test_a_simulation_left_sending_by_a_stopped_process_ends_simulated_not_unknown(
+    make_campaign, console_sender, memory_sender, clock
+):
+    from datetime import timedelta
+
+    simulated = simulation(make_campaign, console_sender, contacts=2)
+    real = make_campaign(1)
+    long_ago = clock.now() - timedelta(hours=1)
+    for campaign in (simulated, real):  # a process died after claiming one message of each
+        Message.objects.filter(pk=campaign.messages.order_by("id").first().pk).update(
+            status=MessageStatus.SENDING, claimed_at=long_ago
+        )
+        Campaign.objects.filter(pk=campaign.pk).update(pending_count=F("pending_count") - 1, sending_count=1)
+
+    swept = Engine(clock).sweep_stale(clock.now())
+
+    assert swept == 1  # only the real one may have gone out
+    assert list(simulated.messages.values_list("status", flat=True).order_by("id")) == [
+        "simulated",
+        "pending",
+    ]
+    assert real.messages.order_by("id").first().status == MessageStatus.UNKNOWN
+    simulated.refresh_from_db()
+    assert (simulated.sending_count, simulated.simulated_count) == (0, 1)
+    event = MessageEvent.objects.get(to_status=MessageStatus.SIMULATED)
+    assert "nadie lo recibió" in event.detail
