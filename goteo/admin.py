@@ -75,6 +75,8 @@ class CampaignAdmin(admin.ModelAdmin):
         "failed_count",
         "skipped_count",
         "unknown_count",
+        "simulation",  # the mode it was started in (goteo.simulation), never flipped afterwards
+        "simulated_count",
     ]
     actions = ["pause", "resume"]
 

@@ -216,7 +216,7 @@ def create_demo(start: datetime, patients: int = 100) -> Campaign:
         template=SEED_TEMPLATE,
         audience=f"tag:{DEMO_TAG}",
     )
-    campaign_launch(campaign, start)
+    campaign_launch(campaign, start, simulate=True)  # the demo number only prints: a simulation
     campaign.refresh_from_db()
     return campaign
 
@@ -225,6 +225,7 @@ class DemoTransport(Transport):
     """Collects what would be sent; the simulation prints a table instead of each message."""
 
     name = "demo"
+    simulates = True
 
     def __init__(self, outbox: list[OutgoingMessage]) -> None:
         super().__init__({})
@@ -243,7 +244,7 @@ class DayReport:
     date: dt.date
     sent_today: int
     pending: int
-    sent: int
+    sent: int  # simulated: the demo never sends
     failed: int
     skipped_days: list[dt.date]
 
@@ -254,6 +255,7 @@ class DayReport:
             "pending": self.pending,
             "sent": self.sent,
             "failed": self.failed,
+            "simulated": True,
         }
 
 
@@ -285,7 +287,7 @@ def simulate(
             day,
             len(outbox) - before,
             campaign.pending_count,
-            campaign.sent_count,
+            campaign.simulated_count,  # what the simulation "sent": nobody received it
             campaign.failed_count,
             skipped,
         )

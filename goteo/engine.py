@@ -49,9 +49,11 @@ from goteo.models import (
     SkipReason,
 )
 from goteo.models.counters import RESERVE
+from goteo.pacing import backoff_seconds, jittered
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
 from goteo.schedule import end_of_day
+from goteo.simulation import finish_stale_simulations, record_simulated
 from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
@@ -61,8 +63,6 @@ log = logging.getLogger("goteo.engine")
 
 PENDING, SENDING, SENT = MessageStatus.PENDING.value, MessageStatus.SENDING.value, MessageStatus.SENT.value
 
-JITTER = 0.3  # each pause is the delay times a random factor in [0.7, 1.3]
-BASE_BACKOFF_SECONDS = 60
 CAMPAIGNS_SECONDS = 5.0  # how long a sender's campaign rows are reused between claims
 
 # The columns of a claimed message that its outgoing message is built from.
@@ -168,20 +168,6 @@ LOG_EVENT = (
 )
 
 
-def jittered(delay_seconds: float, rng: random.Random) -> float:
-    """The pause after a send: the campaign's delay with random jitter proportional to it."""
-    if delay_seconds <= 0:
-        return 0.0
-    return delay_seconds * rng.uniform(1 - JITTER, 1 + JITTER)
-
-
-def backoff_seconds(attempts: int, retry_after: float | None) -> float:
-    """How long a message that was definitely not sent waits before its next attempt."""
-    if retry_after is not None:
-        return max(retry_after, 1.0)
-    return BASE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
-
-
 def default_worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -277,6 +263,8 @@ class Claim:
     attempts: int
     outgoing: OutgoingMessage
     paced_until: datetime | None = None  # when the sender may send again, as the claim wrote it
+    simulated: bool = False  # taken by a transport that only prints (goteo.simulation)
+    outcome: str = "enviado"  # how the transport reports a success (Transport.delivered_text)
 
 
 @dataclass
@@ -292,6 +280,7 @@ class RunSummary:
     """What a run did, for the command's output and its --json summary."""
 
     sent: int = 0
+    simulated: int = 0  # printed in test mode: never sent
     failed: int = 0
     retried: int = 0
     unknown: int = 0
@@ -309,6 +298,7 @@ class RunSummary:
     def as_dict(self) -> dict[str, object]:
         return {
             "sent": self.sent,
+            "simulated": self.simulated,
             "failed": self.failed,
             "retried": self.retried,
             "unknown": self.unknown,
@@ -465,8 +455,10 @@ class Engine:
         otherwise the Wait that kept it from claiming.
         """
         now = self.clock.now()
-        campaigns = [
-            c for c in self.sending_campaigns(sender, campaign_ids, now) if self.can_send_now(c, now)
+        campaigns = [  # a simulation never sends for real, nor a real campaign in test mode
+            c
+            for c in self.sending_campaigns(sender, campaign_ids, now)
+            if self.can_send_now(c, now) and c.simulation == transport.simulates
         ]
         if not campaigns:
             self.forget_campaigns(sender)
@@ -483,6 +475,7 @@ class Engine:
             if stop is not None:
                 return stop
         else:
+            claim.simulated, claim.outcome = transport.simulates, transport.delivered_text()
             self.record_sent(claim, provider_id, summary)
         finally:
             self.in_flight.pop(claim.message_id, None)
@@ -802,6 +795,8 @@ class Engine:
             campaign.status, campaign.finished_at = done, now
 
     def record_sent(self, claim: Claim, provider_id: str, summary: RunSummary) -> None:
+        if claim.simulated:
+            return record_simulated(self, claim, provider_id, summary)
         now = self.clock.now()
         if self.is_postgres:
             self.record_sent_at_once(claim, provider_id, now)
@@ -812,7 +807,7 @@ class Engine:
                 self.complete_if_done(claim.campaign, now)  # in the same transaction: one commit, not two
         summary.sent += 1
         self.report(
-            f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) enviado"
+            f"✅ {claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)}) {claim.outcome}"
         )
 
     def record_sent_at_once(self, claim: Claim, provider_id: str, now: datetime) -> None:
@@ -949,7 +944,9 @@ class Engine:
         return self.mark_unknown(mine, reason, now)
 
     def mark_unknown(self, messages: QuerySet[Message], reason: str, now: datetime) -> int:
-        """The ``messages`` still ``sending`` become ``unknown`` with ``reason`` and an event each."""
+        """The ``messages`` still ``sending`` become ``unknown`` with ``reason`` and an event each
+        (a simulation's become ``simulated``: they were at most printed)."""
+        finish_stale_simulations(messages, now, self.worker_name)
         ids = list(messages.filter(status=MessageStatus.SENDING).values_list("id", flat=True))
         if not ids:
             return 0

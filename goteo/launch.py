@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.models.messages import landlines_allowed
+from goteo.simulation import launch_refusal
 from goteo.status import forecast_warning, local_today
 from goteo.templating import (
     Variables,
@@ -165,12 +166,19 @@ class Recipients:
         return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
 
 
-def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
-    """Create the campaign's messages and make it active. Runs in one transaction."""
+def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False) -> LaunchResult:
+    """Create the campaign's messages and make it active. Runs in one transaction.
+
+    ``simulate`` starts it as a simulation, which a number in test mode requires and a
+    number connected to WhatsApp refuses (goteo.simulation).
+    """
     if campaign.status != CampaignStatus.DRAFT:
         raise LaunchError(
             f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
         )
+    refusal = launch_refusal(campaign, simulate)
+    if refusal:
+        raise LaunchError(refusal)
     validate_template(campaign.template)
     promotion = campaign.promotion
     if promotion.valid_until < local_today(campaign, now):
@@ -206,7 +214,7 @@ def campaign_launch(campaign: Campaign, now: datetime) -> LaunchResult:
     with transaction.atomic():
         # A conditional update: a second launch of the same draft waits for this one, then refuses.
         claimed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
-            status=CampaignStatus.ACTIVE, started_at=now
+            status=CampaignStatus.ACTIVE, started_at=now, simulation=simulate
         )
         if claimed != 1:
             raise LaunchError(f"La campaña {campaign.pk} ya fue iniciada.")

@@ -1,4 +1,5 @@
-"""What the engine checks before each run: the legal profile and each number's risk.
+"""What the engine checks before each run: the legal profile, each number's risk, and
+that no campaign sends in a mode it was not started in (goteo.simulation).
 
 A campaign the legal profile no longer allows (the profile changed under it) pauses with
 the rule it breaks; a number whose risk is bad is braked for the day, pausing its
@@ -16,6 +17,7 @@ from goteo.compliance import active_profile
 from goteo.conf import env_bool
 from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.risk import BAD, brake_if_risky, senders_activity
+from goteo.simulation import pause_mismatched
 
 if TYPE_CHECKING:
     from goteo.engine import RunSummary
@@ -31,6 +33,7 @@ def apply_safeguards(
     campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related("sender")
     if campaign_ids is not None:
         campaigns = campaigns.filter(pk__in=campaign_ids)
+    pause_mismatched(campaigns, summary, report)  # test mode: a simulation never sends for real
     profile = active_profile()
     for campaign in campaigns:
         reason = campaign.pause_if_unlawful(profile)

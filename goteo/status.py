@@ -191,7 +191,10 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "failed": counts["failed"],
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
+        "simulated": counts["simulated"],  # printed in test mode, never sent (goteo.simulation)
+        "simulation": campaign.simulation,
         "percent": pct(counts["sent"]),
+        "percent_simulated": progress.share(counts["simulated"]),
         "percent_pending": progress.share(counts["pending"]),
         "receivable": progress.receivable,
         "progress_percent": progress.percent,

@@ -321,4 +321,5 @@ def test_the_demo_simulates_the_seed_week():
 def test_the_demo_prints_the_table():
     out, _ = call("demo", "--simulate-days", "5")
     assert "Sábado 3 Enero 2026" in out
-    assert "🎉 CAMPAÑA COMPLETADA en 5 días de envío: 100 enviados." in out
+    assert "🎉 CAMPAÑA COMPLETADA en 5 días de envío: 100 simulados." in out
+    assert "🧪 Simulación: nada sale por WhatsApp" in out and "SIMULADOS" in out and "ENVIADOS" not in out

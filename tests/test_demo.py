@@ -116,7 +116,7 @@ def test_a_closed_pipe_ends_quietly_with_the_simulation_finished(tmp_path):
     assert code == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err
     campaign = Campaign.objects.get()
-    assert (campaign.status, campaign.sent_count, campaign.pending_count) == ("completed", 100, 0)
+    assert (campaign.status, campaign.simulated_count, campaign.pending_count) == ("completed", 100, 0)
 
 
 @pytest.mark.django_db(transaction=True)

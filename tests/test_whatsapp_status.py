@@ -52,7 +52,9 @@ def test_it_reports_a_connected_cloud_number_in_spanish(api):
     assert "meta (cloud): ✅ conectado" in out
     assert "calidad GREEN" in out
     assert "límite TIER_250" in out
-    assert "principal (console)" in out
+    assert (
+        "principal (console): 🧪 modo de prueba — los mensajes solo se imprimen; no salen por WhatsApp" in out
+    )
     assert TOKEN not in out
 
 
@@ -64,8 +66,10 @@ def test_it_prints_the_documented_json(api):
     data = json.loads(out)
     assert code == 0
     meta = next(s for s in data["senders"] if s["name"] == "meta")
-    assert set(meta) == {"name", "backend", "connected", "unreachable", "detail"}
-    assert (meta["backend"], meta["connected"]) == ("cloud", True)
+    assert set(meta) == {"name", "backend", "connected", "unreachable", "simulation", "detail"}
+    assert (meta["backend"], meta["connected"], meta["simulation"]) == ("cloud", True, False)
+    default = next(s for s in data["senders"] if s["name"] == "principal")
+    assert (default["backend"], default["simulation"]) == ("console", True)
 
 
 def test_it_says_a_braked_number_cannot_send_now_though_it_is_connected(api):

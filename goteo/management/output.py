@@ -77,15 +77,25 @@ def progress_bar(percent: int, width: int = 24) -> str:
 
 def summary_card(s: dict[str, Any]) -> str:
     """The seed's campaign card, as plain text."""
+    simulated = s.get("simulation") or s.get("simulated")
     lines = [
         f"Campaña: {s['name']} (#{s['id']})",
+        *(["🧪 Simulación (modo de prueba): los mensajes no salen por WhatsApp"] if simulated else []),
         f"Total: {counted(s['total'], 'paciente')}",
         f"✅ Enviados: {s['sent']} de {s['receivable']} ({s['progress_percent']}%)",
+        *(
+            [
+                f"🧪 Simulados (nadie los recibió): {s['simulated']} de {s['receivable']} ({s['percent_simulated']}%)"
+            ]
+            if simulated
+            else []
+        ),
         f"⏳ Pendientes: {s['pending']} ({s['percent_pending']}%)",
         f"❌ Fallidos: {s['failed']}",
         f"⏭  Omitidos: {s['skipped']}" + (" (no pueden recibirla; fuera del avance)" if s["skipped"] else ""),
         f"❓ Sin confirmar: {s['unknown']}",
-        f"[{progress_bar(s['progress_percent'])}] {s['progress_percent']}%",
+        f"[{progress_bar(min(100, s['progress_percent'] + s['percent_simulated']))}] {s['progress_percent']}%"
+        + (f" (+{s['percent_simulated']}% simulados)" if s["percent_simulated"] else ""),
         f"Estado: {s['status_label']}" + (f" — {s['pause_reason']}" if s.get("pause_reason") else ""),
         f"Próximo envío: {s['next_send_text']}",
         f"Terminará: {s['estimated_completion_text']}",

@@ -26,7 +26,7 @@ class CampaignStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelada")
 
 
-COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown")
+COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown", "simulated")
 
 
 class Campaign(models.Model):
@@ -60,6 +60,11 @@ class Campaign(models.Model):
         _("estado"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     pause_reason = models.CharField(_("motivo de la pausa"), max_length=300, blank=True)
+    simulation = models.BooleanField(
+        _("simulación"),
+        default=False,
+        help_text=_("Iniciada en modo de prueba: sus mensajes no salen por WhatsApp."),
+    )
     daily_limit = models.PositiveIntegerField(_("límite diario"), default=20)
     delay_seconds = models.PositiveIntegerField(_("segundos entre mensajes"), default=10)
     window_start = models.TimeField(_("desde"), default=time(9, 0))
@@ -80,6 +85,7 @@ class Campaign(models.Model):
     failed_count = models.IntegerField(default=0, editable=False)
     skipped_count = models.IntegerField(default=0, editable=False)
     unknown_count = models.IntegerField(default=0, editable=False)
+    simulated_count = models.IntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)

@@ -21,6 +21,8 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Fallido")
     SKIPPED = "skipped", _("Omitido")
     UNKNOWN = "unknown", _("Sin confirmar")
+    # Printed by a number in test mode (goteo.simulation): nobody received it.
+    SIMULATED = "simulated", _("Simulado")
 
 
 class SkipReason(models.TextChoices):

@@ -94,6 +94,9 @@ class Transport:
     """Base class of every transport."""
 
     name: ClassVar[str] = ""
+    # A transport that only pretends (console): what it "sends" is recorded ``simulated``
+    # and never counts as a promotion received (goteo.simulation).
+    simulates: ClassVar[bool] = False
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         self.config = dict(config or {})
@@ -101,6 +104,10 @@ class Transport:
     def send(self, message: OutgoingMessage) -> str:
         """Send one message; return the provider's message id or raise ``SendError``."""
         raise NotImplementedError
+
+    def delivered_text(self) -> str:
+        """How a message this transport accepted is reported, e.g. "enviado"."""
+        return gettext("enviado")
 
     def check_connection(self) -> ConnectionStatus:
         """Whether the number can send right now."""

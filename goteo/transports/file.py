@@ -54,6 +54,10 @@ class FileTransport(Transport):
             ) from exc
         return provider_id
 
+    def delivered_text(self) -> str:
+        # Another program picks the message up from the file; goteo cannot see WhatsApp.
+        return gettext("entregado al archivo %(path)s") % {"path": self.path}
+
     def check_connection(self):
         from goteo.transports.base import ConnectionStatus
 

@@ -34,7 +34,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Launch a draft: one message per person, then it starts sending."""
     campaign = get_campaign(pk)
     try:
-        result = campaign_launch(campaign, base.now())
+        result = campaign_launch(campaign, base.now(), simulate=bool(request.POST.get("simulate")))
     except (LaunchError, TemplateError) as exc:
         messages.error(request, str(exc))
         return back(pk)
@@ -154,4 +154,5 @@ def send_test(sender, phone: str, text: str, variables: Variables) -> dict[str, 
         return {"ok": "", "detail": str(exc), "kind": exc.kind}
     finally:
         transport.close()
-    return {"ok": "1", "detail": provider_id}
+    # A number in test mode only prints it: said as such, never "sent" (goteo.simulation).
+    return {"ok": "1", "detail": provider_id, "simulated": "1" if transport.simulates else ""}

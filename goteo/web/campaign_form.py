@@ -159,7 +159,7 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
             messages.success(request, _("Borrador guardado. Puede iniciarlo cuando quiera."))
             return redirect("goteo:campaign_detail", pk=campaign.pk)
         try:
-            result = campaign_launch(campaign, now)
+            result = campaign_launch(campaign, now, simulate=bool(request.POST.get("simulate")))
         except (LaunchError, TemplateError) as exc:
             messages.error(request, str(exc))
             return redirect("goteo:campaign_detail", pk=campaign.pk)

@@ -23,6 +23,7 @@ from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
+from goteo.simulation import sender_simulates
 from goteo.status import campaign_forecast, next_send_at
 from goteo.web import base
 from goteo.web.formatting import day_text, moment_text
@@ -50,8 +51,12 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "failed": counts["failed"],
         "skipped": counts["skipped"],
         "unknown": counts["unknown"],
+        "simulated": counts["simulated"],  # printed in test mode, never sent (goteo.simulation)
+        "simulation": campaign.simulation,
+        "test_mode": campaign.status == CampaignStatus.DRAFT and sender_simulates(campaign.sender),
         "receivable": progress.receivable,
         "percent": progress.percent,
+        "percent_simulated": progress.share(counts["simulated"]),
         "percent_pending": progress.share(counts["pending"]),
         "percent_failed": progress.share(counts["failed"]),
         "percent_unknown": progress.share(counts["unknown"]),
@@ -159,6 +164,7 @@ def connection(campaign: Campaign, now: datetime) -> dict[str, Any]:
         braked_until = sender.paused_until.astimezone(sender.tz).strftime("%d/%m/%Y %H:%M")
     return {
         "connected": status.connected,
+        "simulation": sender_simulates(sender),
         "detail": status.detail,
         "quality": quality,
         "braked_until": braked_until,

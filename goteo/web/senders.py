@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from goteo import health
 from goteo.brakes import braked_until_text, lift, paused_by_brake
 from goteo.models import Sender
+from goteo.simulation import sender_simulates
 from goteo.transports.gateway import GATEWAY_BACKENDS
 from goteo.web import base
 from goteo.web.campaigns import sender_standing
@@ -29,6 +30,7 @@ def sender_row(sender: Sender, now) -> dict[str, Any]:
         "sender": sender,
         "connected": status.connected,
         "unreachable": status.unreachable,
+        "simulation": sender_simulates(sender),
         "detail": status.detail,
         "quality": str(status.extra.get("quality_rating") or ""),
         "brake": health.brake_note(sender, now),

@@ -25,6 +25,8 @@ JSON_KEYS = [
     "failed",
     "skipped",
     "unknown",
+    "simulated",
+    "simulation",
     "next_send_at",
     "estimated_completion",
     "frequency_held",

@@ -17,6 +17,7 @@ from goteo.management.output import counted, field_errors
 from goteo.models import Campaign, Promotion, Sender
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
+from goteo.simulation import SIMULATE_HINT, sender_simulates
 from goteo.templating import TemplateError, parse_provider_template
 
 
@@ -64,9 +65,16 @@ class Command(GoteoCommand):
         )
         parser.add_argument("--sender", help="nombre del número (por defecto, el del entorno)")
         parser.add_argument("--start", action="store_true", help="iniciarla de inmediato")
+        parser.add_argument(
+            "--simulate",
+            action="store_true",
+            help="con --start: iniciarla como simulación en un número en modo de prueba (nada sale por WhatsApp)",
+        )
 
     def handle(self, *args, **o):
         now = timezone.now()
+        if o["simulate"] and not o["start"]:
+            raise CommandError("--simulate va junto con --start: se simula al iniciar la campaña.")
         template = o["template"] if o["template"] is not None else self.read(o["template_file"])
         window_start, window_end = parse_window(o["window"])
         try:
@@ -111,9 +119,10 @@ class Command(GoteoCommand):
             self.stderr.write(f"Aviso: {notice}")
         if o["start"]:
             try:
-                result = campaign_launch(campaign, now)
+                result = campaign_launch(campaign, now, simulate=o["simulate"])
             except LaunchError as exc:
-                raise CommandError(f"{exc} La campaña {campaign.pk} quedó en borrador.") from None
+                hint = "" if o["simulate"] or not sender_simulates(sender) else f" {SIMULATE_HINT}"
+                raise CommandError(f"{exc}{hint} La campaña {campaign.pk} quedó en borrador.") from None
             for warning in result.warnings:
                 if warning != campaign.daily_limit_warning:
                     self.stderr.write(f"Aviso: {warning}")

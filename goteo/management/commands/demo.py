@@ -76,6 +76,7 @@ class Command(GoteoCommand):
             )
             out.write(summary_card(summary))
             out.write(
+                "\n🧪 Es una simulación: el número de la demo está en modo de prueba y nada sale por WhatsApp."
                 "\nEnvíe lo permitido ahora (se imprime en consola) con: goteo process_campaigns"
                 "\nO simule una semana con: goteo demo --simulate-days 5"
             )
@@ -84,15 +85,16 @@ class Command(GoteoCommand):
             out.write(
                 f"Base de datos: {counted(campaign.total_count, 'paciente')} · Límite diario: {counted(campaign.daily_limit, 'mensaje')}\n"
                 "Se ejecuta process_campaigns cada día de envío a las 10:00.\n"
+                "🧪 Simulación: nada sale por WhatsApp; «SIMULADOS» son los que habrían salido.\n"
             )
-            out.write(f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'ENVIADOS':>10}{'FALLIDOS':>10}")
+            out.write(f"{'DÍA':<5}{'FECHA':<30}{'HOY':>5}{'PENDIENTES':>12}{'SIMULADOS':>11}{'FALLIDOS':>10}")
         reports = simulate(campaign, start, simulate_days, on_day=self.print_json if json else self.print_row)
         if json:
             return
         campaign.refresh_from_db()
         if campaign.pending_count == 0:
             out.write(
-                f"\n🎉 CAMPAÑA COMPLETADA en {counted(len(reports), 'día')} de envío: {counted(campaign.sent_count, 'enviado')}."
+                f"\n🎉 CAMPAÑA COMPLETADA en {counted(len(reports), 'día')} de envío: {counted(campaign.simulated_count, 'simulado')}."
             )
         else:
             out.write(
@@ -104,7 +106,7 @@ class Command(GoteoCommand):
             self.out.write(f"{'':<5}{day_label(day):<30}  (no se envía: fin de semana o festivo)")
         self.out.write(
             f"{report.number:<5}{day_label(report.date):<30}{report.sent_today:>5}"
-            f"{report.pending:>12}{report.sent:>10}{report.failed:>10}"
+            f"{report.pending:>12}{report.sent:>11}{report.failed:>10}"
         )
 
     def print_json(self, report: DayReport) -> None:

@@ -15,6 +15,7 @@ from goteo.management.base import GoteoCommand
 from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
+from goteo.simulation import simulation_notice
 from goteo.status import campaign_summary, next_recipients, sending_rules
 
 
@@ -57,6 +58,8 @@ class Command(GoteoCommand):
                 f"Listo: {counted(summary.sent, 'enviado')}, {summary.retried} para reintentar, "
                 f"{counted(summary.failed, 'fallido')}, {summary.unknown} sin confirmar."
             )
+            if summary.simulated:
+                self.say(f"🧪 {summary.simulated} simulados: {simulation_notice()}; nadie los recibió.")
             for note in summary.notes:
                 self.say(f"Nota: {note}")
             if not idle and not before:

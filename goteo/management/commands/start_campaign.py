@@ -13,6 +13,7 @@ from goteo.management.output import get_campaign, skip_label
 from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment
+from goteo.simulation import SIMULATE_HINT, connection_mark, launch_refusal
 from goteo.status import campaign_summary, is_expired
 
 
@@ -22,8 +23,13 @@ class Command(GoteoCommand):
     def add_arguments(self, parser):
         parser.add_argument("campaign_id", type=int)
         parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
+        parser.add_argument(
+            "--simulate",
+            action="store_true",
+            help="iniciarla como simulación en un número en modo de prueba (nada sale por WhatsApp)",
+        )
 
-    def handle(self, *args, campaign_id, yes, **options):
+    def handle(self, *args, campaign_id, yes, simulate=False, **options):
         now = timezone.now()
         campaign = get_campaign(campaign_id)
         if campaign.status != CampaignStatus.DRAFT:
@@ -58,16 +64,23 @@ class Command(GoteoCommand):
         if warning:
             self.stdout.write(f"⚠ {warning}")
         connected, detail = self.whatsapp(campaign)
-        self.stdout.write(
-            f"WhatsApp ({campaign.sender.name}): {'✅ conectado' if connected else '✖ desconectado'} — {detail}"
-        )
+        mark = connection_mark(campaign.sender, connected)
+        self.stdout.write(f"WhatsApp ({campaign.sender.name}): {mark} — {detail}")
+        refusal = launch_refusal(campaign, simulate)
+        if refusal:
+            hint = "" if simulate else f" {SIMULATE_HINT}"
+            raise CommandError(f"{refusal}{hint} La campaña sigue en borrador.")
+        if simulate:
+            self.stdout.write(
+                "🧪 Simulación: los mensajes se imprimen y quedan como simulados; nadie los recibe."
+            )
         if not yes:
             answer = input("¿Iniciar la campaña? [s/N] ")
             if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):
                 self.stdout.write("No se inició; la campaña sigue en borrador.")
                 return
         try:
-            result = campaign_launch(campaign, now)
+            result = campaign_launch(campaign, now, simulate=simulate)
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Mensajes creados: {result.total} ({result.pending} por enviar)")

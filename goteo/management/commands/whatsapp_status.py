@@ -11,6 +11,7 @@ from goteo.management.base import GoteoCommand
 from goteo.management.output import to_json
 from goteo.models import Sender
 from goteo.models.senders import DEFAULT_SENDER_NAME
+from goteo.simulation import connection_mark, sender_simulates
 
 
 class Command(GoteoCommand):
@@ -42,10 +43,11 @@ class Command(GoteoCommand):
                     "backend": sender.effective_backend,
                     "connected": connected,
                     "unreachable": status.unreachable,
+                    "simulation": sender_simulates(sender),
                     "detail": detail,
                 }
             )
-            marks.append(status_mark(connected, status.unreachable, bool(brake)))
+            marks.append(status_mark(sender, connected, status.unreachable, bool(brake)))
         if json:
             self.stdout.write(to_json({"senders": rows}))
         else:
@@ -55,12 +57,12 @@ class Command(GoteoCommand):
             sys.exit(1)
 
 
-def status_mark(connected: bool, unreachable: bool, braked: bool) -> str:
+def status_mark(sender: Sender, connected: bool, unreachable: bool, braked: bool) -> str:
     if braked:
         return "⏸ frenado, no envía ahora"
-    if connected:
-        return "✅ conectado"
-    return "❔ sin respuesta del proveedor" if unreachable else "✖ desconectado"
+    if unreachable and not connected:
+        return "❔ sin respuesta del proveedor"
+    return connection_mark(sender, connected)
 
 
 def active_senders() -> list[Sender]:
