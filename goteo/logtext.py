@@ -60,6 +60,35 @@ SPANISH = {
     ),
     "sender %s saved by %s": "número %s guardado por %s",
     "test message for campaign %s sent by %s: %s": "mensaje de prueba de la campaña %s enviado por %s: %s",
+    "contacts imported by %s: %s created, %s updated, %s rejected, %s warnings": (
+        "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados, %s avisos"
+    ),
+    # goteo.brakes, goteo.receipts
+    "sender %s: brake lifted by its provider: %s": "número %s: su proveedor levantó el freno: %s",
+    "sender %s: brake lifted by %s (it said: %s)": "número %s: freno levantado por %s (decía: %s)",
+    # goteo.inbound, goteo.web.inbound
+    "inbound message from %s (%s) already received; ignored": "mensaje entrante de %s (%s) ya recibido; se ignora",
+    "stop request from %s without a phone; kept for a person": (
+        "pedido de baja de %s sin teléfono; queda para que una persona lo asigne"
+    ),
+    "no lid lookup through %s: %s": "no se pudo consultar el id oculto en %s: %s",
+    "inbound %s matched to contact %s by %s": "mensaje entrante %s asignado al contacto %s por %s",
+    "inbound %s dismissed by %s": "mensaje entrante %s marcado como revisado por %s",
+    # goteo.replies
+    "no number to confirm the opt-out of %s from": "no hay número desde el que confirmar la baja de %s",
+    "reply %s waits: %s reached its daily cap": "la respuesta %s espera: %s llegó a su máximo del día",
+    "reply to %s: %s": "respuesta a %s: %s",
+    "opt-out confirmation to %s expired unsent": "la confirmación de baja a %s venció sin enviarse",
+    "replies from %s stopped": "se detuvieron las respuestas desde %s",
+    # goteo.web.pairing, goteo.transports.pairing
+    "sender %s: pairing started by %s": "número %s: vinculación iniciada por %s",
+    "sender %s: pairing code requested by %s": "número %s: código de vinculación pedido por %s",
+    "sender %s: unlinked by %s": "número %s: desvinculado por %s",
+    "%s answered %s to %s %s": "%s respondió %s a %s %s",
+    "%s unreachable for pairing: %s": "no se puede contactar %s para vincular: %s",
+    "Evolution instance created for pairing (webhook %s)": "instancia de Evolution creada para vincular (webhook %s)",
+    "Evolution instance create answered %s": "Evolution respondió %s al crear la instancia",
+    "Evolution logout answered %s": "Evolution respondió %s al cerrar la sesión",
 }
 
 # Words passed as arguments: a SendError's kind, an outcome, a yes/no.
@@ -71,6 +100,8 @@ SPANISH_WORDS = {
     "brake": "freno",
     "sent": "enviados",
     "failed": "fallidos",
+    "set": "puesto",
+    "not set": "sin poner",
     "True": "sí",
     "False": "no",
 }

@@ -23,6 +23,9 @@ WRITTEN_IN_SPANISH = {
     "WAHA a %s: %s",
     "WAHA: no se pudo mostrar que se escribe: %s",
     "WAHA: no se pudo dejar de escribir: %s",
+    "WAHA: consulta de id oculto rechazada (HTTP %s)",
+    "WAHA: consulta de id oculto sin respuesta: %s",
+    "WAHA: no se guardó el id oculto de %s: %s",
 }
 
 
