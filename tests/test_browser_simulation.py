@@ -53,7 +53,7 @@ def test_it_starts_a_simulation_on_a_phone_and_shows_it_apart(browser, live_serv
     call_command("process_campaigns", stdout=StringIO())
     phone.reload()
 
-    expect(card).to_contain_text("✅ Enviados: 0 (0%)")
+    expect(card).to_contain_text("✅ Enviados: 0 de 100 (0%)")
     expect(card).to_contain_text("🧪 Simulados (nadie los recibió): 5 (5%)")
     expect(phone.locator(".sender-box")).to_contain_text("Modo de prueba: los mensajes no salen por WhatsApp")
     wide = phone.evaluate("document.documentElement.scrollWidth")
