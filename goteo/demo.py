@@ -23,14 +23,14 @@ from goteo.transports.base import OutgoingMessage, Transport
 DEMO_TAG = "demo"
 DEMO_SENDER = "demo"
 DEMO_CAMPAIGN = "Navidad 2026"
-SEED_TEMPLATE = """🎄 ¡Hola {name}!
+SEED_TEMPLATE = """🎄 ¡Hola {nombre}!
 
 👓 Tenemos una promoción especial de NAVIDAD para ti:
 
-💰 {benefit}
-🎁 Código: {code}
+💰 {beneficio}
+🎁 Código: {codigo}
 
-📅 Válido hasta el {valid_until}
+📅 Válido hasta el {valido_hasta}
 
 ¡Visítanos y aprovecha esta oferta!
 

@@ -122,9 +122,17 @@ def test_it_warns_about_a_daily_limit_above_30(staff, people, memory_sender):
 
 
 def test_it_explains_a_broken_template(staff, people, memory_sender):
-    text = preview(staff, form_data(memory_sender, template="Hola {nombre}"))
+    text = preview(staff, form_data(memory_sender, template="Hola {nombres}"))
 
-    assert "Marcador no permitido '{nombre}'" in text
+    assert "Marcador no permitido {nombres}. Los válidos son: {nombre}, {nombre_completo}" in text
+    assert "vacía" not in text  # the template had text: no second, wrong error
+
+
+def test_it_previews_a_template_written_with_the_spanish_placeholders(staff, people, memory_sender):
+    text = preview(staff, form_data(memory_sender, template="Hola {nombre}, {beneficio} con {codigo}"))
+
+    assert "Marcador no permitido" not in text
+    assert "con NAVIDAD2026" in text
 
 
 def test_it_previews_in_english(staff, people, memory_sender):

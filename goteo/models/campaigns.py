@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -113,17 +115,31 @@ class Campaign(models.Model):
     def counter_scope(self) -> str:
         return f"campaign:{self.pk}"
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """The fields one by one, the templates too; a field a form already refused is left out,
+        so its error is not followed by a second, wrong one about the value it kept."""
         from goteo.templating import TemplateError, validate_provider_template, validate_template
 
+        errors: dict[str, Any] = {}
         try:
-            validate_template(self.template)
-        except TemplateError as exc:
-            raise ValidationError({"template": str(exc)}) from exc
-        try:
-            self.provider_template = validate_provider_template(self.provider_template)
-        except TemplateError as exc:
-            raise ValidationError({"provider_template": str(exc)}) from exc
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        skip = set(exclude or ()) | set(errors)
+        if "template" not in skip:
+            try:
+                validate_template(self.template)
+            except TemplateError as exc:
+                errors["template"] = [str(exc)]
+        if "provider_template" not in skip:
+            try:
+                self.provider_template = validate_provider_template(self.provider_template)
+            except TemplateError as exc:
+                errors["provider_template"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
         try:
             parse_days(self.send_days)
         except ValueError as exc:

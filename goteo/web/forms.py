@@ -31,14 +31,14 @@ DAY_CHOICES = [
     ("sun", _("Domingo")),
 ]
 
-INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {name}!
+INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 
 👓 Tenemos una promoción especial para ti:
 
-💰 {benefit}
-🎁 Código: {code}
+💰 {beneficio}
+🎁 Código: {codigo}
 
-📅 Válido hasta el {valid_until}
+📅 Válido hasta el {valido_hasta}
 
 ¡Visítanos y aprovecha esta oferta!"""
 
