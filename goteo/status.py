@@ -51,6 +51,25 @@ def is_expired(campaign: Campaign, now: datetime) -> bool:
     return campaign.promotion.valid_until < local_today(campaign, now)
 
 
+def left_by_expiry(campaign: Campaign, now: datetime) -> int | None:
+    """How many people a campaign whose promotion is over will never reach; None if it is not
+    over, or the campaign had finished (or was cancelled) before it was.
+
+    Until the next sending run skips them, they are still pending; after it, they are
+    the messages skipped for that reason.
+    """
+    from goteo.models import MessageStatus, SkipReason
+
+    if not is_expired(campaign, now):
+        return None
+    if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+        return campaign.pending_count
+    if campaign.status != CampaignStatus.COMPLETED or not campaign.skipped_count:
+        return None
+    left = campaign.messages.filter(status=MessageStatus.SKIPPED, skip_reason=SkipReason.EXPIRED).count()
+    return left or None
+
+
 def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
     """Slots used today by the campaign and by its sender."""
     return used_today_by([campaign], now)[campaign.pk]

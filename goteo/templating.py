@@ -130,7 +130,9 @@ def validate_template(template: str) -> list[str]:
             )
         name = canonical(match.group(1))
         if name is None:
-            raise TemplateError(f"Marcador no permitido {token}. Los válidos son: {valid_placeholders_text()}.")
+            raise TemplateError(
+                f"Marcador no permitido {token}. Los válidos son: {valid_placeholders_text()}."
+            )
         used.append(name)
     return used
 

@@ -110,7 +110,7 @@ def test_it_reads_the_template_from_a_file(contacts, tmp_path):
 
 
 def test_it_refuses_an_unsafe_template_naming_the_valid_ones(contacts):
-    with pytest.raises(CommandError, match=r"template: Marcador no permitido '\{0\}'.*\{name\}"):
+    with pytest.raises(CommandError, match=r"template: Marcador no permitido \{0\}.*\{nombre\}"):
         call(
             "create_campaign",
             "--name",

@@ -46,8 +46,10 @@ def test_it_fills_the_spanish_placeholders_and_their_english_aliases_alike():
     english = "¡Hola {name}! {full_name}: {benefit} con {code} hasta el {valid_until}"
     assert validate_template(spanish) == ["nombre", "nombre_completo", "beneficio", "codigo", "valido_hasta"]
     assert validate_template(english) == validate_template(spanish)
-    assert render(spanish, VARS, seed=1) == render(english, VARS, seed=1) == (
-        "¡Hola Daniel! Daniel Osorio: 30% de descuento en Monturas con NAVIDAD2026 hasta el 02/02/2026"
+    assert (
+        render(spanish, VARS, seed=1)
+        == render(english, VARS, seed=1)
+        == ("¡Hola Daniel! Daniel Osorio: 30% de descuento en Monturas con NAVIDAD2026 hasta el 02/02/2026")
     )
 
 

@@ -220,9 +220,17 @@ def test_it_says_whether_anyone_is_sending(staff, make_campaign, clock):
     campaign = make_campaign(3)
     url = reverse("goteo:campaign_detail", args=[campaign.pk])
 
-    assert "⚠ Ningún worker activo (nunca se ha iniciado uno)" in page_text(staff.get(url))
+    assert (
+        "⚠ El envío automático está detenido (todavía no ha funcionado nunca) y hay promociones que "
+        "deberían estar saliendo ahora: no sale nada. Avise a quien instaló goteo."
+    ) in page_text(staff.get(url))
 
     WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(seconds=5))
+    Engine(clock, max_wait=0).run([campaign.pk])  # one goes out
+    clock.advance(minutes=2)
+    WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(seconds=5))
     live = page_text(staff.get(reverse("goteo:campaign_live", args=[campaign.pk])))
-    assert "Worker activo hace 5 s (tienda:41)." in live
-    assert "Worker activo hace 5 s" in page_text(staff.get(reverse("goteo:campaign_list")))
+    assert "Envío automático: activo, último envío hace 2 min." in live
+    assert "Envío automático: activo, último envío hace 2 min." in page_text(
+        staff.get(reverse("goteo:campaign_list"))
+    )

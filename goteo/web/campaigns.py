@@ -15,16 +15,17 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from goteo import health
 from goteo.frequency import held_messages
-from goteo.heartbeat import worker_status, worker_status_text
+from goteo.heartbeat import last_sent_at, sending_text, worker_status
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.models.campaigns import parse_days
 from goteo.risk import sender_risk
-from goteo.status import campaign_forecast, next_send_at
+from goteo.status import campaign_forecast, left_by_expiry, next_send_at
 from goteo.web import base
-from goteo.web.formatting import day_text, moment_text, percent
+from goteo.web.formatting import day_text, moment_text, number, percent
 
 CHART_DAYS = 14
 LIST_PAGE_SIZE = 25
@@ -61,13 +62,17 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "frequency_held": 0,
         "frequency_held_until": "",
     }
+    left = left_by_expiry(campaign, now)
+    if left is not None:
+        return data | expired_card(campaign, left)
     held: dict[int, datetime] | None = None
     if forecast and counts["pending"]:  # the list skips it: it costs a lookup per campaign
         held = held_messages(campaign, now)
         data["frequency_held"] = len(held)
         if held:
             data["frequency_held_until"] = day_text(min(held.values()).astimezone(tz).date())
-    data["next_send_text"] = moment_text(next_send_at(campaign, now, held), now, tz)
+    when = next_send_at(campaign, now, held)
+    data["next_send_text"] = moment_text(when, now, tz) if when else no_send_reason(campaign)
     if forecast and campaign.status == CampaignStatus.ACTIVE and counts["pending"]:
         finish = campaign_forecast(campaign, now)
         data["estimated_completion_text"] = day_text(finish) if finish else _("no termina con estas reglas")
@@ -79,6 +84,39 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
     elif campaign.finished_at:
         data["estimated_completion_text"] = day_text(campaign.finished_at.astimezone(tz).date())
     return data
+
+
+def expired_card(campaign: Campaign, left: int) -> dict[str, Any]:
+    """What changes on the card once the promotion is over: nothing more goes out."""
+    valid_until = campaign.promotion.valid_until
+    return {
+        "status": "expired",
+        "status_label": _("Vencida"),
+        "live": False,
+        "next_send_text": _("ninguno: la promoción venció"),
+        "estimated_completion_text": "",
+        "expired_note": ngettext(
+            "La promoción venció el %(fecha)s: no se enviará nada más. Quedó %(n)s persona sin recibirla.",
+            "La promoción venció el %(fecha)s: no se enviará nada más. Quedaron %(n)s personas sin recibirla.",
+            left,
+        )
+        % {"fecha": valid_until.strftime("%d/%m/%Y"), "n": number(left)},
+    }
+
+
+def no_send_reason(campaign: Campaign) -> str:
+    """Why there is no next send, said instead of a bare dash."""
+    reasons = {
+        CampaignStatus.DRAFT: _("cuando la inicie"),
+        CampaignStatus.PAUSED: _("ninguno mientras esté en pausa"),
+        CampaignStatus.COMPLETED: _("ninguno: ya terminó"),
+        CampaignStatus.CANCELLED: _("ninguno: fue cancelada"),
+    }
+    if campaign.status in reasons:
+        return reasons[CampaignStatus(campaign.status)]
+    if campaign.pending_count <= 0:
+        return _("ninguno: no queda nadie pendiente")
+    return _("ninguno: con estas reglas no hay un día de envío")
 
 
 def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> list[tuple[date, int]]:
@@ -172,10 +210,14 @@ def sender_standing(sender: Sender, now: datetime) -> dict[str, Any]:
     }
 
 
-def worker_line(now: datetime) -> dict[str, Any]:
-    """Whether anyone is sending: the heartbeat line campaign_status prints too."""
+def worker_line(now: datetime, campaigns: list[Campaign] | None = None) -> dict[str, Any]:
+    """Whether sending goes on by itself, and the last send of ``campaigns`` (else of the
+    active ones): the facts of campaign_status's worker line, in the shop's words."""
     status = worker_status(now)
-    return {"text": worker_status_text(now, status), "warning": status["warning"]}
+    if campaigns is None:
+        campaigns = list(Campaign.objects.filter(status=CampaignStatus.ACTIVE).order_by("-id")[:20])
+    sent = [t for t in (last_sent_at(c, now) for c in campaigns) if t is not None]
+    return {"text": sending_text(now, status, max(sent, default=None)), "warning": status["warning"]}
 
 
 def get_campaign(pk: int) -> Campaign:
@@ -212,7 +254,7 @@ def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "card": card(campaign, now),
         "chart": chart(campaign, now),
         "refresh_seconds": refresh_seconds(),
-        "worker": worker_line(now),
+        "worker": worker_line(now, [campaign]),
     }
 
 

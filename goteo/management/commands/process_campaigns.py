@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from goteo.checks import require_migrated
 from goteo.clock import SystemClock
 from goteo.engine import Engine
-from goteo.heartbeat import record_scheduled_run
+from goteo.heartbeat import ScheduledRun
 from goteo.management.output import to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
@@ -30,9 +30,17 @@ class Command(BaseCommand):
         if dry_run:
             return self.dry_run(clock.now(), campaign, json)
         lines: list[str] = []
-        engine = Engine(clock, report=(lines.append if json else self.say))
-        summary = engine.run(campaign)
-        record_scheduled_run(clock.now())
+        run = ScheduledRun(clock)
+        run.start()
+
+        def report(line: str) -> None:
+            run.still_running()  # each send renews the heartbeat, so a long run is seen
+            (lines.append if json else self.say)(line)
+
+        try:
+            summary = Engine(clock, report=report).run(campaign)
+        finally:
+            run.finish()
         if json:
             self.stdout.write(to_json(summary.as_dict() | {"ok": summary.ok}))
         else:
