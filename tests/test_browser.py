@@ -146,7 +146,7 @@ def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
     page.get_by_role("button", name="Iniciar campaña").click()
     expect(page.get_by_text("Campaña iniciada: 100 mensajes por enviar, 0 omitidos.")).to_be_visible()
     card = page.locator("#campaign-live")
-    expect(card).to_contain_text("Total: 100 pacientes")
+    expect(card).to_contain_text("Total: 100 clientes")
     expect(card).to_contain_text("✅ Enviados: 0 (0%)")
     expect(card).to_contain_text("Estado: En progreso")
     page.evaluate("window.sinRecargar = true")

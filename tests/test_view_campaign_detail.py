@@ -40,7 +40,7 @@ def test_it_shows_the_seed_card(staff, make_campaign, clock):
     text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
 
     assert "Campaña: Navidad 2026" in text
-    assert "Total: 100 pacientes" in text
+    assert "Total: 100 clientes" in text
     assert "✅ Enviados: 40 (40%)" in text
     assert "⏳ Pendientes: 60 (60%)" in text
     assert "❌ Fallidos: 0" in text.splitlines()
@@ -125,7 +125,7 @@ def test_it_is_in_english_on_request(staff, make_campaign, clock):
     response = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en")
     text = page_text(response)
 
-    assert "Total: 100 patients" in text
+    assert "Total: 100 customers" in text
     assert "✅ Sent: 40 (40%)" in text
     assert "Status: In progress" in text
     assert "Next send: Tomorrow 09:00" in text

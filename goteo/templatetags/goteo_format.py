@@ -19,6 +19,18 @@ def number(value: int | float | None) -> str:
 
 
 @register.filter
+def contact_noun(count: int) -> str:
+    """``{{ n|contact_noun }}`` -> ``clientes`` (or the installation's GOTEO_CONTACT_NOUN)."""
+    return formatting.contact_noun(count)
+
+
+@register.filter
+def audience(spec: str) -> str:
+    """``{{ campaign.audience|audience }}`` -> ``etiqueta demo``."""
+    return formatting.audience_text(spec)
+
+
+@register.filter
 def long_day(value: date | None) -> str:
     """``{{ day|long_day }}`` -> ``jueves 8 de enero de 2026``."""
     return formatting.day_text(value)

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.utils.translation import gettext
-
 
 class SendError(Exception):
     """A send that did not succeed, and what that means for the message.
@@ -90,7 +88,7 @@ class Transport:
 
     def check_connection(self) -> ConnectionStatus:
         """Whether the number can send right now."""
-        return ConnectionStatus(True, gettext("listo"))
+        return ConnectionStatus(True, "")  # nothing to add to «Conectado»
 
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""

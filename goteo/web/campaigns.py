@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -26,6 +27,7 @@ from goteo.risk import sender_risk
 from goteo.status import campaign_forecast, left_by_expiry, next_send_at
 from goteo.web import base
 from goteo.web.formatting import day_text, moment_text, number, percent
+from goteo.web.paging import page_links
 
 CHART_DAYS = 14
 LIST_PAGE_SIZE = 25
@@ -234,6 +236,10 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         campaigns = campaigns.filter(status=status)
     page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
     rows = [(campaign, card(campaign, now, forecast=False)) for campaign in page.object_list]
+
+    def url_for(number: int) -> str:
+        return "?" + urlencode({"estado": status, "pagina": number} if status else {"pagina": number})
+
     return render(
         request,
         "goteo/campaigns/list.html",
@@ -244,6 +250,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "statuses": CampaignStatus.choices,
             "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows),
             "worker": worker_line(now),
+            "previous_url": page.has_previous() and url_for(page.previous_page_number()),
+            "next_url": page.has_next() and url_for(page.next_page_number()),
+            "page_links": page_links(page.number, page.paginator.num_pages, url_for),
         },
     )
 
