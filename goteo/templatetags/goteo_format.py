@@ -30,6 +30,13 @@ def audience(spec: str) -> str:
     return formatting.audience_text(spec)
 
 
+@register.inclusion_tag("goteo/_quality.html")
+def quality(rating: str) -> dict[str, str]:
+    """``{% quality rating %}``: the number's quality in a word, and what it means."""
+    word, meaning = formatting.quality_text(rating or "")
+    return {"word": word, "meaning": meaning, "rating": (rating or "").lower()}
+
+
 @register.filter
 def long_day(value: date | None) -> str:
     """``{{ day|long_day }}`` -> ``jueves 8 de enero de 2026``."""

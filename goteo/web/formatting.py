@@ -91,3 +91,18 @@ def audience_text(spec: str) -> str:
     if kind == "tag" and name:
         return gettext("etiqueta %(nombre)s") % {"nombre": name}
     return spec
+
+
+QUALITY = {
+    "GREEN": ("alta", "WhatsApp ve pocas quejas y bloqueos de quienes reciben sus mensajes."),
+    "YELLOW": ("media", "Varias personas bloquearon o reportaron sus mensajes: conviene enviar menos."),
+    "RED": ("baja", "WhatsApp puede restringir el número pronto; goteo lo frena por hoy."),
+}
+
+
+def quality_text(rating: str) -> tuple[str, str]:
+    """(the rating in a word, what it means) for Meta's quality rating of a number."""
+    if not rating:
+        return gettext("sin dato"), gettext("Este proveedor no informa la calidad del número.")
+    word, meaning = QUALITY.get(rating.upper(), (rating, ""))
+    return gettext(word), gettext(meaning) if meaning else ""
