@@ -6,12 +6,11 @@ range of the (campaign, sent_at) index, so the pages stay fast with millions of 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
@@ -21,15 +20,15 @@ from django.utils.translation import ngettext
 from goteo import health
 from goteo.frequency import held_messages
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
-from goteo.models import Campaign, CampaignStatus, Message, Sender
+from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.models.campaigns import parse_days
 from goteo.risk import sender_risk
 from goteo.status import campaign_forecast, left_by_expiry, next_send_at
 from goteo.web import base
+from goteo.web.chart import chart
 from goteo.web.formatting import day_text, moment_text, number, percent
 from goteo.web.paging import page_links
 
-CHART_DAYS = 14
 LIST_PAGE_SIZE = 25
 
 
@@ -119,61 +118,6 @@ def no_send_reason(campaign: Campaign) -> str:
     if campaign.pending_count <= 0:
         return _("ninguno: no queda nadie pendiente")
     return _("ninguno: con estas reglas no hay un día de envío")
-
-
-def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> list[tuple[date, int]]:
-    """Messages sent on each of the last ``days`` local days of the campaign's activity."""
-    tz = campaign.sender.tz
-    last = now.astimezone(tz).date()
-    if campaign.finished_at:
-        last = min(last, campaign.finished_at.astimezone(tz).date())
-    first = last - timedelta(days=days - 1)
-    if campaign.started_at:
-        first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
-    span = (last - first).days + 1
-    dates = [first + timedelta(days=i) for i in range(span)]
-    bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
-    # One query counting a bounded range of the (campaign, sent_at) index, day by day.
-    counts = Message.objects.filter(
-        campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
-    ).aggregate(
-        **{
-            f"d{i}": Count("id", filter=Q(sent_at__gte=bounds[i], sent_at__lt=bounds[i + 1]))
-            for i in range(span)
-        }
-    )
-    return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(dates)]
-
-
-def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
-    """Bars for an inline SVG chart of messages sent per day (no script needed)."""
-    rows = sent_per_day(campaign, now)
-    width, height, top, bottom = 40, 120, 16, 18
-    peak = max((n for _day, n in rows), default=0) or 1
-    bars = []
-    for i, (day, n) in enumerate(rows):
-        bar_height = round((height - top - bottom) * n / peak)
-        bars.append(
-            {
-                "day": day,
-                "n": n,
-                "x": i * width + 6,
-                "width": width - 12,
-                "y": height - bottom - bar_height,
-                "height": bar_height,
-                "center": i * width + width // 2,
-                "label_y": height - bottom - bar_height - 4,
-                "short": day.strftime("%d/%m"),
-            }
-        )
-    return {
-        "bars": bars,
-        "width": max(len(rows), 7) * width,
-        "height": height,
-        "axis_y": height - bottom,
-        "day_y": height - 4,
-        "total": sum(n for _day, n in rows),
-    }
 
 
 def rules(campaign: Campaign) -> dict[str, Any]:
