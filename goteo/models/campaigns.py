@@ -54,7 +54,7 @@ class Campaign(models.Model):
         default=dict,
         blank=True,
         help_text=_(
-            'Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}'
+            'Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["nombre", "codigo"]}'
         ),
     )
     audience = models.CharField(_("audiencia"), max_length=100, default="all")
@@ -75,13 +75,13 @@ class Campaign(models.Model):
         help_text=_('Al final de cada mensaje, p. ej. "Responde BAJA para no recibir más promociones".'),
     )
 
-    total_count = models.PositiveIntegerField(default=0, editable=False)
-    pending_count = models.IntegerField(default=0, editable=False)
-    sending_count = models.IntegerField(default=0, editable=False)
-    sent_count = models.IntegerField(default=0, editable=False)
-    failed_count = models.IntegerField(default=0, editable=False)
-    skipped_count = models.IntegerField(default=0, editable=False)
-    unknown_count = models.IntegerField(default=0, editable=False)
+    total_count = models.PositiveIntegerField(_("total"), default=0, editable=False)
+    pending_count = models.IntegerField(_("pendientes"), default=0, editable=False)
+    sending_count = models.IntegerField(_("enviándose"), default=0, editable=False)
+    sent_count = models.IntegerField(_("enviados"), default=0, editable=False)
+    failed_count = models.IntegerField(_("fallidos"), default=0, editable=False)
+    skipped_count = models.IntegerField(_("omitidos"), default=0, editable=False)
+    unknown_count = models.IntegerField(_("sin confirmar"), default=0, editable=False)
 
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
