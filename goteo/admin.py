@@ -22,7 +22,6 @@ from goteo.models import (
     WorkerHeartbeat,
 )
 
-
 # goteo's name instead of "Administración de Django" on the bundled site's admin.
 admin.site.site_header = _("goteo · administración")
 admin.site.site_title = _("goteo")
