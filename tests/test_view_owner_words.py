@@ -49,7 +49,9 @@ def shop(client, db, clock, monkeypatch, make_campaign, memory_sender):
     Campaign.objects.filter(pk=campaign.pk).update(audience="tag:demo")
     Engine(clock, max_wait=3600).run([campaign.pk])
     pending = campaign.messages.filter(status=MessageStatus.PENDING).order_by("id")
-    Message.move(pending.filter(pk=pending[0].pk), MessageStatus.UNKNOWN, clock.now(), last_error="sin respuesta")
+    Message.move(
+        pending.filter(pk=pending[0].pk), MessageStatus.UNKNOWN, clock.now(), last_error="sin respuesta"
+    )
     WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(hours=3))
     draft = make_campaign(3, launch=False, template="Hola {nombre}")
     sign_in(client)

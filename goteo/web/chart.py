@@ -103,13 +103,13 @@ def columns(
                 "day": day,
                 "sent": done,
                 "planned": coming,
-                "x": round(x + width * 0.15, 1),
-                "width": round(width * 0.7, 1),
+                "x": svg(x + width * 0.15),
+                "width": svg(width * 0.7),
                 "sent_y": HEIGHT - BOTTOM - done_h,
                 "sent_height": done_h,
                 "planned_y": HEIGHT - BOTTOM - done_h - coming_h,
                 "planned_height": coming_h,
-                "center": round(x + width / 2, 1),
+                "center": svg(x + width / 2),
                 "value": (done + coming) if len(days) <= VALUES_UP_TO and (done + coming) else "",
                 "value_y": HEIGHT - BOTTOM - done_h - coming_h - 4,
                 "label": f"{day.day}/{day.month}" if labelled else "",
@@ -125,6 +125,11 @@ def columns(
         "limit_y": HEIGHT - BOTTOM - round(plot * limit / top),
         "limit": limit,
     }
+
+
+def svg(value: float) -> str:
+    """A coordinate for the SVG: a dot for decimals whatever the page's language."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def summary(sent: int, foreseen: int, ahead: list[tuple[date, int]]) -> str:
