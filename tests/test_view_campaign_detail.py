@@ -279,3 +279,12 @@ def test_it_says_whether_anyone_is_sending(staff, make_campaign, clock):
     assert "Envío automático: activo, último envío hace 2 min." in page_text(
         staff.get(reverse("goteo:campaign_list"))
     )
+
+
+def test_it_calls_people_what_the_installation_calls_them(staff, make_campaign, clock, settings):
+    many, one = make_campaign(100), make_campaign(1)
+
+    assert "Total: 100 clientes" in page_text(staff.get(reverse("goteo:campaign_detail", args=[many.pk])))
+    settings.GOTEO_CONTACT_NOUN = "pacientes"  # GOTEO_CONTACT_NOUN=pacientes, the optical shop's word
+    assert "Total: 100 pacientes" in page_text(staff.get(reverse("goteo:campaign_detail", args=[many.pk])))
+    assert "Total: 1 paciente" in page_text(staff.get(reverse("goteo:campaign_detail", args=[one.pk])))

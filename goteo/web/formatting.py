@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import formats, numberformat
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext, ngettext, pgettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext, pgettext
 
 # Spanish pages follow es-CO (1.000.000 and 3,5), not the Spanish of Spain.
 FORMAT_LOCALES = {"es": "es-co"}
@@ -94,9 +94,18 @@ def audience_text(spec: str) -> str:
 
 
 QUALITY = {
-    "GREEN": ("alta", "WhatsApp ve pocas quejas y bloqueos de quienes reciben sus mensajes."),
-    "YELLOW": ("media", "Varias personas bloquearon o reportaron sus mensajes: conviene enviar menos."),
-    "RED": ("baja", "WhatsApp puede restringir el número pronto; goteo lo frena por hoy."),
+    "GREEN": (
+        gettext_noop("alta"),
+        gettext_noop("WhatsApp ve pocas quejas y bloqueos de quienes reciben sus mensajes."),
+    ),
+    "YELLOW": (
+        gettext_noop("media"),
+        gettext_noop("Varias personas bloquearon o reportaron sus mensajes: conviene enviar menos."),
+    ),
+    "RED": (
+        gettext_noop("baja"),
+        gettext_noop("WhatsApp puede restringir el número pronto; goteo lo frena por hoy."),
+    ),
 }
 
 
