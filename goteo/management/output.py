@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from goteo.models import Campaign
+from goteo.web.formatting import contact_noun
 
 
 def get_campaign(campaign_id: int) -> Campaign:
@@ -36,7 +37,7 @@ def summary_card(s: dict[str, Any]) -> str:
     """The seed's campaign card, as plain text."""
     lines = [
         f"Campaña: {s['name']} (#{s['id']})",
-        f"Total: {s['total']} pacientes",
+        f"Total: {s['total']} {contact_noun(s['total'])}",
         f"✅ Enviados: {s['sent']} ({s['percent']}%)",
         f"⏳ Pendientes: {s['pending']} ({s['percent_pending']}%)",
         f"❌ Fallidos: {s['failed']}",

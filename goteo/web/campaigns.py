@@ -182,7 +182,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     rows = [(campaign, card(campaign, now, forecast=False)) for campaign in page.object_list]
 
     def url_for(number: int) -> str:
-        return "?" + urlencode({"estado": status, "pagina": number} if status else {"pagina": number})
+        params: dict[str, str | int] = {"estado": status, "pagina": number} if status else {"pagina": number}
+        return "?" + urlencode(params)
 
     return render(
         request,
