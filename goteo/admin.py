@@ -26,6 +26,11 @@ from goteo.models import (
     WorkerHeartbeat,
 )
 
+# goteo's name instead of "Administración de Django" on the bundled site's admin.
+admin.site.site_header = _("goteo · administración")
+admin.site.site_title = _("goteo")
+admin.site.index_title = _("Datos de las promociones")
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written by goteo itself: looked at, never edited by hand."""

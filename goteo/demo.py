@@ -28,14 +28,14 @@ DEMO_SENDER = "demo"
 DEMO_SOURCE = "demo"  # the consent source that marks a demo patient
 DEMO_CAMPAIGN = "Navidad 2026"
 DEMO_CODE = "DEMO-NAVIDAD"  # clearly the demo's, so it never meets a shop's real code
-SEED_TEMPLATE = """🎄 ¡Hola {name}!
+SEED_TEMPLATE = """🎄 ¡Hola {nombre}!
 
 👓 Tenemos una promoción especial de NAVIDAD para ti:
 
-💰 {benefit}
-🎁 Código: {code}
+💰 {beneficio}
+🎁 Código: {codigo}
 
-📅 Válido hasta el {valid_until}
+📅 Válido hasta el {valido_hasta}
 
 ¡Visítanos y aprovecha esta oferta!
 

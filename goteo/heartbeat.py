@@ -17,7 +17,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from goteo.models import Campaign, CampaignStatus, WorkerHeartbeat
+from goteo.clock import Clock
+from goteo.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
 from goteo.status import next_send_at, sending_rules
 
 ALIVE_SECONDS = 90.0  # a worker unseen for longer is considered stopped
@@ -30,10 +31,49 @@ def scheduled_run_name() -> str:
     return f"{SCHEDULED_PREFIX}{socket.gethostname()}"[:100]
 
 
-def record_scheduled_run(now: datetime) -> None:
-    """Note that a one-shot ``process_campaigns`` ran (and ended) at ``now``."""
+def record_scheduled_run(now: datetime, *, running: bool = False) -> None:
+    """Note that a one-shot ``process_campaigns`` ran at ``now``: still sending, or ended."""
     WorkerHeartbeat.beat(
-        scheduled_run_name(), now, hostname=socket.gethostname()[:100], pid=os.getpid(), stopped_at=now
+        scheduled_run_name(),
+        now,
+        hostname=socket.gethostname()[:100],
+        pid=os.getpid(),
+        stopped_at=None if running else now,
+    )
+
+
+class ScheduledRun:
+    """The heartbeat of one ``process_campaigns`` run: written when it starts, renewed as it
+    sends, and marked stopped when it ends. A first run of the day that paces twenty messages
+    a minute apart takes twenty minutes; beating only at the end left the dashboard saying
+    nobody had come while the messages were going out."""
+
+    EVERY = timedelta(seconds=30)
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.next_beat: datetime | None = None
+
+    def start(self) -> None:
+        self.still_running(force=True)
+
+    def still_running(self, *, force: bool = False) -> None:
+        now = self.clock.now()
+        if force or self.next_beat is None or now >= self.next_beat:
+            record_scheduled_run(now, running=True)
+            self.next_beat = now + self.EVERY
+
+    def finish(self) -> None:
+        record_scheduled_run(self.clock.now())
+
+
+def last_sent_at(campaign: Campaign, now: datetime) -> datetime | None:
+    """When ``campaign`` last sent a message (one step down its (campaign, sent_at) index)."""
+    return (
+        Message.objects.filter(campaign=campaign, sent_at__lte=now)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
     )
 
 
@@ -67,13 +107,17 @@ def unattended(now: datetime, last_seen: datetime | None) -> tuple[bool, bool]:
         "sender", "promotion"
     )
     for campaign in campaigns:
+        # A message the campaign sent is proof someone was there, heartbeat or not (a run
+        # that has not written its beat yet, a sender started some other way).
+        sent = last_sent_at(campaign, now)
         when = next_send_at(campaign, now)
-        if when is not None and when <= now:
+        if when is not None and when <= now and (sent is None or now - sent > SCHEDULED_GRACE):
             return True, missed
         rules = sending_rules(campaign)
         today = now.astimezone(rules.tz).date()
         opened = rules.opens_on(today)
-        if rules.is_sending_day(today) and opened <= now and (last_seen is None or last_seen < opened):
+        seen = max((t for t in (last_seen, sent) if t is not None), default=None)
+        if rules.is_sending_day(today) and opened <= now and (seen is None or seen < opened):
             missed = True
     return False, missed
 
@@ -121,3 +165,39 @@ def worker_status_text(now: datetime, status: dict[str, Any] | None = None) -> s
     if status["last_scheduled"]:
         return _("Envío programado: %(seen)s.") % {"seen": seen}
     return _("Worker: ninguno activo (%(seen)s).") % {"seen": seen}
+
+
+def sending_text(now: datetime, status: dict[str, Any], last_sent: datetime | None = None) -> str:
+    """The same facts for the shop owner: whether sending goes on by itself, in plain words.
+
+    ``last_sent`` is the last message the page's campaigns sent, when the caller knows it.
+    """
+    sent = (
+        _("último envío hace %(ago)s") % {"ago": ago((now - last_sent).total_seconds())} if last_sent else ""
+    )
+    seen = status["last_seen_at"]
+    if status["warning"] == "open":
+        since = (
+            _("se vio funcionando por última vez hace %(ago)s") % {"ago": ago(status["seconds_ago"])}
+            if seen
+            else _("todavía no ha funcionado nunca")
+        )
+        return _(
+            "⚠ El envío automático está detenido (%(since)s) y hay promociones que deberían estar "
+            "saliendo ahora: no sale nada. Avise a quien instaló goteo."
+        ) % {"since": since}
+    if status["warning"] == "missed":
+        return _(
+            "⚠ Hoy el envío automático no funcionó durante el horario de envío: lo de hoy no salió. "
+            "Avise a quien instaló goteo."
+        )
+    attending = status["alive"] or (seen is not None and now - seen <= SCHEDULED_GRACE)
+    if attending:
+        return (
+            _("Envío automático: activo, %(sent)s.") % {"sent": sent}
+            if sent
+            else _("Envío automático: activo.")
+        )
+    if sent:
+        return _("Envío automático: en espera, %(sent)s.") % {"sent": sent}
+    return _("Envío automático: en espera.")

@@ -189,7 +189,7 @@ def assess(activity: Activity) -> Risk:
                 WARNING,
                 gettext(
                     "número con poco historial (%(sent)s enviados) y sin calentamiento: "
-                    "si es nuevo, márquelo con «goteo warmup»"
+                    "si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número"
                 )
                 % {"sent": a.sent_ever},
             )

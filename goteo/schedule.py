@@ -6,7 +6,7 @@ database or sleeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -168,6 +168,38 @@ def forecast_completion(
     """
     if pending <= 0:
         return now.astimezone(rules.tz).date()
+    days = forecast_days(
+        pending,
+        now,
+        rules,
+        daily_limit=daily_limit,
+        sender_cap=sender_cap,
+        delay_seconds=delay_seconds,
+        used_today=used_today,
+        last_day=last_day,
+        waiting=waiting,
+    )
+    for day, _sent, remaining in days:
+        if remaining <= 0:
+            return day
+    return None
+
+
+def forecast_days(
+    pending: int,
+    now: datetime,
+    rules: SendingRules,
+    *,
+    daily_limit: int,
+    sender_cap: Callable[[date], int] | int,
+    delay_seconds: float,
+    used_today: int = 0,
+    last_day: date | None = None,
+    waiting: Mapping[date, int] | None = None,
+) -> Iterator[tuple[date, int, int]]:
+    """(day, messages it should send, pending after it) for each sending day from today,
+    as ``forecast_completion`` counts them; ends when nothing is left, at ``last_day``,
+    or after a long search."""
     fixed_cap = sender_cap if isinstance(sender_cap, int) else 0
 
     def cap_for(day: date) -> int:
@@ -179,8 +211,8 @@ def forecast_completion(
     held = sorted((waiting or {}).items())
     ready = remaining - sum(n for _day, n in held)
     for _ in range(SEARCH_DAYS):
-        if last_day is not None and day > last_day:
-            return None
+        if remaining <= 0 or (last_day is not None and day > last_day):
+            return
         while held and held[0][0] <= day:
             ready += held.pop(0)[1]
         if rules.is_sending_day(day):
@@ -196,10 +228,8 @@ def forecast_completion(
             sent = min(capacity, max(ready, 0))
             ready -= sent
             remaining -= sent
-            if remaining <= 0:
-                return day
+            yield day, sent, remaining
         day += timedelta(days=1)
-    return None
 
 
 def describe_moment(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:

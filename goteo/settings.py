@@ -143,4 +143,6 @@ LOGGING = {
 GOTEO_PHONE_REGION = env_str("GOTEO_PHONE_REGION", "CO")
 GOTEO_ALLOW_LANDLINES = env_bool("GOTEO_ALLOW_LANDLINES", False)
 GOTEO_HOLIDAYS_COUNTRY = env_str("GOTEO_HOLIDAYS_COUNTRY", "CO")
+# What the dashboard calls the people it writes to: "clientes" unless set, e.g. "pacientes".
+GOTEO_CONTACT_NOUN = env_str("GOTEO_CONTACT_NOUN", "")
 GOTEO_SENDING_LEASE_SECONDS = env_int("GOTEO_SENDING_LEASE_SECONDS", 600)

@@ -21,6 +21,7 @@ from goteo.schedule import (
     describe_day,
     describe_moment,
     forecast_completion,
+    forecast_days,
     next_send_time,
 )
 
@@ -52,6 +53,25 @@ def is_expired(campaign: Campaign, now: datetime) -> bool:
     return campaign.promotion.valid_until < local_today(campaign, now)
 
 
+def left_by_expiry(campaign: Campaign, now: datetime) -> int | None:
+    """How many people a campaign whose promotion is over will never reach; None if it is not
+    over, or the campaign had finished (or was cancelled) before it was.
+
+    Until the next sending run skips them, they are still pending; after it, they are
+    the messages skipped for that reason.
+    """
+    from goteo.models import MessageStatus, SkipReason
+
+    if not is_expired(campaign, now):
+        return None
+    if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+        return campaign.pending_count
+    if campaign.status != CampaignStatus.COMPLETED or not campaign.skipped_count:
+        return None
+    left = campaign.messages.filter(status=MessageStatus.SKIPPED, skip_reason=SkipReason.EXPIRED).count()
+    return left or None
+
+
 def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
     """Slots used today by the campaign and by its sender."""
     return used_today_by([campaign], now)[campaign.pk]
@@ -77,6 +97,21 @@ def campaign_forecast(
     campaigns will reach later are not foreseen, so the forecast may be early. ``held``
     is the campaign's ``held_messages`` when the caller already has them.
     """
+    return forecast_completion(campaign.pending_count, now, **forecast_inputs(campaign, now, held))
+
+
+def campaign_forecast_days(
+    campaign: Campaign, now: datetime, held: dict[int, datetime] | None = None
+) -> list[tuple[date, int]]:
+    """(day, messages it should send) for each coming sending day, as ``campaign_forecast``
+    counts them, up to the promotion's last day."""
+    inputs = forecast_inputs(campaign, now, held)
+    days = forecast_days(campaign.pending_count, now, last_day=campaign.promotion.valid_until, **inputs)
+    return [(day, sent) for day, sent, _left in days]
+
+
+def forecast_inputs(campaign: Campaign, now: datetime, held: dict[int, datetime] | None) -> dict[str, Any]:
+    """The campaign's rules, limits and waiting people, as the forecast functions take them."""
     campaign_used, sender_used = used_today(campaign, now)
     sender = campaign.sender
     today = local_today(campaign, now)
@@ -84,16 +119,14 @@ def campaign_forecast(
     def cap(day: date) -> int:
         return sender.cap_on(day) - (sender_used if day == today else 0)
 
-    return forecast_completion(
-        campaign.pending_count,
-        now,
-        sending_rules(campaign),
-        daily_limit=campaign.daily_limit,
-        sender_cap=cap,
-        delay_seconds=campaign.delay_seconds,
-        used_today=campaign_used,
-        waiting=held_by_day(campaign, now, held),
-    )
+    return {
+        "rules": sending_rules(campaign),
+        "daily_limit": campaign.daily_limit,
+        "sender_cap": cap,
+        "delay_seconds": campaign.delay_seconds,
+        "used_today": campaign_used,
+        "waiting": held_by_day(campaign, now, held),
+    }
 
 
 def forecast_warning(campaign: Campaign, now: datetime) -> tuple[str, date | None]:

@@ -1,6 +1,7 @@
 """Message templates: safe placeholders and per-message variation.
 
-Placeholders are a fixed set of names in braces ({name}, {code}...). Nothing in a
+Placeholders are a fixed set of Spanish names in braces ({nombre}, {codigo}...), with the
+English names of earlier versions ({name}, {code}...) kept as aliases. Nothing in a
 template is ever evaluated: attribute access, indexes, positional fields and unknown
 names are rejected when the campaign is created. Variation comes from alternatives in
 square brackets, ``[Hola|Buenas|Qué tal]``, and a closing emoji; both are chosen from a
@@ -20,11 +21,19 @@ from functools import cache
 from typing import Any
 
 PLACEHOLDERS = {
-    "name": "nombre de pila del contacto",
-    "full_name": "nombre completo del contacto",
-    "code": "código de la promoción",
-    "benefit": "beneficio de la promoción",
-    "valid_until": "fecha de vencimiento (dd/mm/aaaa)",
+    "nombre": "nombre de pila del contacto",
+    "nombre_completo": "nombre completo del contacto",
+    "codigo": "código de la promoción",
+    "beneficio": "beneficio de la promoción",
+    "valido_hasta": "fecha de vencimiento (dd/mm/aaaa)",
+}
+# The English names templates were first written with; they keep working everywhere.
+ALIASES = {
+    "name": "nombre",
+    "full_name": "nombre_completo",
+    "code": "codigo",
+    "benefit": "beneficio",
+    "valid_until": "valido_hasta",
 }
 
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -39,8 +48,15 @@ def valid_placeholders_text() -> str:
     return ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 
 
+def canonical(name: str) -> str | None:
+    """The Spanish name of a placeholder written either way, or None if it is not one."""
+    if name in PLACEHOLDERS:
+        return name
+    return ALIASES.get(name)
+
+
 def parse_provider_template(spec: str) -> dict[str, Any]:
-    """``promo_monturas:es:name,code`` (or the JSON form) to the provider template dict.
+    """``promo_monturas:es:nombre,codigo`` (or the JSON form) to the provider template dict.
 
     The first part is Meta's template name or Twilio's ContentSid (``HX...``); the language
     defaults to ``es``; the placeholders fill {{1}}, {{2}}... in order. "" is no template.
@@ -62,7 +78,7 @@ def parse_provider_template(spec: str) -> dict[str, Any]:
 
 
 def provider_template_spec(data: dict[str, Any] | None) -> str:
-    """The short form of a provider template, ``promo_monturas:es:name,code``, for editing."""
+    """The short form of a provider template, ``promo_monturas:es:nombre,codigo``, for editing."""
     if not data:
         return ""
     return f"{data.get('name', '')}:{data.get('language') or 'es'}:{','.join(data.get('params') or [])}"
@@ -88,7 +104,7 @@ def validate_provider_template(data: Any) -> dict[str, Any]:
     params = data.get("params") or []
     if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
         raise TemplateError("Los parámetros de la plantilla del proveedor son una lista de marcadores.")
-    unknown = [p for p in params if p not in PLACEHOLDERS]
+    unknown = [p for p in params if canonical(p) is None]
     if unknown:
         listed = ", ".join(PLACEHOLDERS)
         raise TemplateError(
@@ -99,7 +115,7 @@ def validate_provider_template(data: Any) -> dict[str, Any]:
 
 
 def validate_template(template: str) -> list[str]:
-    """Check a template and return the placeholders it uses, in order."""
+    """Check a template and return the placeholders it uses, in order, by their Spanish names."""
     if not template or not template.strip():
         raise TemplateError("La plantilla está vacía.")
     used: list[str] = []
@@ -112,10 +128,10 @@ def validate_template(template: str) -> list[str]:
                 f"Llave sin cerrar en la posición {match.start() + 1}; "
                 "para escribir una llave literal use {{ o }}."
             )
-        name = match.group(1)
-        if name not in PLACEHOLDERS:
+        name = canonical(match.group(1))
+        if name is None:
             raise TemplateError(
-                f"Marcador no permitido {token!r}. Los válidos son: {valid_placeholders_text()}."
+                f"Marcador no permitido {token}. Los válidos son: {valid_placeholders_text()}."
             )
         used.append(name)
     return used
@@ -131,14 +147,16 @@ class Variables:
     valid_until: date | None = None
 
     def as_dict(self) -> dict[str, str]:
+        """Each placeholder's value, under its Spanish name and its English alias."""
         parts = self.full_name.split()
-        return {
-            "name": parts[0] if parts else "",
-            "full_name": self.full_name.strip(),
-            "code": self.code,
-            "benefit": self.benefit,
-            "valid_until": day_text(self.valid_until) if self.valid_until else "",
+        values = {
+            "nombre": parts[0] if parts else "",
+            "nombre_completo": self.full_name.strip(),
+            "codigo": self.code,
+            "beneficio": self.benefit,
+            "valido_hasta": day_text(self.valid_until) if self.valid_until else "",
         }
+        return values | {alias: values[name] for alias, name in ALIASES.items()}
 
 
 @cache
@@ -155,9 +173,9 @@ def person_key(template: str) -> Callable[[str], str] | None:
     if _CHOICE.search(template):
         return None
     used = set(validate_template(template))
-    if "full_name" in used:
+    if "nombre_completo" in used:
         return str.strip
-    if "name" in used:
+    if "nombre" in used:
         return lambda full_name: next(iter(full_name.split()), "")
     return lambda full_name: ""
 

@@ -203,7 +203,7 @@ def create_error(*options: str) -> str:
 @pytest.mark.django_db
 def test_create_campaign_names_fields_in_spanish(monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
-    assert create_error("--template=Hola {nombre}").startswith("plantilla: Marcador no permitido")
+    assert create_error("--template=Hola {apodo}").startswith("plantilla: Marcador no permitido")
     assert create_error("--template=Hola {name}", "--window=19:00-09:00").startswith(
         "fin del horario: La hora final debe ser posterior"
     )

@@ -110,7 +110,7 @@ def test_it_reads_the_template_from_a_file(contacts, tmp_path):
 
 
 def test_it_refuses_an_unsafe_template_naming_the_valid_ones(contacts):
-    with pytest.raises(CommandError, match=r"plantilla: Marcador no permitido '\{0\}'.*\{name\}"):
+    with pytest.raises(CommandError, match=r"plantilla: Marcador no permitido '?\{0\}'?.*\{nombre\}"):
         call(
             "create_campaign",
             "--name",
@@ -254,7 +254,7 @@ def test_process_campaigns_exits_non_zero_when_disconnected(contacts, env_memory
 def test_campaign_status_prints_the_card_and_json(contacts, env_memory):
     campaign, _ = create("--start")
     out, _ = call("campaign_status", str(campaign.pk))
-    assert "Total: 5 pacientes" in out
+    assert "Total: 5 clientes" in out
     assert "⏳ Pendientes: 5 (100%)" in out
     assert "Estado: En progreso" in out
     out, _ = call("campaign_status", str(campaign.pk), "--json")

@@ -79,7 +79,7 @@ def test_it_shows_the_warm_up_and_warns_about_a_new_number_without_it():
     cold = assess(Activity(sent_ever=3))
     assert cold.level == WARNING
     assert cold.reasons == [
-        "número con poco historial (3 enviados) y sin calentamiento: si es nuevo, márquelo con «goteo warmup»"
+        "número con poco historial (3 enviados) y sin calentamiento: si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número"
     ]
 
 

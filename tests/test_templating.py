@@ -31,13 +31,30 @@ def test_it_fills_the_full_name():
 
 
 @pytest.mark.parametrize(
-    "bad", ["{name.__class__}", "{0}", "{name[0]}", "{nombre}", "{}", "{name!r}", "{name:>10}", "Hola {name"]
+    "bad",
+    ["{name.__class__}", "{0}", "{name[0]}", "{nombres}", "{}", "{name!r}", "{nombre:>10}", "Hola {name"],
 )
 def test_it_rejects_anything_but_known_placeholders(bad):
     with pytest.raises(TemplateError) as error:
         validate_template(bad)
     if bad != "Hola {name":
-        assert "{name}, {full_name}, {code}, {benefit}, {valid_until}" in str(error.value)
+        assert "{nombre}, {nombre_completo}, {codigo}, {beneficio}, {valido_hasta}" in str(error.value)
+
+
+def test_it_fills_the_spanish_placeholders_and_their_english_aliases_alike():
+    spanish = "¡Hola {nombre}! {nombre_completo}: {beneficio} con {codigo} hasta el {valido_hasta}"
+    english = "¡Hola {name}! {full_name}: {benefit} con {code} hasta el {valid_until}"
+    assert validate_template(spanish) == ["nombre", "nombre_completo", "beneficio", "codigo", "valido_hasta"]
+    assert validate_template(english) == validate_template(spanish)
+    assert (
+        render(spanish, VARS, seed=1)
+        == render(english, VARS, seed=1)
+        == ("¡Hola Daniel! Daniel Osorio: 30% de descuento en Monturas con NAVIDAD2026 hasta el 02/02/2026")
+    )
+
+
+def test_it_accepts_provider_template_parameters_in_spanish():
+    assert parse_provider_template("promo:es:nombre,codigo")["params"] == ["nombre", "codigo"]
 
 
 def test_it_never_evaluates_attribute_access():
@@ -98,7 +115,7 @@ def test_it_reads_the_json_form_of_a_provider_template():
 @pytest.mark.parametrize(
     ("spec", "says"),
     [
-        ("promo:es:name,nombre", "Parámetro desconocido en la plantilla del proveedor: nombre"),
+        ("promo:es:name,nombres", "Parámetro desconocido en la plantilla del proveedor: nombres"),
         ('{"name": "promo", "params": "name"}', "lista de marcadores"),
         ('{"language": "es"}', "necesita su nombre"),
         ("{name: promo}", "no es JSON válido"),
@@ -116,4 +133,4 @@ def test_it_refuses_a_provider_template_that_would_brake_the_number(spec, says):
 def test_it_lists_the_valid_placeholders_when_a_parameter_is_unknown():
     with pytest.raises(TemplateError) as info:
         validate_provider_template({"name": "promo", "params": ["name", "precio"]})
-    assert "name, full_name, code, benefit, valid_until" in str(info.value)
+    assert "nombre, nombre_completo, codigo, beneficio, valido_hasta" in str(info.value)

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.dashboard import make_user
+from tests.dashboard import make_user, page_text
 
 MODELS = list(apps.get_app_config("goteo").get_models())
 
@@ -63,3 +63,16 @@ def test_it_keeps_messages_read_only(client, make_campaign):
     client.post(reverse("admin:goteo_message_delete", args=[message.pk]), {"post": "yes"})
 
     assert campaign.messages.count() == 1
+
+
+def test_it_carries_goteos_name_and_every_table_in_spanish(client, db):
+    client.force_login(make_user("root", superuser=True))
+
+    text = page_text(client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="es"))
+
+    assert "goteo · administración" in text and "Django" not in text
+    for model in MODELS:
+        plural = str(model._meta.verbose_name_plural)
+        assert plural[0].upper() + plural[1:] in text
+    assert "Cupos diarios usados" in text and "Procesos de envío automático" in text
+    assert "worker" not in text.lower() and "Daily counters" not in text

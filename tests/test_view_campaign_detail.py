@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from goteo.engine import Engine
-from goteo.models import Campaign, Message, MessageStatus, WorkerHeartbeat
+from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+from goteo.web.formatting import contact_noun
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text, pin_page_clock, sign_in
 
@@ -40,7 +42,7 @@ def test_it_shows_the_seed_card(staff, make_campaign, clock):
     text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
 
     assert "Campaña: Navidad 2026" in text
-    assert "Total: 100 pacientes" in text
+    assert "Total: 100 clientes" in text
     assert "✅ Enviados: 40 de 100 (40%)" in text
     assert "⏳ Pendientes: 60 (60%)" in text
     assert "❌ Fallidos: 0" in text.splitlines()
@@ -72,15 +74,58 @@ def test_it_shows_skipped_and_unknown_counts(staff, make_campaign, clock):
     assert "Revisar sin confirmar (1)" in text
 
 
-def test_it_charts_messages_sent_per_day(staff, make_campaign, clock):
+def test_it_charts_the_days_sent_and_the_sending_days_to_come(staff, make_campaign, clock):
     campaign = seed_week(make_campaign, clock)
+
+    response = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk]))
+    html, text = response.content.decode(), page_text(response)
+
+    titles = re.findall(r"<title>([^<]+)</title>", html)[1:]  # the page's own title first
+    assert titles == [
+        "viernes 2 de enero de 2026: 20 enviados",
+        "lunes 5 de enero de 2026: 20 enviados",  # the weekend is no sending day: not drawn
+        "martes 6 de enero de 2026: 20 previstos",
+        "miércoles 7 de enero de 2026: 20 previstos",
+        "jueves 8 de enero de 2026: 20 previstos",
+    ]
+    assert (
+        "40 enviados en estos días. Faltan 60: si nada cambia, salen en 3 días de envío y termina el "
+        "jueves 8 de enero de 2026." in text
+    )
+    assert "límite 20 al día" in text
+
+
+def test_it_keeps_one_scale_the_daily_limit_whatever_was_sent(staff, make_campaign, clock):
+    campaign = make_campaign(5, daily_limit=20)
+    Engine(clock, max_wait=3600).run([campaign.pk])  # 5 of a possible 20
 
     html = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])).content.decode()
 
-    assert "<title>viernes 2 de enero de 2026: 20</title>" in html
-    assert "<title>sábado 3 de enero de 2026: 0</title>" in html
-    assert "<title>lunes 5 de enero de 2026: 20</title>" in html
-    assert "40 en los días mostrados" in html
+    heights = [
+        int(h)
+        for h in re.findall(r'class="chart-bar"', html)
+        and re.findall(r'height="(\d+)" class="chart-bar"', html)
+    ]
+    assert heights == [round((160 - 20 - 26) * 5 / 20)]  # a quarter of the plot, not all of it
+
+
+@pytest.mark.parametrize(
+    ("setup", "says"),
+    [
+        ("draft", "Cuando inicie la campaña, aquí verá cuántos mensajes salen cada día y cuándo termina."),
+        ("quiet", "En sus últimos 30 días no salió ningún mensaje de esta campaña (en total salieron 3)."),
+    ],
+)
+def test_it_says_what_an_empty_chart_means(staff, make_campaign, clock, setup, says):
+    campaign = make_campaign(9, launch=setup != "draft", daily_limit=3, valid_until=date(2026, 12, 31))
+    if setup == "quiet":  # three went out, then it was paused for weeks
+        Engine(clock, max_wait=3600).run([campaign.pk])
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.PAUSED)
+        clock.advance(days=45)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert says in text
 
 
 def test_it_shows_the_senders_connection(staff, make_campaign, clock):
@@ -125,7 +170,7 @@ def test_it_is_in_english_on_request(staff, make_campaign, clock):
     response = staff.get(reverse("goteo:campaign_detail", args=[campaign.pk]), HTTP_ACCEPT_LANGUAGE="en")
     text = page_text(response)
 
-    assert "Total: 100 patients" in text
+    assert "Total: 100 customers" in text
     assert "✅ Sent: 40 of 100 (40%)" in text
     assert "Status: In progress" in text
     assert "Next send: Tomorrow 09:00" in text
@@ -148,9 +193,10 @@ def test_it_reads_counters_not_the_message_table(staff, make_campaign, clock, dj
     big = make_campaign(300)
     url = reverse("goteo:campaign_detail", args=[small.pk])
     staff.get(url)
-    with django_assert_max_num_queries(20) as small_queries:
+    # A few constant queries: the last send, the chart's coming days; never one per message.
+    with django_assert_max_num_queries(24) as small_queries:
         staff.get(url)
-    with django_assert_max_num_queries(20) as big_queries:
+    with django_assert_max_num_queries(24) as big_queries:
         staff.get(reverse("goteo:campaign_detail", args=[big.pk]))
 
     assert len(small_queries.captured_queries) == len(big_queries.captured_queries)
@@ -220,9 +266,28 @@ def test_it_says_whether_anyone_is_sending(staff, make_campaign, clock):
     campaign = make_campaign(3)
     url = reverse("goteo:campaign_detail", args=[campaign.pk])
 
-    assert "⚠ Ningún worker activo (nunca se ha iniciado uno)" in page_text(staff.get(url))
+    assert (
+        "⚠ El envío automático está detenido (todavía no ha funcionado nunca) y hay promociones que "
+        "deberían estar saliendo ahora: no sale nada. Avise a quien instaló goteo."
+    ) in page_text(staff.get(url))
 
     WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(seconds=5))
+    Engine(clock, max_wait=0).run([campaign.pk])  # one goes out
+    clock.advance(minutes=2)
+    WorkerHeartbeat.beat("tienda:41", clock.now() - timedelta(seconds=5))
     live = page_text(staff.get(reverse("goteo:campaign_live", args=[campaign.pk])))
-    assert "Worker activo hace 5 s (tienda:41)." in live
-    assert "Worker activo hace 5 s" in page_text(staff.get(reverse("goteo:campaign_list")))
+    assert "Envío automático: activo, último envío hace 2 min." in live
+    assert "Envío automático: activo, último envío hace 2 min." in page_text(
+        staff.get(reverse("goteo:campaign_list"))
+    )
+
+
+def test_it_calls_people_what_the_installation_calls_them(staff, make_campaign, clock, settings):
+    many = make_campaign(100)
+
+    assert "Total: 100 clientes" in page_text(staff.get(reverse("goteo:campaign_detail", args=[many.pk])))
+    settings.GOTEO_CONTACT_NOUN = "pacientes"  # GOTEO_CONTACT_NOUN=pacientes, the optical shop's word
+    assert "Total: 100 pacientes" in page_text(staff.get(reverse("goteo:campaign_detail", args=[many.pk])))
+    assert (contact_noun(1), contact_noun(2)) == ("paciente", "pacientes")
+    settings.GOTEO_CONTACT_NOUN = "usuario,usuarios"
+    assert (contact_noun(1), contact_noun(2)) == ("usuario", "usuarios")

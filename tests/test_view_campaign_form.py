@@ -122,9 +122,17 @@ def test_it_warns_about_a_daily_limit_above_30(staff, people, memory_sender):
 
 
 def test_it_explains_a_broken_template(staff, people, memory_sender):
-    text = preview(staff, form_data(memory_sender, template="Hola {nombre}"))
+    text = preview(staff, form_data(memory_sender, template="Hola {nombres}"))
 
-    assert "Marcador no permitido '{nombre}'" in text
+    assert "Marcador no permitido {nombres}. Los válidos son: {nombre}, {nombre_completo}" in text
+    assert "vacía" not in text  # the template had text: no second, wrong error
+
+
+def test_it_previews_a_template_written_with_the_spanish_placeholders(staff, people, memory_sender):
+    text = preview(staff, form_data(memory_sender, template="Hola {nombre}, {beneficio} con {codigo}"))
+
+    assert "Marcador no permitido" not in text
+    assert "con NAVIDAD2026" in text
 
 
 def test_it_previews_in_english(staff, people, memory_sender):
@@ -348,3 +356,49 @@ def test_it_leaves_out_a_phone_someone_opted_out_from(staff, people, memory_send
     Contact.objects.create(full_name="Hermano De Se Fue", phone="+573020000003", consent=True)
 
     assert "100 personas recibirán la promoción" in preview(staff, form_data(memory_sender))
+
+
+def test_it_offers_buttons_for_each_spanish_placeholder_and_the_alternatives(staff, people, memory_sender):
+    html = staff.get(reverse("goteo:campaign_new")).content.decode()
+
+    inserts = re.findall(r'data-insert="([^"]+)"', html)
+    assert inserts == [
+        "{nombre}",
+        "{nombre_completo}",
+        "{codigo}",
+        "{beneficio}",
+        "{valido_hasta}",
+        "[Hola|Buen día|Qué tal]",
+    ]
+    assert "{name}" not in page_text(staff.get(reverse("goteo:campaign_new")))  # the form speaks Spanish
+
+
+def test_it_puts_the_preview_under_the_template_and_the_provider_template_in_an_advanced_part(
+    staff, people, memory_sender
+):
+    html = staff.get(reverse("goteo:campaign_new")).content.decode()
+
+    assert (
+        html.index('id="id_template"') < html.index('id="campaign-preview"') < html.index('id="id_audience"')
+    )
+    advanced = html[html.index('<details class="advanced"') :]
+    assert (
+        advanced.index("Avanzado")
+        < advanced.index('id="id_provider_template"')
+        < advanced.index("</details>")
+    )
+    assert "Déjelo vacío si no sabe qué es" in advanced
+
+
+def test_it_takes_dates_day_first_and_hours_on_a_24_hour_clock(staff, people, memory_sender):
+    data = form_data(memory_sender, action="save", new_promotion_valid_until="02/02/2026", window_end="18:30")
+    staff.post(reverse("goteo:campaign_new"), data)
+
+    campaign = Campaign.objects.get()
+    assert campaign.promotion.valid_until == date(2026, 2, 2)
+    html = staff.get(reverse("goteo:campaign_edit", args=[campaign.pk])).content.decode()
+    assert 'value="18:30"' in html and 'placeholder="HH:MM"' in html
+    refused = page_text(
+        staff.post(reverse("goteo:campaign_new"), form_data(memory_sender, window_end="6:30 p. m."))
+    )
+    assert "Introduzca una hora válida" in refused or "Ingrese una hora válida" in refused

@@ -79,7 +79,7 @@ def test_it_shows_the_reason_of_a_skipped_message(staff, make_campaign):
 
     text = page_text(recipients(staff, campaign, estado="skipped"))
 
-    assert "(campaña cancelada)" in text
+    assert "Motivo\ncampaña cancelada" in text
 
 
 @pytest.mark.parametrize(

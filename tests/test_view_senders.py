@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -140,10 +141,35 @@ def test_it_shows_each_numbers_risk_and_warm_up(staff, memory_sender):
 
 
 def test_it_marks_a_new_number_for_warm_up(staff, db, clock):
-    staff.post(reverse("goteo:sender_new"), cloud_data(warmup_started_on="2026-01-02"))
+    staff.post(reverse("goteo:sender_new"), cloud_data(warmup_started_on="02/01/2026"))  # day first
 
     sender = Sender.objects.get(name="tienda")
     assert sender.warmup_started_on == date(2026, 1, 2)
     assert sender.cap_on(date(2026, 1, 5)) == 5  # the first week of the default schedule
     page = staff.get(reverse("goteo:sender_edit", args=[sender.pk])).content.decode()
-    assert 'value="2026-01-02"' in page
+    assert 'value="02/01/2026"' in page
+
+
+def test_it_offers_the_time_zones_as_a_list_with_bogota_first(staff, db):
+    page = staff.get(reverse("goteo:sender_new")).content.decode()
+
+    zones = re.findall(r'<option value="([^"]*)"', page[page.index('name="time_zone"') :])
+    assert zones[:2] == ["", "America/Bogota"]
+    assert zones.index("America/Mexico_City") < zones.index("Europe/Madrid") < zones.index("Asia/Tokyo")
+
+
+def test_it_says_what_the_quality_rating_means(staff, db, clock):
+    sender = Sender.objects.create(name="tienda", backend="memory")
+    Sender.objects.filter(pk=sender.pk).update(
+        health={
+            "connected": True,
+            "detail": "",
+            "extra": {"quality_rating": "YELLOW"},
+            "checked_at": clock.now().isoformat(),
+            "backend": "memory",
+        }
+    )
+
+    text = page_text(staff.get(reverse("goteo:sender_list")))
+
+    assert "Calidad\nmedia Varias personas bloquearon o reportaron sus mensajes" in text

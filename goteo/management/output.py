@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.db.models import Model
 
 from goteo.models import Campaign, SkipReason
+from goteo.web.formatting import contact_noun
 
 
 def get_campaign(campaign_id: int) -> Campaign:
@@ -81,7 +82,7 @@ def summary_card(s: dict[str, Any]) -> str:
     lines = [
         f"Campaña: {s['name']} (#{s['id']})",
         *(["🧪 Simulación (modo de prueba): los mensajes no salen por WhatsApp"] if simulated else []),
-        f"Total: {counted(s['total'], 'paciente')}",
+        f"Total: {s['total']} {contact_noun(s['total'])}",
         f"✅ Enviados: {s['sent']} de {s['receivable']} ({s['progress_percent']}%)",
         *(
             [

@@ -7,220 +7,440 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('template', models.TextField(verbose_name='plantilla')),
-                ('emojis', models.CharField(blank=True, default='✨ 😊 🎉 👓 💙 🙌', help_text='Separados por espacios; uno al azar cierra cada mensaje.', max_length=200, verbose_name='emojis de cierre')),
-                ('provider_template', models.JSONField(blank=True, default=dict, help_text='Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}', verbose_name='plantilla aprobada del proveedor')),
-                ('audience', models.CharField(default='all', max_length=100, verbose_name='audiencia')),
-                ('status', models.CharField(choices=[('draft', 'Borrador'), ('active', 'En progreso'), ('paused', 'Pausada'), ('completed', 'Completada'), ('cancelled', 'Cancelada')], default='draft', max_length=16, verbose_name='estado')),
-                ('pause_reason', models.CharField(blank=True, max_length=300, verbose_name='motivo de la pausa')),
-                ('daily_limit', models.PositiveIntegerField(default=20, verbose_name='límite diario')),
-                ('delay_seconds', models.PositiveIntegerField(default=10, verbose_name='segundos entre mensajes')),
-                ('window_start', models.TimeField(default=datetime.time(9, 0), verbose_name='desde')),
-                ('window_end', models.TimeField(default=datetime.time(19, 0), verbose_name='hasta')),
-                ('send_days', models.CharField(default='mon,tue,wed,thu,fri', max_length=40, verbose_name='días de envío')),
-                ('skip_holidays', models.BooleanField(default=True, verbose_name='no enviar en festivos')),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3, verbose_name='intentos máximos')),
-                ('total_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('pending_count', models.IntegerField(default=0, editable=False)),
-                ('sending_count', models.IntegerField(default=0, editable=False)),
-                ('sent_count', models.IntegerField(default=0, editable=False)),
-                ('failed_count', models.IntegerField(default=0, editable=False)),
-                ('skipped_count', models.IntegerField(default=0, editable=False)),
-                ('unknown_count', models.IntegerField(default=0, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creada')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='iniciada')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='terminada')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nombre")),
+                ("template", models.TextField(verbose_name="plantilla")),
+                (
+                    "emojis",
+                    models.CharField(
+                        blank=True,
+                        default="✨ 😊 🎉 👓 💙 🙌",
+                        help_text="Separados por espacios; uno al azar cierra cada mensaje.",
+                        max_length=200,
+                        verbose_name="emojis de cierre",
+                    ),
+                ),
+                (
+                    "provider_template",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}',
+                        verbose_name="plantilla aprobada del proveedor",
+                    ),
+                ),
+                ("audience", models.CharField(default="all", max_length=100, verbose_name="audiencia")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Borrador"),
+                            ("active", "En progreso"),
+                            ("paused", "Pausada"),
+                            ("completed", "Completada"),
+                            ("cancelled", "Cancelada"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "pause_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="motivo de la pausa"),
+                ),
+                ("daily_limit", models.PositiveIntegerField(default=20, verbose_name="límite diario")),
+                (
+                    "delay_seconds",
+                    models.PositiveIntegerField(default=10, verbose_name="segundos entre mensajes"),
+                ),
+                ("window_start", models.TimeField(default=datetime.time(9, 0), verbose_name="desde")),
+                ("window_end", models.TimeField(default=datetime.time(19, 0), verbose_name="hasta")),
+                (
+                    "send_days",
+                    models.CharField(
+                        default="mon,tue,wed,thu,fri", max_length=40, verbose_name="días de envío"
+                    ),
+                ),
+                ("skip_holidays", models.BooleanField(default=True, verbose_name="no enviar en festivos")),
+                (
+                    "max_attempts",
+                    models.PositiveSmallIntegerField(default=3, verbose_name="intentos máximos"),
+                ),
+                ("total_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("pending_count", models.IntegerField(default=0, editable=False)),
+                ("sending_count", models.IntegerField(default=0, editable=False)),
+                ("sent_count", models.IntegerField(default=0, editable=False)),
+                ("failed_count", models.IntegerField(default=0, editable=False)),
+                ("skipped_count", models.IntegerField(default=0, editable=False)),
+                ("unknown_count", models.IntegerField(default=0, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creada")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="iniciada")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="terminada")),
             ],
             options={
-                'verbose_name': 'campaña',
-                'verbose_name_plural': 'campañas',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "campaña",
+                "verbose_name_plural": "campañas",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200, verbose_name='nombre completo')),
-                ('phone', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='teléfono (E.164)')),
-                ('phone_raw', models.CharField(blank=True, max_length=64, verbose_name='teléfono como se escribió')),
-                ('consent', models.BooleanField(default=False, verbose_name='acepta promociones')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='fecha del consentimiento')),
-                ('consent_source', models.CharField(blank=True, max_length=64, verbose_name='origen del consentimiento')),
-                ('opted_out', models.BooleanField(default=False, verbose_name='dado de baja')),
-                ('opted_out_at', models.DateTimeField(blank=True, null=True, verbose_name='fecha de la baja')),
-                ('opt_out_source', models.CharField(blank=True, max_length=64, verbose_name='origen de la baja')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='actualizado')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200, verbose_name="nombre completo")),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=20, verbose_name="teléfono (E.164)"
+                    ),
+                ),
+                (
+                    "phone_raw",
+                    models.CharField(blank=True, max_length=64, verbose_name="teléfono como se escribió"),
+                ),
+                ("consent", models.BooleanField(default=False, verbose_name="acepta promociones")),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="fecha del consentimiento"),
+                ),
+                (
+                    "consent_source",
+                    models.CharField(blank=True, max_length=64, verbose_name="origen del consentimiento"),
+                ),
+                ("opted_out", models.BooleanField(default=False, verbose_name="dado de baja")),
+                (
+                    "opted_out_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="fecha de la baja"),
+                ),
+                (
+                    "opt_out_source",
+                    models.CharField(blank=True, max_length=64, verbose_name="origen de la baja"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="actualizado")),
             ],
             options={
-                'verbose_name': 'contacto',
-                'verbose_name_plural': 'contactos',
-                'ordering': ['full_name', 'id'],
+                "verbose_name": "contacto",
+                "verbose_name_plural": "contactos",
+                "ordering": ["full_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Promotion',
+            name="Promotion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('code', models.CharField(max_length=64, unique=True, verbose_name='código')),
-                ('benefit', models.CharField(max_length=300, verbose_name='beneficio')),
-                ('valid_until', models.DateField(verbose_name='válida hasta')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creada')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="nombre")),
+                ("code", models.CharField(max_length=64, unique=True, verbose_name="código")),
+                ("benefit", models.CharField(max_length=300, verbose_name="beneficio")),
+                ("valid_until", models.DateField(verbose_name="válida hasta")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creada")),
             ],
             options={
-                'verbose_name': 'promoción',
-                'verbose_name_plural': 'promociones',
-                'ordering': ['-valid_until', 'code'],
+                "verbose_name": "promoción",
+                "verbose_name_plural": "promociones",
+                "ordering": ["-valid_until", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Sender',
+            name="Sender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nombre')),
-                ('backend', models.CharField(choices=[('console', 'Consola (imprime)'), ('file', 'Archivo JSONL'), ('memory', 'Memoria (pruebas)'), ('cloud', 'Meta WhatsApp Cloud API'), ('twilio', 'Twilio'), ('evolution', 'Evolution API'), ('waha', 'WAHA')], default='console', max_length=16, verbose_name='proveedor')),
-                ('from_environment', models.BooleanField(default=False, help_text='El proveedor y sus credenciales se leen de WHATSAPP_BACKEND y afines.', verbose_name='configurado por variables de entorno')),
-                ('config', models.JSONField(blank=True, default=dict, verbose_name='configuración')),
-                ('secrets', models.JSONField(blank=True, default=dict, editable=False, verbose_name='secretos')),
-                ('daily_cap', models.PositiveIntegerField(default=30, verbose_name='máximo diario del número')),
-                ('time_zone', models.CharField(blank=True, max_length=64, verbose_name='zona horaria')),
-                ('is_active', models.BooleanField(default=True, verbose_name='activo')),
-                ('next_send_at', models.DateTimeField(blank=True, null=True, verbose_name='próximo envío permitido')),
-                ('paused_until', models.DateTimeField(blank=True, null=True, verbose_name='frenado hasta')),
-                ('pause_reason', models.CharField(blank=True, max_length=300, verbose_name='motivo del freno')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nombre")),
+                (
+                    "backend",
+                    models.CharField(
+                        choices=[
+                            ("console", "Consola (imprime)"),
+                            ("file", "Archivo JSONL"),
+                            ("memory", "Memoria (pruebas)"),
+                            ("cloud", "Meta WhatsApp Cloud API"),
+                            ("twilio", "Twilio"),
+                            ("evolution", "Evolution API"),
+                            ("waha", "WAHA"),
+                        ],
+                        default="console",
+                        max_length=16,
+                        verbose_name="proveedor",
+                    ),
+                ),
+                (
+                    "from_environment",
+                    models.BooleanField(
+                        default=False,
+                        help_text="El proveedor y sus credenciales se leen de WHATSAPP_BACKEND y afines.",
+                        verbose_name="configurado por variables de entorno",
+                    ),
+                ),
+                ("config", models.JSONField(blank=True, default=dict, verbose_name="configuración")),
+                (
+                    "secrets",
+                    models.JSONField(blank=True, default=dict, editable=False, verbose_name="secretos"),
+                ),
+                (
+                    "daily_cap",
+                    models.PositiveIntegerField(default=30, verbose_name="máximo diario del número"),
+                ),
+                ("time_zone", models.CharField(blank=True, max_length=64, verbose_name="zona horaria")),
+                ("is_active", models.BooleanField(default=True, verbose_name="activo")),
+                (
+                    "next_send_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="próximo envío permitido"),
+                ),
+                ("paused_until", models.DateTimeField(blank=True, null=True, verbose_name="frenado hasta")),
+                (
+                    "pause_reason",
+                    models.CharField(blank=True, max_length=300, verbose_name="motivo del freno"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
             ],
             options={
-                'verbose_name': 'número de WhatsApp',
-                'verbose_name_plural': 'números de WhatsApp',
-                'ordering': ['name'],
+                "verbose_name": "número de WhatsApp",
+                "verbose_name_plural": "números de WhatsApp",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='nombre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="nombre")),
             ],
             options={
-                'verbose_name': 'etiqueta',
-                'verbose_name_plural': 'etiquetas',
-                'ordering': ['name'],
+                "verbose_name": "etiqueta",
+                "verbose_name_plural": "etiquetas",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DailyCounter',
+            name="DailyCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=64)),
-                ('day', models.DateField()),
-                ('used', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=64)),
+                ("day", models.DateField()),
+                ("used", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'day'), name='goteo_counter_scope_day')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("scope", "day"), name="goteo_counter_scope_day")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact_name', models.CharField(max_length=200, verbose_name='nombre')),
-                ('phone', models.CharField(blank=True, max_length=20, null=True, verbose_name='teléfono')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Pendiente'), ('sending', 'Enviando'), ('sent', 'Enviado'), ('failed', 'Fallido'), ('skipped', 'Omitido'), ('unknown', 'Sin confirmar')], default='pending', max_length=10, verbose_name='estado')),
-                ('skip_reason', models.CharField(blank=True, choices=[('no_consent', 'sin consentimiento'), ('opted_out', 'se dio de baja'), ('invalid_phone', 'teléfono inválido'), ('duplicate_phone', 'teléfono repetido en la campaña'), ('expired', 'la promoción venció'), ('cancelled', 'campaña cancelada'), ('excluded', 'en lista de exclusión'), ('operator', 'omitido por una persona')], max_length=20, verbose_name='motivo de omisión')),
-                ('rendered_text', models.TextField(verbose_name='texto')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='intentos')),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True, verbose_name='próximo intento')),
-                ('last_error', models.TextField(blank=True, verbose_name='último error')),
-                ('claim_token', models.UUIDField(blank=True, editable=False, null=True)),
-                ('claimed_by', models.CharField(blank=True, editable=False, max_length=100)),
-                ('claimed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('quota_day', models.DateField(blank=True, editable=False, null=True)),
-                ('provider_message_id', models.CharField(blank=True, db_index=True, max_length=128, verbose_name='id del proveedor')),
-                ('delivery_status', models.CharField(blank=True, max_length=16, verbose_name='entrega')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='entregado')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='leído')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='creado')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='enviado')),
-                ('finished_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='goteo.campaign')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='goteo.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contact_name", models.CharField(max_length=200, verbose_name="nombre")),
+                ("phone", models.CharField(blank=True, max_length=20, null=True, verbose_name="teléfono")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pendiente"),
+                            ("sending", "Enviando"),
+                            ("sent", "Enviado"),
+                            ("failed", "Fallido"),
+                            ("skipped", "Omitido"),
+                            ("unknown", "Sin confirmar"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="estado",
+                    ),
+                ),
+                (
+                    "skip_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("no_consent", "sin consentimiento"),
+                            ("opted_out", "se dio de baja"),
+                            ("invalid_phone", "teléfono inválido"),
+                            ("duplicate_phone", "teléfono repetido en la campaña"),
+                            ("expired", "la promoción venció"),
+                            ("cancelled", "campaña cancelada"),
+                            ("excluded", "en lista de exclusión"),
+                            ("operator", "omitido por una persona"),
+                        ],
+                        max_length=20,
+                        verbose_name="motivo de omisión",
+                    ),
+                ),
+                ("rendered_text", models.TextField(verbose_name="texto")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="intentos")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="próximo intento"),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="último error")),
+                ("claim_token", models.UUIDField(blank=True, editable=False, null=True)),
+                ("claimed_by", models.CharField(blank=True, editable=False, max_length=100)),
+                ("claimed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("quota_day", models.DateField(blank=True, editable=False, null=True)),
+                (
+                    "provider_message_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=128, verbose_name="id del proveedor"
+                    ),
+                ),
+                ("delivery_status", models.CharField(blank=True, max_length=16, verbose_name="entrega")),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="entregado")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="leído")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="creado")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="enviado")),
+                ("finished_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="goteo.campaign",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to="goteo.contact",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mensaje',
-                'verbose_name_plural': 'mensajes',
-                'ordering': ['id'],
+                "verbose_name": "mensaje",
+                "verbose_name_plural": "mensajes",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='MessageEvent',
+            name="MessageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('from_status', models.CharField(max_length=10)),
-                ('to_status', models.CharField(max_length=10)),
-                ('actor', models.CharField(blank=True, max_length=150)),
-                ('detail', models.TextField(blank=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='goteo.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("from_status", models.CharField(max_length=10)),
+                ("to_status", models.CharField(max_length=10)),
+                ("actor", models.CharField(blank=True, max_length=150)),
+                ("detail", models.TextField(blank=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="goteo.message"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evento de mensaje',
-                'verbose_name_plural': 'eventos de mensajes',
-                'ordering': ['at', 'id'],
+                "verbose_name": "evento de mensaje",
+                "verbose_name_plural": "eventos de mensajes",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='promotion',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='goteo.promotion', verbose_name='promoción'),
+            model_name="campaign",
+            name="promotion",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="campaigns",
+                to="goteo.promotion",
+                verbose_name="promoción",
+            ),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='sender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='goteo.sender', verbose_name='número'),
+            model_name="campaign",
+            name="sender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="campaigns",
+                to="goteo.sender",
+                verbose_name="número",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='contacts', to='goteo.tag', verbose_name='etiquetas'),
+            model_name="contact",
+            name="tags",
+            field=models.ManyToManyField(
+                blank=True, related_name="contacts", to="goteo.tag", verbose_name="etiquetas"
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['campaign', 'status', 'id'], name='goteo_msg_next'),
+            model_name="message",
+            index=models.Index(fields=["campaign", "status", "id"], name="goteo_msg_next"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['status', 'claimed_at'], name='goteo_msg_stale'),
+            model_name="message",
+            index=models.Index(fields=["status", "claimed_at"], name="goteo_msg_stale"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['campaign', 'sent_at'], name='goteo_msg_sent_day'),
+            model_name="message",
+            index=models.Index(fields=["campaign", "sent_at"], name="goteo_msg_sent_day"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('campaign', 'contact'), name='goteo_msg_once_per_contact'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("campaign", "contact"), name="goteo_msg_once_per_contact"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('campaign', 'phone'), name='goteo_msg_once_per_phone'),
+            model_name="message",
+            constraint=models.UniqueConstraint(fields=("campaign", "phone"), name="goteo_msg_once_per_phone"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'sending', 'sent', 'failed', 'skipped', 'unknown'])), name='goteo_msg_status_valid'),
+            model_name="message",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["pending", "sending", "sent", "failed", "skipped", "unknown"])
+                ),
+                name="goteo_msg_status_valid",
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('goteo', '0001_initial'),
+        ("goteo", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sender',
-            name='health',
-            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name='estado de la conexión'),
+            model_name="sender",
+            name="health",
+            field=models.JSONField(
+                blank=True, default=dict, editable=False, verbose_name="estado de la conexión"
+            ),
         ),
     ]

@@ -4,43 +4,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('goteo', '0002_sender_health'),
+        ("goteo", "0002_sender_health"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='opt_out_footer',
-            field=models.BooleanField(default=True, help_text='Al final de cada mensaje, p. ej. "Responde BAJA para no recibir más promociones".', verbose_name='añadir el texto de baja'),
+            model_name="campaign",
+            name="opt_out_footer",
+            field=models.BooleanField(
+                default=True,
+                help_text='Al final de cada mensaje, p. ej. "Responde BAJA para no recibir más promociones".',
+                verbose_name="añadir el texto de baja",
+            ),
         ),
         migrations.AddField(
-            model_name='sender',
-            name='brake_log',
-            field=models.JSONField(blank=True, default=list, editable=False, verbose_name='frenos recientes'),
+            model_name="sender",
+            name="brake_log",
+            field=models.JSONField(blank=True, default=list, editable=False, verbose_name="frenos recientes"),
         ),
         migrations.AddField(
-            model_name='sender',
-            name='warmup_started_on',
-            field=models.DateField(blank=True, help_text='Número nuevo: su máximo diario sube semana a semana desde este día (5, 10, 20 y luego el máximo). Vacío si el número ya tiene historial.', null=True, verbose_name='en calentamiento desde'),
+            model_name="sender",
+            name="warmup_started_on",
+            field=models.DateField(
+                blank=True,
+                help_text="Número nuevo: su máximo diario sube semana a semana desde este día (5, 10, 20 y luego el máximo). Vacío si el número ya tiene historial.",
+                null=True,
+                verbose_name="en calentamiento desde",
+            ),
         ),
         migrations.CreateModel(
-            name='ExcludedPhone',
+            name="ExcludedPhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(max_length=20, verbose_name='teléfono (E.164)')),
-                ('list_name', models.CharField(default='general', max_length=64, verbose_name='lista')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='origen')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='nota')),
-                ('added_at', models.DateTimeField(verbose_name='añadido')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone", models.CharField(max_length=20, verbose_name="teléfono (E.164)")),
+                ("list_name", models.CharField(default="general", max_length=64, verbose_name="lista")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="origen")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="nota")),
+                ("added_at", models.DateTimeField(verbose_name="añadido")),
             ],
             options={
-                'verbose_name': 'número excluido',
-                'verbose_name_plural': 'números excluidos',
-                'ordering': ['list_name', 'phone'],
-                'indexes': [models.Index(fields=['phone'], name='goteo_excluded_phone')],
-                'constraints': [models.UniqueConstraint(fields=('list_name', 'phone'), name='goteo_excluded_once_per_list')],
+                "verbose_name": "número excluido",
+                "verbose_name_plural": "números excluidos",
+                "ordering": ["list_name", "phone"],
+                "indexes": [models.Index(fields=["phone"], name="goteo_excluded_phone")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("list_name", "phone"), name="goteo_excluded_once_per_list"
+                    )
+                ],
             },
         ),
     ]

@@ -4,29 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('goteo', '0003_rules_warmup_exclusions_footer'),
+        ("goteo", "0003_rules_warmup_exclusions_footer"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='nombre')),
-                ('hostname', models.CharField(blank=True, max_length=100, verbose_name='equipo')),
-                ('pid', models.PositiveIntegerField(default=0, verbose_name='proceso')),
-                ('started_at', models.DateTimeField(verbose_name='iniciado')),
-                ('last_seen_at', models.DateTimeField(db_index=True, verbose_name='visto por última vez')),
-                ('stopped_at', models.DateTimeField(blank=True, null=True, verbose_name='detenido')),
-                ('senders', models.PositiveIntegerField(default=0, verbose_name='números enviando')),
-                ('sent', models.PositiveIntegerField(default=0, verbose_name='enviados desde el inicio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="nombre")),
+                ("hostname", models.CharField(blank=True, max_length=100, verbose_name="equipo")),
+                ("pid", models.PositiveIntegerField(default=0, verbose_name="proceso")),
+                ("started_at", models.DateTimeField(verbose_name="iniciado")),
+                ("last_seen_at", models.DateTimeField(db_index=True, verbose_name="visto por última vez")),
+                ("stopped_at", models.DateTimeField(blank=True, null=True, verbose_name="detenido")),
+                ("senders", models.PositiveIntegerField(default=0, verbose_name="números enviando")),
+                ("sent", models.PositiveIntegerField(default=0, verbose_name="enviados desde el inicio")),
             ],
             options={
-                'verbose_name': 'worker',
-                'verbose_name_plural': 'workers',
-                'ordering': ['-last_seen_at'],
+                "verbose_name": "worker",
+                "verbose_name_plural": "workers",
+                "ordering": ["-last_seen_at"],
             },
         ),
     ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, time
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -52,7 +54,7 @@ class Campaign(models.Model):
         default=dict,
         blank=True,
         help_text=_(
-            'Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["name", "code"]}'
+            'Para la Cloud API o Twilio: {"name": ..., "language": "es", "params": ["nombre", "codigo"]}'
         ),
     )
     audience = models.CharField(_("audiencia"), max_length=100, default="all")
@@ -78,14 +80,14 @@ class Campaign(models.Model):
         help_text=_('Al final de cada mensaje, p. ej. "Responde BAJA para no recibir más promociones".'),
     )
 
-    total_count = models.PositiveIntegerField(default=0, editable=False)
-    pending_count = models.IntegerField(default=0, editable=False)
-    sending_count = models.IntegerField(default=0, editable=False)
-    sent_count = models.IntegerField(default=0, editable=False)
-    failed_count = models.IntegerField(default=0, editable=False)
-    skipped_count = models.IntegerField(default=0, editable=False)
-    unknown_count = models.IntegerField(default=0, editable=False)
-    simulated_count = models.IntegerField(default=0, editable=False)
+    total_count = models.PositiveIntegerField(_("total"), default=0, editable=False)
+    pending_count = models.IntegerField(_("pendientes"), default=0, editable=False)
+    sending_count = models.IntegerField(_("enviándose"), default=0, editable=False)
+    sent_count = models.IntegerField(_("enviados"), default=0, editable=False)
+    failed_count = models.IntegerField(_("fallidos"), default=0, editable=False)
+    skipped_count = models.IntegerField(_("omitidos"), default=0, editable=False)
+    unknown_count = models.IntegerField(_("sin confirmar"), default=0, editable=False)
+    simulated_count = models.IntegerField(_("simulados"), default=0, editable=False)
 
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
@@ -119,17 +121,31 @@ class Campaign(models.Model):
     def counter_scope(self) -> str:
         return f"campaign:{self.pk}"
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """The fields one by one, the templates too; a field a form already refused is left out,
+        so its error is not followed by a second, wrong one about the value it kept."""
         from goteo.templating import TemplateError, validate_provider_template, validate_template
 
+        errors: dict[str, Any] = {}
         try:
-            validate_template(self.template)
-        except TemplateError as exc:
-            raise ValidationError({"template": str(exc)}) from exc
-        try:
-            self.provider_template = validate_provider_template(self.provider_template)
-        except TemplateError as exc:
-            raise ValidationError({"provider_template": str(exc)}) from exc
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        skip = set(exclude or ()) | set(errors)
+        if "template" not in skip:
+            try:
+                validate_template(self.template)
+            except TemplateError as exc:
+                errors["template"] = [str(exc)]
+        if "provider_template" not in skip:
+            try:
+                self.provider_template = validate_provider_template(self.provider_template)
+            except TemplateError as exc:
+                errors["provider_template"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
         try:
             parse_days(self.send_days)
         except ValueError as exc:

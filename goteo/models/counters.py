@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import connection, models
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 RESERVE = (  # PostgreSQL and SQLite (3.24 and later) alike
     "INSERT INTO goteo_dailycounter (scope, day, used) VALUES (%s, %s, 1) ON CONFLICT (scope, day)"
@@ -21,11 +22,13 @@ class DailyCounter(models.Model):
     so two workers can never both take the last slot.
     """
 
-    scope = models.CharField(max_length=64)
-    day = models.DateField()
-    used = models.PositiveIntegerField(default=0)
+    scope = models.CharField(_("de quién"), max_length=64)
+    day = models.DateField(_("día"))
+    used = models.PositiveIntegerField(_("envíos reservados"), default=0)
 
     class Meta:
+        verbose_name = _("cupo diario usado")
+        verbose_name_plural = _("cupos diarios usados")
         constraints = [
             models.UniqueConstraint(fields=["scope", "day"], name="goteo_counter_scope_day"),
         ]

@@ -15,9 +15,9 @@ from goteo.warmup import WarmupStage, warmup_cap, warmup_schedule, warmup_stage
 
 
 class Backend(models.TextChoices):
-    CONSOLE = "console", _("Consola (imprime)")
-    FILE = "file", _("Archivo JSONL")
-    MEMORY = "memory", _("Memoria (pruebas)")
+    CONSOLE = "console", _("Prueba: no envía, los muestra en la pantalla del servidor")
+    FILE = "file", _("Prueba: no envía, los guarda en un archivo")
+    MEMORY = "memory", _("Prueba interna: no envía")
     CLOUD = "cloud", _("Meta WhatsApp Cloud API")
     TWILIO = "twilio", "Twilio"
     EVOLUTION = "evolution", "Evolution API"

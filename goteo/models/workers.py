@@ -28,8 +28,8 @@ class WorkerHeartbeat(models.Model):
 
     class Meta:
         ordering = ["-last_seen_at"]
-        verbose_name = _("worker")
-        verbose_name_plural = _("workers")
+        verbose_name = _("proceso de envío automático")
+        verbose_name_plural = _("procesos de envío automático")
 
     def __str__(self) -> str:
         return self.name

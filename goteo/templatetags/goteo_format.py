@@ -19,6 +19,25 @@ def number(value: int | float | None) -> str:
 
 
 @register.filter
+def contact_noun(count: int) -> str:
+    """``{{ n|contact_noun }}`` -> ``clientes`` (or the installation's GOTEO_CONTACT_NOUN)."""
+    return formatting.contact_noun(count)
+
+
+@register.filter
+def audience(spec: str) -> str:
+    """``{{ campaign.audience|audience }}`` -> ``etiqueta demo``."""
+    return formatting.audience_text(spec)
+
+
+@register.inclusion_tag("goteo/_quality.html")
+def quality(rating: str) -> dict[str, str]:
+    """``{% quality rating %}``: the number's quality in a word, and what it means."""
+    word, meaning = formatting.quality_text(rating or "")
+    return {"word": word, "meaning": meaning, "rating": (rating or "").lower()}
+
+
+@register.filter
 def long_day(value: date | None) -> str:
     """``{{ day|long_day }}`` -> ``jueves 8 de enero de 2026``."""
     return formatting.day_text(value)

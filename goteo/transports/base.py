@@ -111,7 +111,7 @@ class Transport:
 
     def check_connection(self) -> ConnectionStatus:
         """Whether the number can send right now."""
-        return ConnectionStatus(True, gettext("listo"))
+        return ConnectionStatus(True, "")  # nothing to add to «Conectado»
 
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""

@@ -17,7 +17,7 @@ from goteo.draft import draft_forecast, frequency_waiting, reachable_count, send
 from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.templating import TemplateError, Variables, message_seed, render_promotion
+from goteo.templating import PLACEHOLDERS, TemplateError, Variables, message_seed, render_promotion
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
 from goteo.web.formatting import day_text, number
@@ -175,8 +175,25 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
     return render(
         request,
         "goteo/campaigns/form.html",
-        {"form": form, "campaign": campaign, "preview": preview(form, now)},
+        {
+            "form": form,
+            "campaign": campaign,
+            "preview": preview(form, now),
+            "placeholders": placeholder_buttons(),
+        },
     )
+
+
+def placeholder_buttons() -> list[tuple[str, str]]:
+    """(what a button inserts, its label) for each placeholder, next to the template box."""
+    labels = {
+        "nombre": _("Nombre"),
+        "nombre_completo": _("Nombre completo"),
+        "codigo": _("Código"),
+        "beneficio": _("Beneficio"),
+        "valido_hasta": _("Válido hasta"),
+    }
+    return [("{" + name + "}", labels[name]) for name in PLACEHOLDERS]
 
 
 @base.staff_required

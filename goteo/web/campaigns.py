@@ -6,29 +6,31 @@ range of the (campaign, sent_at) index, so the pages stay fast with millions of 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from goteo import health
 from goteo.frequency import held_messages
-from goteo.heartbeat import worker_status, worker_status_text
-from goteo.models import Campaign, CampaignStatus, Message, Sender
+from goteo.heartbeat import last_sent_at, sending_text, worker_status
+from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
 from goteo.simulation import sender_simulates
-from goteo.status import campaign_forecast, next_send_at
+from goteo.status import campaign_forecast, left_by_expiry, next_send_at
 from goteo.web import base
-from goteo.web.formatting import day_text, moment_text
+from goteo.web.chart import chart
+from goteo.web.formatting import day_text, moment_text, number
+from goteo.web.paging import page_links
 
-CHART_DAYS = 14
 LIST_PAGE_SIZE = 25
 
 
@@ -68,13 +70,17 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "frequency_held": 0,
         "frequency_held_until": "",
     }
+    left = left_by_expiry(campaign, now)
+    if left is not None:
+        return data | expired_card(campaign, left)
     held: dict[int, datetime] | None = None
     if forecast and counts["pending"]:  # the list skips it: it costs a lookup per campaign
         held = held_messages(campaign, now)
         data["frequency_held"] = len(held)
         if held:
             data["frequency_held_until"] = day_text(min(held.values()).astimezone(tz).date())
-    data["next_send_text"] = moment_text(next_send_at(campaign, now, held), now, tz)
+    when = next_send_at(campaign, now, held)
+    data["next_send_text"] = moment_text(when, now, tz) if when else no_send_reason(campaign)
     if forecast and campaign.status == CampaignStatus.ACTIVE and counts["pending"]:
         finish = campaign_forecast(campaign, now)
         data["estimated_completion_text"] = day_text(finish) if finish else _("no termina con estas reglas")
@@ -88,59 +94,37 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
     return data
 
 
-def sent_per_day(campaign: Campaign, now: datetime, days: int = CHART_DAYS) -> list[tuple[date, int]]:
-    """Messages sent on each of the last ``days`` local days of the campaign's activity."""
-    tz = campaign.sender.tz
-    last = now.astimezone(tz).date()
-    if campaign.finished_at:
-        last = min(last, campaign.finished_at.astimezone(tz).date())
-    first = last - timedelta(days=days - 1)
-    if campaign.started_at:
-        first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
-    span = (last - first).days + 1
-    dates = [first + timedelta(days=i) for i in range(span)]
-    bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
-    # One query counting a bounded range of the (campaign, sent_at) index, day by day.
-    counts = Message.objects.filter(
-        campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
-    ).aggregate(
-        **{
-            f"d{i}": Count("id", filter=Q(sent_at__gte=bounds[i], sent_at__lt=bounds[i + 1]))
-            for i in range(span)
-        }
-    )
-    return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(dates)]
-
-
-def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
-    """Bars for an inline SVG chart of messages sent per day (no script needed)."""
-    rows = sent_per_day(campaign, now)
-    width, height, top, bottom = 40, 120, 16, 18
-    peak = max((n for _day, n in rows), default=0) or 1
-    bars = []
-    for i, (day, n) in enumerate(rows):
-        bar_height = round((height - top - bottom) * n / peak)
-        bars.append(
-            {
-                "day": day,
-                "n": n,
-                "x": i * width + 6,
-                "width": width - 12,
-                "y": height - bottom - bar_height,
-                "height": bar_height,
-                "center": i * width + width // 2,
-                "label_y": height - bottom - bar_height - 4,
-                "short": day.strftime("%d/%m"),
-            }
-        )
+def expired_card(campaign: Campaign, left: int) -> dict[str, Any]:
+    """What changes on the card once the promotion is over: nothing more goes out."""
+    valid_until = campaign.promotion.valid_until
     return {
-        "bars": bars,
-        "width": max(len(rows), 7) * width,
-        "height": height,
-        "axis_y": height - bottom,
-        "day_y": height - 4,
-        "total": sum(n for _day, n in rows),
+        "status": "expired",
+        "status_label": _("Vencida"),
+        "live": False,
+        "next_send_text": _("ninguno: la promoción venció"),
+        "estimated_completion_text": "",
+        "expired_note": ngettext(
+            "La promoción venció el %(fecha)s: no se enviará nada más. Quedó %(n)s persona sin recibirla.",
+            "La promoción venció el %(fecha)s: no se enviará nada más. Quedaron %(n)s personas sin recibirla.",
+            left,
+        )
+        % {"fecha": valid_until.strftime("%d/%m/%Y"), "n": number(left)},
     }
+
+
+def no_send_reason(campaign: Campaign) -> str:
+    """Why there is no next send, said instead of a bare dash."""
+    reasons = {
+        CampaignStatus.DRAFT: _("cuando la inicie"),
+        CampaignStatus.PAUSED: _("ninguno mientras esté en pausa"),
+        CampaignStatus.COMPLETED: _("ninguno: ya terminó"),
+        CampaignStatus.CANCELLED: _("ninguno: fue cancelada"),
+    }
+    if campaign.status in reasons:
+        return reasons[CampaignStatus(campaign.status)]
+    if campaign.pending_count <= 0:
+        return _("ninguno: no queda nadie pendiente")
+    return _("ninguno: con estas reglas no hay un día de envío")
 
 
 def rules(campaign: Campaign) -> dict[str, Any]:
@@ -180,10 +164,14 @@ def sender_standing(sender: Sender, now: datetime) -> dict[str, Any]:
     }
 
 
-def worker_line(now: datetime) -> dict[str, Any]:
-    """Whether anyone is sending: the heartbeat line campaign_status prints too."""
+def worker_line(now: datetime, campaigns: list[Campaign] | None = None) -> dict[str, Any]:
+    """Whether sending goes on by itself, and the last send of ``campaigns`` (else of the
+    active ones): the facts of campaign_status's worker line, in the shop's words."""
     status = worker_status(now)
-    return {"text": worker_status_text(now, status), "warning": status["warning"]}
+    if campaigns is None:
+        campaigns = list(Campaign.objects.filter(status=CampaignStatus.ACTIVE).order_by("-id")[:20])
+    sent = [t for t in (last_sent_at(c, now) for c in campaigns) if t is not None]
+    return {"text": sending_text(now, status, max(sent, default=None)), "warning": status["warning"]}
 
 
 def get_campaign(pk: int) -> Campaign:
@@ -200,6 +188,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         campaigns = campaigns.filter(status=status)
     page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
     rows = [(campaign, card(campaign, now, forecast=False)) for campaign in page.object_list]
+
+    def url_for(number: int) -> str:
+        params: dict[str, str | int] = {"estado": status, "pagina": number} if status else {"pagina": number}
+        return "?" + urlencode(params)
+
     return render(
         request,
         "goteo/campaigns/list.html",
@@ -210,6 +203,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             "statuses": CampaignStatus.choices,
             "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows),
             "worker": worker_line(now),
+            "previous_url": page.has_previous() and url_for(page.previous_page_number()),
+            "next_url": page.has_next() and url_for(page.next_page_number()),
+            "page_links": page_links(page.number, page.paginator.num_pages, url_for),
         },
     )
 
@@ -220,7 +216,7 @@ def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "card": card(campaign, now),
         "chart": chart(campaign, now),
         "refresh_seconds": refresh_seconds(),
-        "worker": worker_line(now),
+        "worker": worker_line(now, [campaign]),
     }
 
 

@@ -9,13 +9,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from goteo.models import Contact, Tag
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.web import base
+from goteo.web.paging import page_links
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -47,6 +48,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if tag:
         contacts = contacts.filter(tags__name=tag)
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("pagina"))
+    kept = {k: v for k, v in (("q", query), ("filtro", shown), ("etiqueta", tag)) if v}
+
+    def url_for(number: int) -> str:
+        return "?" + urlencode(kept | {"pagina": number})
+
     return render(
         request,
         "goteo/contacts/list.html",
@@ -56,6 +62,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "filter": shown,
             "tag": tag,
             "tags": Tag.objects.values_list("name", flat=True),
+            "previous_url": page.has_previous() and url_for(page.previous_page_number()),
+            "next_url": page.has_next() and url_for(page.next_page_number()),
+            "page_links": page_links(page.number, page.paginator.num_pages, url_for),
         },
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import formats, numberformat
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext, pgettext
 
 # Spanish pages follow es-CO (1.000.000 and 3,5), not the Spanish of Spain.
 FORMAT_LOCALES = {"es": "es-co"}
@@ -64,3 +65,53 @@ def moment_text(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
     if days < 7:
         return f"{capfirst(formats.date_format(local, 'l'))} {hour}"
     return f"{formats.date_format(local, 'd/m/Y')} {hour}"
+
+
+def contact_noun(count: int) -> str:
+    """What the installation calls the people it writes to, singular or plural for ``count``.
+
+    GOTEO_CONTACT_NOUN sets it (``pacientes``, or ``paciente,pacientes`` when the singular
+    is not the plural without its last s); unset, it is "clientes" in the page's language.
+    """
+    setting = str(getattr(settings, "GOTEO_CONTACT_NOUN", "") or "").strip()
+    if not setting:
+        return ngettext("cliente", "clientes", count)
+    singular, _sep, plural = setting.partition(",")
+    if not plural:
+        plural = singular
+        singular = singular[:-1] if singular.endswith("s") else singular
+    return (singular if count == 1 else plural).strip()
+
+
+def audience_text(spec: str) -> str:
+    """A campaign's audience in words: ``tag:demo`` -> ``etiqueta demo``."""
+    if not spec or spec == "all":
+        return gettext("todos los que aceptan promociones")
+    kind, _sep, name = spec.partition(":")
+    if kind == "tag" and name:
+        return gettext("etiqueta %(nombre)s") % {"nombre": name}
+    return spec
+
+
+QUALITY = {
+    "GREEN": (
+        gettext_noop("alta"),
+        gettext_noop("WhatsApp ve pocas quejas y bloqueos de quienes reciben sus mensajes."),
+    ),
+    "YELLOW": (
+        gettext_noop("media"),
+        gettext_noop("Varias personas bloquearon o reportaron sus mensajes: conviene enviar menos."),
+    ),
+    "RED": (
+        gettext_noop("baja"),
+        gettext_noop("WhatsApp puede restringir el número pronto; goteo lo frena por hoy."),
+    ),
+}
+
+
+def quality_text(rating: str) -> tuple[str, str]:
+    """(the rating in a word, what it means) for Meta's quality rating of a number."""
+    if not rating:
+        return gettext("sin dato"), gettext("Este proveedor no informa la calidad del número.")
+    word, meaning = QUALITY.get(rating.upper(), (rating, ""))
+    return gettext(word), gettext(meaning) if meaning else ""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django import forms
 from django.utils import timezone
@@ -32,24 +33,32 @@ DAY_CHOICES = [
     ("sun", _("Domingo")),
 ]
 
-INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {name}!
+INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 
 👓 Tenemos una promoción especial para ti:
 
-💰 {benefit}
-🎁 Código: {code}
+💰 {beneficio}
+🎁 Código: {codigo}
 
-📅 Válido hasta el {valid_until}
+📅 Válido hasta el {valido_hasta}
 
 ¡Visítanos y aprovecha esta oferta!"""
 
 
+# Day first and a 24-hour clock, as in Colombia, whatever the phone's settings: the browsers'
+# own date and time pickers follow the phone's locale (a.m./p.m., month first).
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+TIME_FORMATS = ["%H:%M"]
+
+
 def date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    attrs = {"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "autocomplete": "off", "class": "date"}
+    return forms.DateInput(attrs=attrs, format="%d/%m/%Y")
 
 
 def time_input() -> forms.TimeInput:
-    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    attrs = {"placeholder": "HH:MM", "inputmode": "numeric", "autocomplete": "off", "class": "time"}
+    return forms.TimeInput(attrs=attrs, format="%H:%M")
 
 
 def audience_choices() -> list[tuple[str, str]]:
@@ -72,7 +81,13 @@ class CampaignForm(forms.ModelForm):
     new_promotion_name = forms.CharField(label=_("Nombre de la promoción"), max_length=200, required=False)
     new_promotion_code = forms.CharField(label=_("Código"), max_length=64, required=False)
     new_promotion_benefit = forms.CharField(label=_("Beneficio"), max_length=300, required=False)
-    new_promotion_valid_until = forms.DateField(label=_("Válida hasta"), required=False, widget=date_input())
+    new_promotion_valid_until = forms.DateField(
+        label=_("Válida hasta"),
+        required=False,
+        widget=date_input(),
+        input_formats=DATE_FORMATS,
+        help_text=_("Día/mes/año, p. ej. 31/01/2026."),
+    )
     update_promotion = forms.BooleanField(
         label=_("Actualizar la promoción existente en todas sus campañas"), required=False
     )
@@ -85,8 +100,10 @@ class CampaignForm(forms.ModelForm):
         required=False,
         max_length=300,
         help_text=_(
-            "NOMBRE:IDIOMA:marcadores, p. ej. promo_monturas:es:name,code (los marcadores llenan "
-            "{{1}}, {{2}}… en orden). Vacío para texto libre, como en Evolution API o WAHA."
+            "Déjelo vacío si no sabe qué es. Solo hace falta cuando su WhatsApp es de Meta (Cloud API) "
+            "o Twilio y ellos le aprobaron una plantilla: escriba su nombre, el idioma y qué dato va en "
+            "cada espacio, separados por dos puntos. Por ejemplo, promo_monturas:es:nombre,codigo pone "
+            "el nombre en {{1}} y el código en {{2}}."
         ),
     )
 
@@ -127,6 +144,11 @@ class CampaignForm(forms.ModelForm):
         assert isinstance(audience_field, forms.ChoiceField)
         audience_field.choices = audience_choices()
         self.fields["daily_limit"].widget.attrs["min"] = 1
+        for name in ("window_start", "window_end"):
+            time_field = self.fields[name]
+            assert isinstance(time_field, forms.TimeField)
+            time_field.input_formats = TIME_FORMATS
+            time_field.help_text = _("24 horas, p. ej. 09:00 o 19:00.")
         if self.instance.pk:
             self.initial["promotion"] = self.instance.promotion_id
             self.initial["provider_template"] = provider_template_spec(self.instance.provider_template)
@@ -268,6 +290,28 @@ class TestMessageForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
 
+FIRST_ZONES = ["America/Bogota"]
+NEAR_PREFIXES = ("America/", "Europe/Madrid", "Atlantic/Canary", "Africa/Ceuta")
+
+
+def zone_label(zone: str) -> str:
+    return zone.replace("_", " ")
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, Any]]:
+    """America/Bogota first, then the Americas and Spain, then every other zone, sorted."""
+    zones = sorted(available_timezones())
+    near = [z for z in zones if z.startswith(NEAR_PREFIXES) and z not in FIRST_ZONES]
+    rest = [z for z in zones if z not in near and z not in FIRST_ZONES]
+    return [
+        ("", str(_("La de la instalación"))),
+        *[(z, zone_label(z)) for z in FIRST_ZONES],
+        (str(_("América y España")), [(z, zone_label(z)) for z in near]),
+        (str(_("Otras")), [(z, zone_label(z)) for z in rest]),
+    ]
+
+
 class SenderForm(forms.ModelForm):
     """A WhatsApp number with its provider settings. Credentials are write-only.
 
@@ -278,11 +322,18 @@ class SenderForm(forms.ModelForm):
     class Meta:
         model = Sender
         fields = ["name", "backend", "daily_cap", "warmup_started_on", "time_zone", "is_active"]
-        widgets = {"warmup_started_on": date_input()}
+        widgets = {"warmup_started_on": date_input(), "time_zone": forms.Select()}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["daily_cap"].widget.attrs["min"] = 1
+        warmup_field = self.fields["warmup_started_on"]
+        assert isinstance(warmup_field, forms.DateField)
+        warmup_field.input_formats = DATE_FORMATS
+        zone_widget = self.fields["time_zone"].widget
+        assert isinstance(zone_widget, forms.Select)
+        zone_widget.choices = time_zone_choices()
+        self.fields["time_zone"].help_text = _("Las horas de envío y los días se cuentan en esta zona.")
         self.provider_fields: dict[str, list[str]] = {}
         stored_config = self.instance.config or {}
         stored_secrets = self.instance.secrets or {}

@@ -26,6 +26,7 @@ from goteo.models import Campaign, CampaignStatus, Message, MessageStatus
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
+from goteo.web.paging import page_links
 
 PAGE_SIZE = 50
 DELIVERY_LABELS = {
@@ -116,27 +117,63 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
         status = ""
     if query:
         rows = search(rows, query)
-    page = keyset_page(rows, int_param(request, "despues"), int_param(request, "antes"))
+    after, before, number = (
+        int_param(request, "despues"),
+        int_param(request, "antes"),
+        int_param(request, "pagina"),
+    )
+    if number and after is None and before is None:
+        page = numbered_page(rows, number)  # a jump to a page by its number
+    else:
+        page = keyset_page(rows, after, before)
+        number = number or (1 if after is None and before is None else None)
     for message in page["rows"]:
         message.delivery_label = DELIVERY_LABELS.get(message.delivery_status, message.delivery_status)
+    tabs = status_tabs(campaign)
     base_query = {k: v for k, v in (("estado", status), ("q", query)) if v}
     url = reverse("goteo:campaign_recipients", args=[pk])
+
+    def url_for(**params: Any) -> str:
+        return f"{url}?{urlencode(base_query | params)}" if base_query or params else url
+
+    # The counters give the number of pages, but not for a search (that would count rows).
+    pages = None if query else max(1, -(-dict((v, n) for v, _label, n in tabs)[status] // PAGE_SIZE))
+    previous_url = page["previous_before"] and (
+        url_for() if number == 2 else url_for(antes=page["previous_before"], **numbered(number, -1))
+    )
     return render(
         request,
         "goteo/campaigns/recipients.html",
         {
             "campaign": campaign,
-            "tabs": status_tabs(campaign),
+            "tabs": tabs,
             "status": status,
             "query": query,
             "page": page,
-            "next_url": page["next_after"]
-            and f"{url}?{urlencode(base_query | {'despues': page['next_after']})}",
-            "previous_url": page["previous_before"]
-            and f"{url}?{urlencode(base_query | {'antes': page['previous_before']})}",
+            "next_url": page["next_after"] and url_for(despues=page["next_after"], **numbered(number, 1)),
+            "previous_url": previous_url,
+            "page_number": number,
+            "page_links": page_links(number, pages, lambda n: url_for(pagina=n)) if number and pages else [],
             "can_resend": campaign.status != CampaignStatus.CANCELLED,
         },
     )
+
+
+def numbered(number: int | None, step: int) -> dict[str, int]:
+    """The ``pagina`` label a keyset link carries, when the page's number is known."""
+    return {"pagina": number + step} if number else {}
+
+
+def numbered_page(rows: QuerySet[Message], number: int) -> dict[str, Any]:
+    """Page ``number`` (from 1) by its position: what a numbered link asks for."""
+    start = (number - 1) * PAGE_SIZE
+    found = list(rows.order_by("id")[start : start + PAGE_SIZE + 1])
+    page = found[:PAGE_SIZE]
+    return {
+        "rows": page,
+        "next_after": page[-1].pk if page and len(found) > PAGE_SIZE else None,
+        "previous_before": page[0].pk if page and number > 1 else None,
+    }
 
 
 @base.staff_required

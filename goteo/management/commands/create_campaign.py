@@ -35,7 +35,9 @@ class Command(GoteoCommand):
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True)
         text = parser.add_mutually_exclusive_group(required=True)
-        text.add_argument("--template", help="texto con {name}, {code}, {benefit}, {valid_until}...")
+        text.add_argument(
+            "--template", help="texto con {nombre}, {nombre_completo}, {codigo}, {beneficio}, {valido_hasta}"
+        )
         text.add_argument("--template-file", type=Path)
         parser.add_argument("--promotion-code", required=True, help="p. ej. NAVIDAD2026")
         parser.add_argument("--benefit", help="p. ej. '30%% de descuento en Monturas'")

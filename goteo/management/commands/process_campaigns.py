@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from goteo.clock import SystemClock
 from goteo.engine import Engine, RunSummary
-from goteo.heartbeat import record_scheduled_run
+from goteo.heartbeat import ScheduledRun
 from goteo.idle import IdleReason, idle_reason
 from goteo.management.base import GoteoCommand
 from goteo.management.output import counted, to_json
@@ -38,10 +38,18 @@ class Command(GoteoCommand):
         if dry_run:
             return self.dry_run(clock.now(), campaign, json)
         lines: list[str] = []
-        engine = Engine(clock, report=(lines.append if json else self.say))
+        run = ScheduledRun(clock)
+        run.start()
         before = sent_counts(campaign)
-        summary = engine.run(campaign)
-        record_scheduled_run(clock.now())
+
+        def report(line: str) -> None:
+            run.still_running()  # each send renews the heartbeat, so a long run is seen
+            (lines.append if json else self.say)(line)
+
+        try:
+            summary = Engine(clock, report=report).run(campaign)
+        finally:
+            run.finish()
         idle = idle_campaigns(before, campaign, summary, clock.now())
         if json:
             self.stdout.write(

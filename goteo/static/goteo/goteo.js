@@ -86,6 +86,30 @@
     form.addEventListener("change", schedule);
   }
 
+  // Buttons next to the template box put a placeholder or a varying greeting at the cursor.
+  function insertButtons() {
+    document.querySelectorAll(".inserts[data-target]").forEach(function (group) {
+      var box = document.getElementById(group.dataset.target);
+      if (!box) {
+        return;
+      }
+      group.hidden = false; // without this script they could not work, so they stay hidden
+      group.addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-insert]");
+        if (!button) {
+          return;
+        }
+        var text = button.dataset.insert;
+        var start = box.selectionStart;
+        var end = box.selectionEnd;
+        box.value = box.value.slice(0, start) + text + box.value.slice(end);
+        box.focus();
+        box.setSelectionRange(start + text.length, start + text.length);
+        box.dispatchEvent(new Event("input", { bubbles: true })); // refreshes the preview
+      });
+    });
+  }
+
   function providerFields() {
     var select = document.getElementById("id_backend");
     var groups = document.querySelectorAll("fieldset[data-backend]");
@@ -157,6 +181,7 @@
     watchPairing();
     watchCampaign();
     previewCampaign();
+    insertButtons();
     providerFields();
   });
 })();

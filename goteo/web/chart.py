@@ -1,0 +1,166 @@
+"""The sending chart: messages sent on each sending day of the campaign's life (the last 30
+days at most) and the days still to come, as the forecast sees them, so the owner sees when it
+ends. Plain SVG drawn on the server: no script, no build step.
+
+The scale is the campaign's own daily limit (or more, if a day went over it), so a full day
+is always a full bar; labels are few and large enough to read on a phone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from math import ceil
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from goteo.models import Campaign, CampaignStatus, Message
+from goteo.status import campaign_forecast_days, is_expired, sending_rules
+from goteo.web.formatting import day_text, number
+
+HISTORY_DAYS = 30
+FORECAST_DAYS = 30  # sending days drawn ahead; a longer campaign says when it ends in words
+WIDTH, HEIGHT, TOP, BOTTOM = 360, 160, 20, 26
+MAX_LABELS = 7
+VALUES_UP_TO = 12  # columns narrower than this would crowd their numbers
+
+
+def sent_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) -> list[tuple[date, int]]:
+    """Messages sent on each of the last ``days`` local days of the campaign's activity."""
+    tz = campaign.sender.tz
+    last = now.astimezone(tz).date()
+    if campaign.finished_at:
+        last = min(last, campaign.finished_at.astimezone(tz).date())
+    first = last - timedelta(days=days - 1)
+    if campaign.started_at:
+        first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
+    span = (last - first).days + 1
+    dates = [first + timedelta(days=i) for i in range(span)]
+    bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
+    # One query counting a bounded range of the (campaign, sent_at) index, day by day.
+    counts = Message.objects.filter(
+        campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
+    ).aggregate(
+        **{
+            f"d{i}": Count("id", filter=Q(sent_at__gte=bounds[i], sent_at__lt=bounds[i + 1]))
+            for i in range(span)
+        }
+    )
+    return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(dates)]
+
+
+def coming_days(campaign: Campaign, now: datetime) -> list[tuple[date, int]]:
+    """What each coming sending day should send; nothing for a campaign that does not send."""
+    if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0 or is_expired(campaign, now):
+        return []
+    return [(day, n) for day, n in campaign_forecast_days(campaign, now) if n > 0]
+
+
+def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    """Columns for the inline SVG, the words under it, and what an empty chart means."""
+    today = campaign.sender.local_day(now)
+    rules = sending_rules(campaign)
+    history = [] if campaign.status == CampaignStatus.DRAFT else sent_per_day(campaign, now)
+    # Past days the campaign could send on, and any day it sent on anyway.
+    past = {day: n for day, n in history if n or rules.is_sending_day(day)}
+    ahead = coming_days(campaign, now)
+    planned = dict(ahead[:FORECAST_DAYS])
+    days = sorted(set(past) | set(planned))
+    sent = sum(past.values())
+    foreseen = sum(n for _day, n in ahead)
+    data: dict[str, Any] = {
+        "sent": sent,
+        "foreseen": foreseen,
+        "ends": day_text(ahead[-1][0]) if ahead else "",
+        "empty": "",
+        "summary": summary(sent, foreseen, ahead),
+    }
+    if not days or not (sent or foreseen):
+        data["empty"] = empty_text(campaign)
+        return data
+    data.update(columns(days, past, planned, today, campaign.daily_limit))
+    return data
+
+
+def columns(
+    days: list[date], past: dict[date, int], planned: dict[date, int], today: date, limit: int
+) -> dict[str, Any]:
+    plot = HEIGHT - TOP - BOTTOM
+    top = max([limit, *past.values(), *(past.get(d, 0) + n for d, n in planned.items())]) or 1
+    width = WIDTH / len(days)
+    every = max(1, ceil(len(days) / MAX_LABELS))
+    bars = []
+    for i, day in enumerate(days):
+        done, coming = past.get(day, 0), planned.get(day, 0)
+        done_h = round(plot * done / top)
+        coming_h = round(plot * coming / top)
+        x = i * width
+        labelled = i % every == 0 or day == today or i == len(days) - 1
+        bars.append(
+            {
+                "day": day,
+                "sent": done,
+                "planned": coming,
+                "x": svg(x + width * 0.15),
+                "width": svg(width * 0.7),
+                "sent_y": HEIGHT - BOTTOM - done_h,
+                "sent_height": done_h,
+                "planned_y": HEIGHT - BOTTOM - done_h - coming_h,
+                "planned_height": coming_h,
+                "center": svg(x + width / 2),
+                "value": (done + coming) if len(days) <= VALUES_UP_TO and (done + coming) else "",
+                "value_y": HEIGHT - BOTTOM - done_h - coming_h - 4,
+                "label": f"{day.day}/{day.month}" if labelled else "",
+                "today": day == today,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "axis_y": HEIGHT - BOTTOM,
+        "label_y": HEIGHT - 8,
+        "limit_y": HEIGHT - BOTTOM - round(plot * limit / top),
+        "limit": limit,
+    }
+
+
+def svg(value: float) -> str:
+    """A coordinate for the SVG: a dot for decimals whatever the page's language."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def summary(sent: int, foreseen: int, ahead: list[tuple[date, int]]) -> str:
+    parts = []
+    if sent:
+        parts.append(
+            ngettext("%(n)s enviado en estos días.", "%(n)s enviados en estos días.", sent)
+            % {"n": number(sent)}
+        )
+    if foreseen:
+        parts.append(
+            ngettext(
+                "Faltan %(n)s: si nada cambia, sale el %(dia)s.",
+                "Faltan %(n)s: si nada cambia, salen en %(dias)s días de envío y termina el %(dia)s.",
+                foreseen,
+            )
+            % {"n": number(foreseen), "dias": number(len(ahead)), "dia": day_text(ahead[-1][0])}
+        )
+    return " ".join(parts)
+
+
+def empty_text(campaign: Campaign) -> str:
+    """What an empty chart means for this campaign."""
+    if campaign.status == CampaignStatus.DRAFT:
+        return _("Cuando inicie la campaña, aquí verá cuántos mensajes salen cada día y cuándo termina.")
+    if campaign.sent_count:
+        return _(
+            "En sus últimos %(n)s días no salió ningún mensaje de esta campaña (en total salieron %(total)s)."
+        ) % {"n": HISTORY_DAYS, "total": number(campaign.sent_count)}
+    if campaign.status == CampaignStatus.ACTIVE and campaign.pending_count:
+        return _(
+            "Todavía no ha salido ningún mensaje, y con estas reglas no hay un día de envío por delante."
+        )
+    return _("Esta campaña no envió ningún mensaje.")
