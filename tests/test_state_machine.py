@@ -207,4 +207,5 @@ def test_it_catches_at_least_once_recovery(monkeypatch):
     monkeypatch.setattr(Engine, "sweep_stale", broken.at_least_once_sweep)
     monkeypatch.setattr(Engine, "record_failure", broken.at_least_once_failure)
     with pytest.raises(AssertionError):
-        explore(200, 25, phases=[Phase.generate])
+        # derandomized, so that whether the broken variant is caught does not depend on the draw
+        explore(300, 25, phases=[Phase.generate], derandomize=True)
