@@ -70,6 +70,52 @@ WAHA_LID_WITH_ALT = {
         },
     },
 }
+# GOWS (WAHA's whatsmeow engine): a webhook from WAHA 2026.1.3 GOWS as published in a public
+# n8n workflow export, with _data being whatsmeow's events.Message, whose Info carries Sender
+# (@lid) and SenderAlt (the phone JID) — the Info shape of tulir/whatsmeow issue #1262; WAHA
+# issue #1724 is where the maintainer points to _data for the phone behind an @lid.
+WAHA_GOWS_LID_WITH_SENDER_ALT = {
+    "id": "evt_01kf3swbqgyssk8qevwzhf3ajw",
+    "timestamp": 1768580591344,
+    "event": "message",
+    "session": "default",
+    "metadata": {},
+    "me": {"id": "573009990000@c.us", "pushName": "Óptica", "lid": "87678150291685@lid"},
+    "payload": {
+        "id": "false_38203818037365@lid_3AC22AE73E797638455D",
+        "timestamp": 1768580591,
+        "from": "38203818037365@lid",
+        "fromMe": False,
+        "source": "app",
+        "body": "BAJA",
+        "to": None,
+        "participant": None,
+        "hasMedia": False,
+        "media": None,
+        "ack": 2,
+        "ackName": "DEVICE",
+        "replyTo": None,
+        "_data": {
+            "Info": {
+                "Chat": "38203818037365@lid",
+                "Sender": "38203818037365@lid",
+                "IsFromMe": False,
+                "IsGroup": False,
+                "AddressingMode": "",
+                "SenderAlt": "573001112233@s.whatsapp.net",
+                "RecipientAlt": "",
+                "ID": "3AC22AE73E797638455D",
+                "Type": "text",
+                "PushName": "Persona",
+                "Timestamp": "2026-01-16T16:23:11Z",
+            },
+            "Message": {"conversation": "BAJA"},
+            "IsEphemeral": False,
+            "Status": 3,
+        },
+    },
+    "environment": {"version": "2026.1.3", "engine": "GOWS", "tier": "CORE", "browser": None},
+}
 # devlikeapro/waha docs, "Webhooks" → message.ack.
 WAHA_ACK = {
     "event": "message.ack",
@@ -101,6 +147,14 @@ def test_waha_messages_from_a_phone_and_from_hidden_ids():
         "132375270973606@lid",
         "alt",
     )
+
+
+def test_waha_gows_reads_the_phone_from_info_sender_alt():
+    [inbound] = events.parse_waha(WAHA_GOWS_LID_WITH_SENDER_ALT)
+
+    assert isinstance(inbound, Inbound)
+    assert (inbound.phone, inbound.lid, inbound.phone_source) == ("+573001112233", "38203818037365@lid", "alt")
+    assert inbound.sender_ref == "38203818037365@lid"
 
 
 def test_waha_ack_is_a_read_receipt():
