@@ -52,7 +52,6 @@ from goteo.models.counters import RESERVE
 from goteo.pacing import backoff_seconds, jittered
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
-from goteo.schedule import end_of_day
 from goteo.simulation import finish_stale_simulations, record_simulated
 from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
@@ -908,7 +907,7 @@ class Engine:
             summary.disconnected.append(f"{claim.sender.name}: {reason}")
             self.report(f"✖ {claim.sender.name}: WhatsApp se desconectó ({reason}); se detiene el envío.")
         elif error.kind == SendError.BRAKE:
-            until = end_of_day(now, claim.sender.tz)
+            until = error.brake_until(now, claim.sender.tz)
             claim.sender.brake(f"Freno automático: {reason}", until, now=now)
             summary.braked.append(f"{claim.sender.name}: {reason}")
             self.report(f"🛑 {claim.sender.name}: freno automático ({reason}); campañas en pausa.")

@@ -49,12 +49,21 @@ log = logging.getLogger(__name__)
 DEFAULT_OPT_OUT_WORDS = ("BAJA", "STOP", "NO MAS", "CANCELAR", "DESUSCRIBIR")
 MAX_OPT_OUT_WORDS = 5  # a longer message is a conversation, not a request to leave
 RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3}
-# Error codes in a "failed" receipt (Meta and Twilio) and what they call for: Meta's spam and
-# quality limits and Twilio's locked account brake the number; a person who opted out or
-# blocked the business (Twilio 63014) is opted out; daily limits are tried again tomorrow.
-SPAM_CODES = frozenset({"131048", "131064", "63051"})
-OPT_OUT_CODES = frozenset({"131050", "21610", "63014"})
-TRY_TOMORROW_CODES = frozenset({"131049", "63049", "63018"})
+# Error codes in a "failed" receipt and what they call for, by the provider that sends them
+# (Meta's in ``statuses[].errors[].code``, Twilio's in the callback's ``ErrorCode``; a Twilio
+# callback never carries Meta's codes, it maps them to its own 63xxx).
+# Brake the number: Meta's spam and quality limits (131048, 131064); Twilio's locked account
+# (63051, Meta's 131031) and its channel rate limit (63018), which is where Twilio's
+# error-code mapping (twilio.com/docs/whatsapp/api/error-code-mapping) puts WhatsApp's 429 and
+# its 471 spam rate limit, with the advice to wait 24 hours (twilio.com/docs/api/errors/63018).
+BRAKE_CODES = {"cloud": frozenset({"131048", "131064"}), "twilio": frozenset({"63051", "63018"})}
+# Of those, the brakes that last 24 hours rather than to the end of the number's day.
+DAY_BRAKE_CODES = {"twilio": frozenset({"63018"})}
+# The person opted out or blocked the business (Twilio 63014): opted out.
+OPT_OUT_CODES = {"cloud": frozenset({"131050"}), "twilio": frozenset({"21610", "63014"})}
+# Daily limits: the message is tried again tomorrow.
+TRY_TOMORROW_CODES = {"cloud": frozenset({"131049"}), "twilio": frozenset({"63049", "63018"})}
+NONE: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -172,6 +181,7 @@ def record_delivery_failure(
 ) -> None:
     """A "failed" receipt: accepted by the provider but not delivered."""
     code = receipt.error_code
+    opt_out_codes = OPT_OUT_CODES.get(backend, NONE)
     reason = (
         "WhatsApp no entregó el mensaje"
         + (f" [{code}]" if code else "")
@@ -182,7 +192,11 @@ def record_delivery_failure(
     Message.objects.filter(pk=message.pk).update(delivery_status=FAILED, last_error=reason[:2000])
     campaign = Campaign.objects.select_related("sender").get(pk=message.campaign_id)
     in_doubt = (MessageStatus.UNKNOWN, MessageStatus.SENT)
-    if code in TRY_TOMORROW_CODES and message.status in in_doubt and can_retry(message, campaign):
+    if (
+        code in TRY_TOMORROW_CODES.get(backend, NONE)
+        and message.status in in_doubt
+        and can_retry(message, campaign)
+    ):
         retry_at = at + timedelta(hours=24, minutes=10)
         moved = Message.move(
             Message.objects.filter(pk=message.pk, status=message.status),
@@ -202,8 +216,8 @@ def record_delivery_failure(
                 f"{reason}; se reintenta desde {retry_at.isoformat()}",
             )
     elif message.status == MessageStatus.UNKNOWN:
-        to_status = MessageStatus.SKIPPED if code in OPT_OUT_CODES else MessageStatus.FAILED
-        extra = {"skip_reason": SkipReason.OPTED_OUT} if code in OPT_OUT_CODES else {}
+        to_status = MessageStatus.SKIPPED if code in opt_out_codes else MessageStatus.FAILED
+        extra = {"skip_reason": SkipReason.OPTED_OUT} if code in opt_out_codes else {}
         moved = Message.move(
             Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
             to_status,
@@ -213,9 +227,12 @@ def record_delivery_failure(
         )
         if moved:
             log_event(message, MessageStatus.UNKNOWN, to_status, backend, now, reason)
-    if code in OPT_OUT_CODES and message.phone:
+    if code in opt_out_codes and message.phone:
         opt_out_phone(message.phone, "WhatsApp", now, outcome)
-    if code in SPAM_CODES:
+    if code in DAY_BRAKE_CODES.get(backend, NONE):
+        limited = f"WhatsApp limitó el número por enviar demasiados mensajes; no se envía nada durante 24 horas ({reason})"
+        brake(campaign.sender, limited, now, outcome, until=now + timedelta(hours=24))
+    elif code in BRAKE_CODES.get(backend, NONE):
         brake(campaign.sender, reason, now, outcome)
 
 
@@ -332,13 +349,22 @@ def sent_recently(sender: Sender, now: datetime) -> bool:
     return Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists()
 
 
-def brake(sender: Sender, reason: str, now: datetime, outcome: Outcome | None = None) -> None:
-    """Stop ``sender`` until the end of its day and pause its campaigns, once."""
+def brake(
+    sender: Sender,
+    reason: str,
+    now: datetime,
+    outcome: Outcome | None = None,
+    *,
+    until: datetime | None = None,
+) -> None:
+    """Stop ``sender`` until the end of its day (or ``until``, when later) and pause its
+    campaigns, once: a brake already lasting as long is left as it is."""
+    end = max(until, end_of_day(now, sender.tz)) if until else end_of_day(now, sender.tz)
     sender.refresh_from_db(fields=["paused_until", "pause_reason"])
-    if sender.is_braked(now):
+    if sender.is_braked(now) and sender.paused_until is not None and sender.paused_until >= end:
         return
     log.warning("sender %s braked: %s", sender.name, reason)
-    sender.brake(f"Freno automático: {reason}"[:300], end_of_day(now, sender.tz))
+    sender.brake(f"Freno automático: {reason}"[:300], end)
     if outcome is not None:
         outcome.braked.append(sender.name)
 

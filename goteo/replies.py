@@ -181,7 +181,7 @@ def deliver(reply: Reply, token: uuid.UUID, sender: Sender, transport: Transport
         if exc.kind == SendError.BRAKE:
             from goteo.receipts import brake
 
-            brake(sender, exc.reason, now)
+            brake(sender, exc.reason, now, until=exc.brake_until(now, sender.tz))
         say(f"✖ {sender.name}: la confirmación de baja espera: {exc.reason}")
         return False
     mine.update(

@@ -6,8 +6,15 @@ numbers and ids are changed, the shape is not.
 
 from __future__ import annotations
 
+import pytest
+from django.utils import timezone
+
+from goteo.models import MessageStatus, Sender
 from goteo.webhooks import events
 from goteo.webhooks.events import Inbound, Receipt, StopPromotions
+from tests.fakes import meta_webhooks as meta
+from tests.fakes.cloud import PHONE_NUMBER_ID
+from tests.fakes.records import cloud_sender, put
 
 # --- WAHA ----------------------------------------------------------------------------------
 # devlikeapro/waha docs, "Webhooks" → message (WEBJS engine's example payload).
@@ -70,6 +77,52 @@ WAHA_LID_WITH_ALT = {
         },
     },
 }
+# GOWS (WAHA's whatsmeow engine): a webhook from WAHA 2026.1.3 GOWS as published in a public
+# n8n workflow export, with _data being whatsmeow's events.Message, whose Info carries Sender
+# (@lid) and SenderAlt (the phone JID) — the Info shape of tulir/whatsmeow issue #1262; WAHA
+# issue #1724 is where the maintainer points to _data for the phone behind an @lid.
+WAHA_GOWS_LID_WITH_SENDER_ALT = {
+    "id": "evt_01kf3swbqgyssk8qevwzhf3ajw",
+    "timestamp": 1768580591344,
+    "event": "message",
+    "session": "default",
+    "metadata": {},
+    "me": {"id": "573009990000@c.us", "pushName": "Óptica", "lid": "87678150291685@lid"},
+    "payload": {
+        "id": "false_38203818037365@lid_3AC22AE73E797638455D",
+        "timestamp": 1768580591,
+        "from": "38203818037365@lid",
+        "fromMe": False,
+        "source": "app",
+        "body": "BAJA",
+        "to": None,
+        "participant": None,
+        "hasMedia": False,
+        "media": None,
+        "ack": 2,
+        "ackName": "DEVICE",
+        "replyTo": None,
+        "_data": {
+            "Info": {
+                "Chat": "38203818037365@lid",
+                "Sender": "38203818037365@lid",
+                "IsFromMe": False,
+                "IsGroup": False,
+                "AddressingMode": "",
+                "SenderAlt": "573001112233@s.whatsapp.net",
+                "RecipientAlt": "",
+                "ID": "3AC22AE73E797638455D",
+                "Type": "text",
+                "PushName": "Persona",
+                "Timestamp": "2026-01-16T16:23:11Z",
+            },
+            "Message": {"conversation": "BAJA"},
+            "IsEphemeral": False,
+            "Status": 3,
+        },
+    },
+    "environment": {"version": "2026.1.3", "engine": "GOWS", "tier": "CORE", "browser": None},
+}
 # devlikeapro/waha docs, "Webhooks" → message.ack.
 WAHA_ACK = {
     "event": "message.ack",
@@ -101,6 +154,18 @@ def test_waha_messages_from_a_phone_and_from_hidden_ids():
         "132375270973606@lid",
         "alt",
     )
+
+
+def test_waha_gows_reads_the_phone_from_info_sender_alt():
+    [inbound] = events.parse_waha(WAHA_GOWS_LID_WITH_SENDER_ALT)
+
+    assert isinstance(inbound, Inbound)
+    assert (inbound.phone, inbound.lid, inbound.phone_source) == (
+        "+573001112233",
+        "38203818037365@lid",
+        "alt",
+    )
+    assert inbound.sender_ref == "38203818037365@lid"
 
 
 def test_waha_ack_is_a_read_receipt():
@@ -199,8 +264,10 @@ def test_evolution_update_is_a_read_receipt():
 
 # --- Meta Cloud API ------------------------------------------------------------------------
 def meta_value(message: dict, contact: dict) -> dict:
-    # A messages webhook as Graph v25 posts it (payload quoted in a public webhook test
-    # script: contacts[].user_id and messages[].from_user_id next to wa_id and from).
+    # A messages webhook: the envelope of david-lev/pywa tests/data/updates/message.json
+    # ("text": entry[].changes[].value with metadata, contacts[] carrying wa_id next to the
+    # business-scoped user_id, and messages[]); from_user_id in place of "from" is Cloud API
+    # v25's business-scoped id (pywa: only one of wa_id / user_id may be present).
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -267,6 +334,10 @@ def test_a_meta_user_id_is_never_read_as_a_phone():
 
 
 def test_meta_stop_promotions_with_only_a_user_id_keeps_the_id():
+    # david-lev/pywa tests/data/updates/user_marketing_preferences.json ("resume"), with the
+    # value "stop" (pywa's MarketingPreference: stop or resume; its detail text "User requested
+    # to stop marketing messages") and the person named only by the business-scoped user_id,
+    # which pywa reads in place of wa_id when Meta leaves the phone out.
     body = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -274,17 +345,30 @@ def test_meta_stop_promotions_with_only_a_user_id_keeps_the_id():
                 "id": "102290129340398",
                 "changes": [
                     {
-                        "field": "user_preferences",
                         "value": {
                             "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": "106540352242922",
+                            },
+                            "contacts": [
+                                {
+                                    "profile": {"name": "Persona"},
+                                    "user_id": "US.13491208655302741918",
+                                    "parent_user_id": "US.ENT.11815799212886844830",
+                                }
+                            ],
                             "user_preferences": [
                                 {
                                     "user_id": "US.13491208655302741918",
+                                    "detail": "User requested to stop marketing messages",
+                                    "category": "marketing_messages",
                                     "value": "stop",
                                     "timestamp": 1767366000,
                                 }
                             ],
                         },
+                        "field": "user_preferences",
                     }
                 ],
             }
@@ -292,6 +376,119 @@ def test_meta_stop_promotions_with_only_a_user_id_keeps_the_id():
     }
 
     assert events.parse_meta(body) == [StopPromotions("", "US.13491208655302741918")]
+
+
+def meta_statuses(state: str, wamid: str, **extra: object) -> dict:
+    # david-lev/pywa tests/data/updates/message_status.json ("sent", "delivered", "read",
+    # "failed"): a messages webhook whose value carries statuses[] (id, status, timestamp,
+    # recipient_id; conversation and pricing once billable; errors[] when failed).
+    item: dict = {"id": wamid, "status": state, "timestamp": "1698266945", "recipient_id": "573002000000"}
+    if state == "sent":
+        item["conversation"] = {
+            "id": "7270432eae37498234f4444b35ffc5",
+            "expiration_timestamp": "1698339900",
+            "origin": {"type": "marketing"},
+        }
+    if state in ("sent", "delivered", "read"):
+        item["pricing"] = {"billable": True, "pricing_model": "CBP", "category": "marketing"}
+    item.update(extra)
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550783881",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [
+                                {
+                                    "profile": {"name": "Persona"},
+                                    "wa_id": "573002000000",
+                                    "user_id": "CO.1410018717833190",
+                                }
+                            ],
+                            "statuses": [item],
+                        },
+                        "field": "messages",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def meta_error(code: int, title: str, details: str) -> dict:
+    # pywa's "failed" status: errors[] with code, title, message, error_data.details and href.
+    return {
+        "code": code,
+        "title": title,
+        "message": title,
+        "error_data": {"details": details},
+        "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+    }
+
+
+# pywa's own failed example: 130472, the person's number is part of a Meta experiment.
+META_FAILED_EXPERIMENT = meta_error(
+    130472,
+    "User's number is part of an experiment",
+    "Failed to send message because this user's phone number is part of an experiment",
+)
+# The same shape with 131048, "Spam rate limit hit" in Meta's error-code table.
+META_FAILED_SPAM = meta_error(
+    131048,
+    "Spam rate limit hit",
+    "Message failed to send because there are restrictions on how many messages can be sent from this phone number.",
+)
+
+
+@pytest.mark.django_db
+def test_meta_statuses_are_recorded_on_the_message(client, make_campaign):
+    campaign = make_campaign(1, sender=cloud_sender())
+    message = put(
+        campaign.messages.get(), MessageStatus.SENT, provider_message_id="wamid.HBgMNTczMDAyMDAwMDAw"
+    )
+
+    for state in ("sent", "delivered", "read"):
+        assert meta.post(client, meta_statuses(state, message.provider_message_id)).status_code == 200
+
+    message.refresh_from_db()
+    assert message.delivery_status == "read"
+    assert message.delivered_at is not None and message.read_at is not None
+
+
+@pytest.mark.django_db
+def test_a_failed_meta_status_is_recorded_with_its_error(client, make_campaign):
+    campaign = make_campaign(1, sender=cloud_sender())
+    message = put(
+        campaign.messages.get(), MessageStatus.SENT, provider_message_id="wamid.HBgMNTczMDAyMDAwMDAx"
+    )
+
+    meta.post(client, meta_statuses("failed", message.provider_message_id, errors=[META_FAILED_EXPERIMENT]))
+
+    message.refresh_from_db()
+    assert message.delivery_status == "failed"
+    assert "130472" in message.last_error
+    assert not Sender.objects.get(pk=campaign.sender_id).is_braked(timezone.now())
+
+
+@pytest.mark.django_db
+def test_a_failed_meta_status_for_spam_brakes_the_number(client, make_campaign):
+    campaign = make_campaign(1, sender=cloud_sender())
+    message = put(
+        campaign.messages.get(), MessageStatus.SENT, provider_message_id="wamid.HBgMNTczMDAyMDAwMDAy"
+    )
+
+    meta.post(client, meta_statuses("failed", message.provider_message_id, errors=[META_FAILED_SPAM]))
+
+    sender = Sender.objects.get(pk=campaign.sender_id)
+    assert sender.is_braked(timezone.now())
+    assert "131048" in sender.pause_reason
 
 
 # --- Twilio --------------------------------------------------------------------------------
@@ -326,12 +523,21 @@ def test_twilio_inbound_carries_the_phone_and_the_message_sid():
 
 
 def test_twilio_status_callback_is_a_receipt():
+    # Twilio's docs, "Track the message status of outbound messages": a status callback is the
+    # standard request properties (MessageSid, SmsSid, SmsStatus, AccountSid, From, To,
+    # ApiVersion) plus MessageStatus and ErrorCode; WhatsApp ones add ChannelPrefix. 63016 is
+    # "Failed to send freeform message because you are outside the allowed window".
     form = {
-        "MessageSid": "SM1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+        "SmsSid": "SM1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+        "SmsStatus": "undelivered",
         "MessageStatus": "undelivered",
         "ErrorCode": "63016",
-        "ChannelPrefix": "whatsapp",
         "To": "whatsapp:+573001112233",
+        "ChannelPrefix": "whatsapp",
+        "MessageSid": "SM1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+        "AccountSid": "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "From": "whatsapp:+14155238886",
+        "ApiVersion": "2010-04-01",
     }
 
     [receipt] = events.parse_twilio_status(form, "5b1f0c0e-0000-4000-8000-000000000000")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from goteo.models import Contact, MessageStatus, Sender
+from goteo.engine import Engine
+from goteo.models import Campaign, CampaignStatus, Contact, MessageStatus, Sender
 from goteo.transports import OutgoingMessage, SendError
 from goteo.transports.twilio import TwilioTransport
 from tests.fakes import meta_webhooks as meta
@@ -132,11 +134,31 @@ def test_twilio_63014_blocked_by_the_person_is_an_opt_out():
     assert error.opted_out
 
 
-def test_twilio_63018_a_limit_whatsapp_imposes_waits_a_day():
+def test_twilio_63018_a_limit_on_the_number_brakes_it_for_24_hours():
+    # Twilio maps WhatsApp's 429 and 471 (spam rate limit) to 63018 (its error-code mapping).
     error = send_failing_with(63018, status=429)
 
-    assert error.kind == SendError.RETRY
-    assert error.retry_after == 24 * 3600
+    assert error.kind == SendError.BRAKE
+    assert "24 horas" in error.reason
+    now = timezone.now()
+    assert error.brake_until(now, ZoneInfo("America/Bogota")) == now + timedelta(hours=24)
+
+
+def test_a_63018_answer_stops_the_number_for_24_hours_not_just_the_message(make_campaign, clock):
+    with FakeTwilio() as api:
+        campaign = make_campaign(3, sender=twilio_sender(base_url=api.url))
+        for message in campaign.messages.all():
+            api.by_to[f"whatsapp:{message.phone}"] = twilio_error(63018, "Rate limit exceeded", status=429)
+        lines: list[str] = []
+        Engine(clock, max_wait=0, report=lines.append).run()
+
+    sender = sender_of(campaign)
+    assert sender.paused_until >= clock.now() + timedelta(hours=24)
+    assert "24 horas" in sender.pause_reason
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.PAUSED
+    assert not campaign.messages.exclude(status=MessageStatus.PENDING).exists()
+    assert api.created == []
+    assert sum("63018" in line for line in lines) == 1, lines  # one refusal, then the number stopped
 
 
 def test_twilio_63051_a_locked_account_brakes_the_number():
@@ -175,7 +197,7 @@ def test_a_63051_callback_brakes_the_number(client, twilio_campaign):
     assert sender_of(twilio_campaign).is_braked(timezone.now())
 
 
-def test_a_63018_callback_tries_the_message_again_tomorrow(client, twilio_campaign):
+def test_a_63018_callback_stops_the_number_for_24_hours_and_tries_the_message_again(client, twilio_campaign):
     message = put(twilio_campaign.messages.first(), MessageStatus.SENT, provider_message_id=SID)
 
     callback(client, message, "63018")
@@ -183,4 +205,30 @@ def test_a_63018_callback_tries_the_message_again_tomorrow(client, twilio_campai
     message.refresh_from_db()
     assert message.status == MessageStatus.PENDING
     assert message.next_attempt_at > timezone.now() + timedelta(hours=23)
+    sender = sender_of(twilio_campaign)
+    assert sender.paused_until >= timezone.now() + timedelta(hours=23, minutes=59)
+    assert "WhatsApp limitó el número" in sender.pause_reason
+
+
+def test_a_63018_callback_lengthens_a_brake_that_ends_tonight(client, twilio_campaign):
+    sender = sender_of(twilio_campaign)
+    sender.brake("Freno automático: otro motivo", timezone.now() + timedelta(minutes=5))
+    message = put(twilio_campaign.messages.first(), MessageStatus.SENT, provider_message_id=SID)
+
+    callback(client, message, "63018")
+
+    assert sender_of(twilio_campaign).paused_until >= timezone.now() + timedelta(hours=23, minutes=59)
+
+
+@pytest.mark.parametrize("code", ["131048", "131064", "131050", "131049"])
+def test_meta_codes_in_a_twilio_callback_are_not_read_as_meta_s(client, twilio_campaign, code):
+    # Twilio never sends Meta's codes in ErrorCode; it maps them to its own 63xxx.
+    message = put(twilio_campaign.messages.first(), MessageStatus.SENT, provider_message_id=SID)
+
+    callback(client, message, code)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.delivery_status == "failed"
     assert not sender_of(twilio_campaign).is_braked(timezone.now())
+    assert not Contact.objects.get(pk=message.contact_id).opted_out

@@ -94,7 +94,7 @@ def test_it_sends_through_a_messaging_service(api):
         (twilio_error(21211), SendError.PERMANENT),
         (twilio_error(63003), SendError.PERMANENT),
         (twilio_error(63016), SendError.PERMANENT),
-        (twilio_error(63018, status=429), SendError.RETRY),
+        (twilio_error(63018, status=429), SendError.BRAKE),
         (twilio_error(20429, status=429), SendError.RETRY),
         (Reply(429, "Too Many Requests", "text/plain"), SendError.RETRY),
         (twilio_error(63007), SendError.DISCONNECTED),

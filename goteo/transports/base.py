@@ -9,7 +9,9 @@ provider's errors in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
 
@@ -24,6 +26,7 @@ class SendError(Exception):
       disconnected  the number cannot send now (logged out, bad credentials): not sent,
                     the run stops and everything stays pending
       brake         a spam or quality signal: not sent; the number stops for the day
+                    (or for ``retry_after`` seconds when longer, as Twilio's 63018 asks)
                     and its campaigns pause until a person resumes them
     """
 
@@ -54,6 +57,16 @@ class SendError(Exception):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.reason}" if self.code else self.reason
+
+    def brake_until(self, now: datetime, tz: ZoneInfo) -> datetime:
+        """When a brake for this error ends: the number's end of day, or later when the
+        provider names a longer wait (Twilio's 63018: 24 hours)."""
+        from goteo.schedule import end_of_day
+
+        until = end_of_day(now, tz)
+        if self.retry_after:
+            until = max(until, now + timedelta(seconds=self.retry_after))
+        return until
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,14 @@ RECIPIENT_CODES = frozenset({21211, 21614, 63003, 63024, 63016, 63032})
 OPT_OUT_CODES = frozenset({21610, 63014})
 TEMPLATE_CODES = frozenset({21656, 63027, 63028, 63005})
 THROTTLE_CODES = frozenset({20429, 63017})
-# 63038: the account's daily limit; 63049: Meta's per-person marketing limit (its 131049);
-# 63018: "Rate limit exceeded for Channel", the sender exceeded a limit WhatsApp imposes, and
-# Twilio's advice is to wait until 24 hours have passed.
-SLOW_RETRY_CODES = frozenset({63038, 63049, 63018})
+# 63038: the account's daily limit; 63049: Meta's per-person marketing limit (its 131049).
+SLOW_RETRY_CODES = frozenset({63038, 63049})
+# 63018 "Rate limit exceeded for Channel" is a limit on the whole number, not on one message:
+# Twilio's WhatsApp error-code mapping (twilio.com/docs/whatsapp/api/error-code-mapping) sends
+# WhatsApp's 429 (rate limit), 471 (spam rate limit, the Cloud API's 131048) and 1015 to it, and
+# twilio.com/docs/api/errors/63018 says to wait until 24 hours have passed. Sending on to
+# everyone else would only feed the spam signal, so the number stops for 24 hours.
+NUMBER_LIMIT_CODES = frozenset({63018})
 # 63051: "WhatsApp Business Account is Locked" (Meta's 131031): Meta stopped the account.
 BRAKE_CODES = frozenset({63051})
 
@@ -73,6 +77,17 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
             SendError.BRAKE,
             gettext("Meta bloqueó la cuenta de WhatsApp (%(detail)s); revise WhatsApp Manager") % d,
             code=tag,
+        )
+    if code in NUMBER_LIMIT_CODES:
+        return SendError(
+            SendError.BRAKE,
+            gettext(
+                "WhatsApp limitó el número por enviar demasiados mensajes (puede verlo como spam); "
+                "no se envía nada durante 24 horas: %(detail)s"
+            )
+            % d,
+            code=tag,
+            retry_after=DAY,
         )
     if code in TEMPLATE_CODES:
         return SendError(SendError.BRAKE, gettext("Twilio rechazó la plantilla: %(detail)s") % d, code=tag)
