@@ -41,7 +41,10 @@ class Command(GoteoCommand):
             raise CommandError(
                 f"La promoción {campaign.promotion.code} venció el "
                 f"{campaign.promotion.valid_until:%d/%m/%Y}; no se puede iniciar la campaña. "
-                "Amplíe su vigencia primero."
+                "Para ampliar su vigencia, en el panel abra «Editar» en esta campaña, elija "
+                f"«— Crear una promoción nueva —», escriba el código {campaign.promotion.code} con la "
+                "nueva fecha en «Válida hasta» y marque «Actualizar la promoción existente en todas "
+                "sus campañas»."
             )
         self.stdout.write(f"Campaña: {campaign.name}")
         self.stdout.write(f"Promoción: {campaign.promotion}")
