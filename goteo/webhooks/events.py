@@ -406,10 +406,19 @@ def parse_waha(payload: Any) -> list[Event]:
     if event == "message" and not body.get("fromMe"):
         if is_group(body.get("from")):
             return []
-        # NOWEB keeps the engine's message in _data, with the phone in remoteJidAlt (or
-        # senderPn) when "from" is a hidden id.
-        key = as_dict(as_dict(body.get("_data")).get("key"))
-        ids = [body.get("from"), key.get("remoteJidAlt"), key.get("senderPn"), key.get("remoteJid")]
+        # The engine's own message is in _data. NOWEB (Baileys) puts the phone in
+        # key.remoteJidAlt (or senderPn) when "from" is a hidden id; GOWS (whatsmeow) in
+        # Info.SenderAlt, next to Info.Sender.
+        data = as_dict(body.get("_data"))
+        key = as_dict(data.get("key"))
+        info = as_dict(data.get("Info"))
+        ids = [
+            body.get("from"),
+            key.get("remoteJidAlt"),
+            key.get("senderPn"),
+            info.get("SenderAlt"),
+            key.get("remoteJid"),
+        ]
         phone, lid, source = person(ids)
         return [
             Inbound(
