@@ -21,7 +21,7 @@ class Command(GoteoCommand):
     help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
         parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
         parser.add_argument(
             "--simulate",
