@@ -99,3 +99,9 @@ def test_it_gives_skip_reasons_in_spanish(number):
     assert "Mensajes creados: 4 (3 por enviar)" in out
     assert "  omitidos, sin consentimiento: 1" in out
     assert "no_consent" not in out
+    assert "Pueden recibirla: 3 (el resto se omite con su motivo)" in out
+
+
+def test_it_mentions_the_rest_only_when_someone_is_left_out(number):
+    out = start(draft(number, people=3), "--yes")
+    assert "Pueden recibirla: 3\n" in out
