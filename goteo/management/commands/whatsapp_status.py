@@ -54,7 +54,7 @@ class Command(GoteoCommand):
         else:
             for sender, row, mark in zip(senders, rows, marks, strict=True):
                 self.stdout.write(
-                    f"{row['name']} ({sender.backend_label}): {mark_and_detail(mark, row['detail'])}"
+                    f"{row['name']} ({sender.backend_label}): {mark_and_detail(mark, str(row['detail']))}"
                 )
         if not all(row["connected"] for row in rows):
             sys.exit(1)
