@@ -52,9 +52,7 @@ def require_migrated(alias: str = "default") -> None:
     executor = MigrationExecutor(connections[alias])
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
-        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in pending[:3])
-        more = f" y {len(pending) - 3} más" if len(pending) > 3 else ""
+        steps = "1 paso pendiente" if len(pending) == 1 else f"{len(pending)} pasos pendientes"
         raise CommandError(
-            f"La base de datos no está preparada ({len(pending)} migraciones sin aplicar: {names}{more}). "
-            "Ejecute «goteo migrate» y vuelva a intentarlo."
+            f"La base de datos no está preparada ({steps}). Ejecute «goteo migrate» y vuelva a intentarlo."
         )

@@ -187,9 +187,12 @@ def assess(activity: Activity) -> Risk:
             Signal(
                 "warmup",
                 WARNING,
-                gettext(
+                ngettext(
+                    "número con poco historial (%(sent)s enviado) y sin calentamiento: "
+                    "si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número",
                     "número con poco historial (%(sent)s enviados) y sin calentamiento: "
-                    "si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número"
+                    "si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número",
+                    a.sent_ever,
                 )
                 % {"sent": a.sent_ever},
             )
@@ -202,9 +205,8 @@ def brakes_text(brakes: int) -> str:
     """The provider brakes of the last BRAKE_DAYS days, in words."""
     if not brakes:
         return gettext("sin frenos recientes")
-    # Spanish says "1 frenos" today; both forms keep that text, English tells them apart.
     return ngettext(
-        "%(count)s frenos del proveedor en %(days)s días",
+        "%(count)s freno del proveedor en %(days)s días",
         "%(count)s frenos del proveedor en %(days)s días",
         brakes,
     ) % {"count": brakes, "days": BRAKE_DAYS}

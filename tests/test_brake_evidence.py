@@ -79,7 +79,7 @@ def test_whatsapp_status_fresh_on_an_unreachable_gateway_says_so_and_brakes_noth
     assert not sender.is_braked(timezone.now())
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.ACTIVE
     assert (
-        "evolution (evolution): ❔ sin respuesta del proveedor — no se puede verificar ahora"
+        "evolution (Evolution API): ❔ sin respuesta del proveedor — no se puede verificar ahora"
         in out.getvalue()
     )
     assert "bloqueado" not in out.getvalue()

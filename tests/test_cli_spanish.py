@@ -12,7 +12,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command, execute_from_command_line
+from django.core.management import CommandError, call_command, execute_from_command_line, load_command_class
 
 import goteo
 from goteo.management.base import parse_day, spanish_argparse_message
@@ -114,9 +114,11 @@ def test_argument_mistakes_read_in_spanish(name, argv, capsys):
 
 
 def test_the_spanish_names_what_is_wrong(capsys):
-    assert "faltan datos obligatorios: campaign_id" in run_cli(capsys, "start_campaign")
+    assert "faltan datos obligatorios: CAMPAÑA" in run_cli(capsys, "start_campaign")
+    assert "faltan datos obligatorios: NÚMERO" in run_cli(capsys, "unbrake")
+    assert "faltan datos obligatorios: ARCHIVO" in run_cli(capsys, "import_contacts")
     assert "no se reconoce: --nope" in run_cli(capsys, "campaign_status", "--nope")
-    assert "campaign_id: se esperaba un número entero, no 'uno'" in run_cli(capsys, "start_campaign", "uno")
+    assert "CAMPAÑA: se esperaba un número entero, no 'uno'" in run_cli(capsys, "start_campaign", "uno")
     assert "--off: no se puede usar junto con --start" in run_cli(capsys, "warmup", "--start", "--off")
     assert "--campaign: falta su valor" in run_cli(capsys, "process_campaigns", "--campaign")
     assert "--since: fecha no válida 'ayer': escríbala como 31/12/2026" in run_cli(
@@ -127,8 +129,17 @@ def test_the_spanish_names_what_is_wrong(capsys):
     )
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_argument_without_a_dash_has_a_spanish_name(name):
+    """argparse names a positional by its metavar, else by its English ``dest``."""
+    parser = load_command_class("goteo", name).create_parser("goteo", name)
+    for action in parser._actions:
+        if not action.option_strings:
+            assert action.metavar in {"CAMPAÑA", "NÚMERO", "ARCHIVO"}, (name, action.dest)
+
+
 def test_called_from_code_a_mistake_is_a_spanish_command_error():
-    with pytest.raises(CommandError, match=r"^Error: faltan datos obligatorios: campaign_id$"):
+    with pytest.raises(CommandError, match=r"^Error: faltan datos obligatorios: CAMPAÑA$"):
         call_command("start_campaign")
 
 

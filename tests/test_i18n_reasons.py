@@ -39,7 +39,7 @@ def test_it_gives_risk_reasons_in_english():
 def test_it_keeps_risk_reasons_in_spanish():
     with override("es"):
         risk = assess(RISKY)
-        assert risk.reasons == ["4 de 12 mensajes fallaron (33 %)", "1 frenos del proveedor en 14 días"]
+        assert risk.reasons == ["4 de 12 mensajes fallaron (33 %)", "1 freno del proveedor en 14 días"]
         assert risk.describe().startswith("🔴 riesgo alto: 4 de 12 mensajes fallaron (33 %)")
         assert risk.as_dict()["label"] == "alto"
 

@@ -184,3 +184,34 @@ def test_an_expiry_run_that_read_the_old_date_skips_nothing_once_it_moved(make_c
     assert Engine(clock, max_wait=3600).expire_campaigns(clock.now()) == 0
     campaign.refresh_from_db()
     assert (campaign.status, campaign.pending_count, campaign.skipped_count) == ("active", 5, 0)
+
+
+def test_a_refused_campaign_leaves_nothing_behind(db):
+    """An unknown tag is refused before anything is stored: no draft, no new promotion."""
+    for _retry in range(2):
+        with pytest.raises(CommandError, match="no existe la etiqueta 'vip'") as refused:
+            create("Otra", *FIELDS, "--audience", "tag:vip")
+        assert "No se creó la campaña" in str(refused.value)
+    with pytest.raises(CommandError, match="Audiencia desconocida"):
+        create("Otra", *FIELDS, "--audience", "vip")
+    assert not Campaign.objects.exists()
+    assert not Promotion.objects.exists()
+
+
+def test_a_refused_campaign_leaves_an_existing_promotion_as_it_was(navidad):
+    with pytest.raises(CommandError, match="no existe la etiqueta"):
+        create("Otra", "--valid-until", "2100-01-31", "--audience", "tag:vip", update=True)
+    assert Promotion.objects.get().valid_until == date(2099, 12, 31)
+    assert list(Campaign.objects.all()) == [navidad]
+
+
+def test_a_new_promotion_already_over_is_refused_in_plain_words(db):
+    with pytest.raises(CommandError, match="ya venció el 01/01/2020") as refused:
+        create("Vieja", "--benefit", "10%", "--valid-until", "01/01/2020")
+    assert "--valid-until" in str(refused.value) and "No se creó nada" in str(refused.value)
+    assert not Promotion.objects.exists() and not Campaign.objects.exists()
+
+
+def test_moving_a_promotion_into_the_past_says_it_is_over(navidad):
+    _campaign, err = create("Otra", "--valid-until", "01/01/2020", update=True)
+    assert "la promoción ya venció el 01/01/2020" in err

@@ -60,6 +60,7 @@ def test_it_counts_provider_brakes():
     assert level(brakes=1) == WARNING
     assert level(brakes=2) == BAD
     assert signal("brakes", brakes=2).text == "2 frenos del proveedor en 14 días"
+    assert signal("brakes", brakes=1).text == "1 freno del proveedor en 14 días"
 
 
 def test_it_reads_metas_quality_rating_and_health():
@@ -81,6 +82,7 @@ def test_it_shows_the_warm_up_and_warns_about_a_new_number_without_it():
     assert cold.reasons == [
         "número con poco historial (3 enviados) y sin calentamiento: si es nuevo, ponga la fecha en que empezó a usarse en «En calentamiento desde» del número"
     ]
+    assert signal("warmup", sent_ever=1).text.startswith("número con poco historial (1 enviado) y")
 
 
 def test_it_gives_the_dashboard_every_signal():

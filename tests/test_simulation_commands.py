@@ -74,7 +74,8 @@ def test_start_campaign_simulates_when_asked_in_so_many_words(contacts):
 def test_create_campaign_start_needs_simulate_on_a_number_in_test_mode(contacts):
     with pytest.raises(CommandError, match="modo de prueba") as refused:
         create("--start")
-    assert "--simulate" in str(refused.value) and "quedó en borrador" in str(refused.value)
+    assert "--simulate" in str(refused.value) and "No se creó la campaña" in str(refused.value)
+    assert not Campaign.objects.exists()  # a refused command leaves no draft to pile up
 
     campaign, err = create("--start", "--simulate")
 

@@ -82,8 +82,11 @@ def test_it_refuses_an_expired_promotion_before_asking(number, monkeypatch):
     campaign = draft(number, valid_until=yesterday)
     asked = []
     monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "s")
-    with pytest.raises(CommandError, match=f"venció el {yesterday:%d/%m/%Y}"):
+    with pytest.raises(CommandError, match=f"venció el {yesterday:%d/%m/%Y}") as refused:
         start(campaign)
+    # It says how to extend it, with the dashboard's own words.
+    assert "«Editar»" in str(refused.value) and "«Válida hasta»" in str(refused.value)
+    assert "«Actualizar la promoción existente en todas sus campañas»" in str(refused.value)
     assert asked == []
     campaign.refresh_from_db()
     assert campaign.status == "draft"
@@ -96,3 +99,9 @@ def test_it_gives_skip_reasons_in_spanish(number):
     assert "Mensajes creados: 4 (3 por enviar)" in out
     assert "  omitidos, sin consentimiento: 1" in out
     assert "no_consent" not in out
+    assert "Pueden recibirla: 3 (el resto se omite con su motivo)" in out
+
+
+def test_it_mentions_the_rest_only_when_someone_is_left_out(number):
+    out = start(draft(number, people=3), "--yes")
+    assert "Pueden recibirla: 3\n" in out

@@ -105,3 +105,14 @@ def test_it_does_not_look_up_held_people_while_others_are_free(staff, make_campa
     monkeypatch.setattr("goteo.status.held_messages", fail)
 
     assert staff.get(URL).status_code == 200
+
+
+def test_it_shows_the_skipped_apart_from_the_progress(staff, make_campaign):
+    """The list card says how many were left out, as the campaign page and the console do."""
+    campaign = make_campaign(10)
+    Campaign.objects.filter(pk=campaign.pk).update(total_count=12, skipped_count=2)
+
+    text = page_text(staff.get(URL))
+
+    assert "⏭️ Omitidos: 2" in text
+    assert "✅ Enviados: 0 de 10 (0%)" in text  # the skipped stay out of the progress

@@ -24,7 +24,16 @@ COMMANDS = sorted(
 )
 # "demo" is also a word a shop may name a tag with; it is caught as «goteo demo».
 WHOLE_WORDS = [name for name in COMMANDS if name != "demo"] + ["worker", "workers"]
-INTERNAL = ["tag:", "Consola (imprime)", "Identificador del proveedor", "createsuperuser", "{name}"]
+INTERNAL = [
+    "tag:",
+    "@lid",
+    "@c.us",
+    "@s.whatsapp.net",
+    "Consola (imprime)",
+    "Identificador del proveedor",
+    "createsuperuser",
+    "{name}",
+]
 
 
 def developer_words(text: str) -> list[str]:
@@ -107,3 +116,51 @@ def test_it_would_catch_a_command_on_a_page():
     assert developer_words("Inicie uno con «goteo run_worker».") == ["run_worker", "goteo run_worker"]
     assert developer_words("Worker: ninguno activo") == ["worker"]
     assert developer_words("Audiencia: etiqueta demo") == []
+
+
+def test_it_keeps_them_off_the_pages_added_since(shop, clock, settings, tmp_path):
+    """The unidentified messages, Conectar WhatsApp of each gateway, lifting a brake, the
+    import preview."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from goteo.models import InboundMessage
+    from tests.fakes.evolution_pairing import FakeEvolutionPairing
+    from tests.fakes.records import evolution_sender, waha_sender
+    from tests.fakes.waha_pairing import FakeWahaPairing
+
+    client, campaign, _draft = shop
+    settings.DATA_DIR = tmp_path
+    campaign.sender.brake("131048: demasiados reportes", clock.now() + timedelta(hours=8), now=clock.now())
+    found = {}
+    with FakeEvolutionPairing() as evolution, FakeWahaPairing() as waha:
+        gateways = [evolution_sender(base_url=evolution.url), waha_sender(base_url=waha.url)]
+        # A baja and a question from people WhatsApp does not name (an Evolution @lid sender).
+        for n, (text, opt_out) in enumerate([("BAJA", True), ("¿Hasta cuándo?", False)]):
+            InboundMessage.objects.create(
+                provider="evolution",
+                provider_message_id=f"3EB00000000000000{n}",
+                sender_ref=f"1371{n}@lid",
+                sender=gateways[0],
+                text=text,
+                is_opt_out=opt_out,
+                received_at=clock.now(),
+            )
+        pages = [
+            reverse("goteo:inbound_list"),
+            *(reverse("goteo:sender_pairing", args=[sender.pk]) for sender in gateways),
+            reverse("goteo:sender_unbrake", args=[campaign.sender_id]),
+        ]
+        expected = ["¿Hasta cuándo?", "Conectar WhatsApp", "Conectar WhatsApp", "Levantar el freno"]
+        for url, words in zip(pages, expected, strict=True):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert words in page_text(response), url  # the page really shows what it is for
+            found[url] = developer_words(page_text(response))
+    csv = "Nombres;Celular;Acepta\nDaniel Osorio;300 978 7566;si\nSin teléfono;;si\n".encode()
+    preview = client.post(
+        reverse("goteo:contact_import"), {"file": SimpleUploadedFile("clientes.csv", csv, "text/csv")}
+    )
+    assert preview.status_code == 200 and "Daniel" in page_text(preview)
+    found["import preview"] = developer_words(page_text(preview))
+
+    assert {url: words for url, words in found.items() if words} == {}

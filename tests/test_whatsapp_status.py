@@ -49,12 +49,14 @@ def test_it_reports_a_connected_cloud_number_in_spanish(api):
     code, out = run()
 
     assert code == 0
-    assert "meta (cloud): ✅ conectado" in out
+    assert "meta (Meta WhatsApp Cloud API): ✅ conectado — " in out
     assert "calidad GREEN" in out
     assert "límite TIER_250" in out
     assert (
-        "principal (console): 🧪 modo de prueba — los mensajes solo se imprimen; no salen por WhatsApp" in out
+        "principal (Prueba: no envía, los muestra en la pantalla del servidor): 🧪 modo de prueba — "
+        "los mensajes solo se imprimen; no salen por WhatsApp" in out
     )
+    assert "(cloud)" not in out and "(console)" not in out  # the provider in the shop's words
     assert TOKEN not in out
 
 
@@ -82,7 +84,7 @@ def test_it_says_a_braked_number_cannot_send_now_though_it_is_connected(api):
     assert code == 1
     assert meta["connected"] is False
     assert "frenado hasta" in meta["detail"] and "131048" in meta["detail"]
-    assert "meta (cloud): ⏸ frenado, no envía ahora" in run()[1]
+    assert "meta (Meta WhatsApp Cloud API): ⏸ frenado, no envía ahora" in run()[1]
 
 
 def test_it_exits_non_zero_when_a_number_cannot_send(api):
@@ -103,7 +105,7 @@ def test_it_reports_a_misconfigured_number_without_crashing():
     code, out = run()
 
     assert code == 1
-    assert "incompleto (cloud): ✖ desconectado" in out
+    assert "incompleto (Meta WhatsApp Cloud API): ✖ desconectado" in out
     assert "token" in out
 
 
@@ -196,3 +198,26 @@ def test_it_brakes_a_blocked_number(api):
     sender.refresh_from_db()
     assert status.connected is False
     assert sender.is_braked(timezone.now())
+
+
+def test_a_connected_gateway_says_connected_once():
+    from tests.fakes.evolution import FakeEvolution
+    from tests.fakes.records import evolution_sender
+
+    with FakeEvolution() as gateway:
+        evolution_sender(base_url=gateway.url)
+        _code, out = run()
+
+    assert "evolution (Evolution API): ✅ conectado\n" in out  # not "✅ conectado — conectado"
+
+
+def test_an_unreachable_gateway_is_said_in_plain_words():
+    from tests.fakes.records import evolution_sender
+    from tests.fakes.server import refused_url
+
+    evolution_sender(base_url=refused_url())
+    code, out = run()
+
+    assert code == 1
+    assert "el servidor no aceptó la conexión" in out
+    assert "ConnectError" not in out and "Errno" not in out

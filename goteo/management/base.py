@@ -14,6 +14,7 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from goteo.checks import require_migrated
+from goteo.management.pipes import silence
 
 # argparse's messages (CPython 3.11-3.13 Lib/argparse.py) and their Spanish. Each pattern is
 # the whole message, so a message not listed stays as it is rather than half translated.
@@ -83,7 +84,8 @@ def spanish_headings(text: str) -> str:
 
 
 class GoteoCommand(BaseCommand):
-    """Every goteo command: Spanish parser, and a clear message on an unmigrated database.
+    """Every goteo command: Spanish parser, a clear message on an unmigrated database, and a
+    quiet end when the reader of its output leaves (``goteo campaign_status | head -3``).
 
     ``needs_migrated_database`` is False for a command that prepares the database itself.
     """
@@ -104,7 +106,16 @@ class GoteoCommand(BaseCommand):
         try:
             if self.needs_migrated_database:
                 require_migrated()
-            return super().execute(*args, **options)
+            result = super().execute(*args, **options)
+            # Output still buffered would fail at exit, outside this handler.
+            self.stdout.flush()
+            return result
+        except BrokenPipeError:
+            # The reader (``head``) has what it wanted; what the command did stays done.
+            if not getattr(self, "_called_from_command_line", False):
+                raise
+            silence(self.stdout)
+            return None
         except CommandError as exc:
             # Django prints "CommandError: ..." on the console; a person reads "Error: ...".
             if not getattr(self, "_called_from_command_line", False) or options.get("traceback"):

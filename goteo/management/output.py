@@ -71,6 +71,13 @@ def counted(n: int, singular: str, plural: str = "") -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def mark_and_detail(mark: str, detail: str) -> str:
+    """ "✅ conectado — detalle", without a detail that only repeats the mark ("conectado")."""
+    if not detail or detail.strip().lower() in mark.lower():
+        return mark
+    return f"{mark} — {detail}"
+
+
 def progress_bar(percent: int, width: int = 24) -> str:
     filled = round(width * percent / 100)
     return "█" * filled + "░" * (width - filled)

@@ -54,6 +54,11 @@ class InboundMessage(models.Model):
     def identified(self) -> bool:
         return bool(self.phone)
 
+    @property
+    def sender_ref_shown(self) -> str:
+        """The sender's reference without WhatsApp's internal suffix ("13718", not "13718@lid")."""
+        return self.sender_ref.partition("@")[0]
+
     @classmethod
     def unidentified(cls) -> models.QuerySet[InboundMessage]:
         """Messages no one has tied to a phone yet: the dashboard's list."""

@@ -89,6 +89,12 @@ class Sender(models.Model):
         return env_backend() if self.from_environment else self.backend
 
     @property
+    def backend_label(self) -> str:
+        """The provider in use, in the shop's words (``get_backend_display`` of the backend in use)."""
+        backend = self.effective_backend
+        return str(Backend(backend).label) if backend in Backend.values else backend
+
+    @property
     def tz(self) -> ZoneInfo:
         """The sender's time zone, which decides its days and windows."""
         return ZoneInfo(self.time_zone or settings.TIME_ZONE)

@@ -93,7 +93,7 @@ def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx
         raise SendError(
             SendError.RETRY,
             gettext("no se pudo conectar con %(host)s: %(error)s")
-            % {"host": host_of(client), "error": describe(exc)},
+            % {"host": host_of(client), "error": connect_problem(exc)},
         ) from exc
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise SendError(
@@ -109,8 +109,7 @@ def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx
     except httpx.TransportError as exc:
         raise SendError(
             SendError.UNKNOWN,
-            gettext("se cortó la conexión con %(host)s después de enviar: %(error)s")
-            % {"host": host_of(client), "error": describe(exc)},
+            gettext("se cortó la conexión con %(host)s después de enviar") % {"host": host_of(client)},
         ) from exc
 
 
@@ -124,6 +123,50 @@ def json_body(response: httpx.Response) -> Any:
 
 def host_of(client: httpx.Client) -> str:
     return client.base_url.host or str(client.base_url)
+
+
+# What the operating system says when a connection cannot start, and the same in the shop's
+# words (Linux, macOS and Windows wordings of ECONNREFUSED, EAI_NONAME/EAI_AGAIN, ETIMEDOUT).
+REFUSED = ("connection refused", "errno 111", "errno 61", "winerror 10061")
+NOT_FOUND = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+    "errno -2",
+    "errno -3",
+    "errno -5",
+    "errno 8",
+    "errno 11001",
+)
+TIMED_OUT = ("timed out", "errno 110", "errno 60")
+
+
+def connect_problem(exc: Exception) -> str:
+    """Why a connection could not start, in plain Spanish (the raw text is for the logs only)."""
+    text = " ".join(str(e) for e in chain(exc)).lower()
+    if isinstance(exc, httpx.ProxyError):
+        return gettext("el proxy de la red no dejó pasar la conexión")
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) or any(w in text for w in TIMED_OUT):
+        return gettext("no respondió a tiempo")
+    if any(w in text for w in REFUSED):
+        return gettext("el servidor no aceptó la conexión")
+    if any(w in text for w in NOT_FOUND):
+        return gettext("no se encontró la dirección")
+    if "certificate" in text or "ssl" in text:
+        return gettext("su certificado de seguridad no es válido")
+    return gettext("la red no dejó llegar a él")
+
+
+def chain(exc: BaseException) -> list[BaseException]:
+    """An exception and the ones it was raised from (httpx keeps the socket error there)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def describe(exc: Exception) -> str:

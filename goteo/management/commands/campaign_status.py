@@ -38,7 +38,7 @@ class Command(GoteoCommand):
     help = "Muestra el avance de una campaña (o de todas las que no están terminadas)."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", nargs="?", type=int)
+        parser.add_argument("campaign_id", nargs="?", type=int, metavar="CAMPAÑA")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, campaign_id=None, json=False, **options):

@@ -12,7 +12,7 @@ class Command(GoteoCommand):
     help = "Cancela una campaña: lo pendiente queda omitido y no se enviará."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
         parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
 
     def handle(self, *args, campaign_id, yes, **options):

@@ -14,7 +14,7 @@ from goteo.draft import draft_outlook
 from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
-from goteo.models import Campaign, Promotion, Sender
+from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
 from goteo.simulation import SIMULATE_HINT, sender_simulates
@@ -88,8 +88,11 @@ class Command(GoteoCommand):
             provider_template = parse_provider_template(o["provider_template"])
         except TemplateError as exc:
             raise CommandError(f"--provider-template: {exc}") from None
+        # Everything is checked inside one transaction: a refused command leaves no campaign and
+        # no new or changed promotion behind, so a retry does not pile up drafts.
+        warning = ""
         with transaction.atomic():
-            promotion, revised = self.promotion(o, now)
+            promotion, revised = self.promotion(o, now, sender)
             campaign = Campaign(
                 name=o["name"],
                 promotion=promotion,
@@ -112,7 +115,16 @@ class Command(GoteoCommand):
                 campaign.full_clean()
             except ValidationError as exc:
                 raise CommandError(self.explain(exc)) from None
+            self.check_audience(campaign)
             campaign.save()
+            if o["start"]:
+                try:
+                    result = campaign_launch(campaign, now, simulate=o["simulate"])
+                except LaunchError as exc:
+                    hint = "" if o["simulate"] or not sender_simulates(sender) else f" {SIMULATE_HINT}"
+                    raise CommandError(f"{exc}{hint} No se creó la campaña.") from None
+            else:
+                _count, _finish, warning = draft_outlook(campaign, audience(campaign), now)
         if revised:
             self.stderr.write(revised)
         if campaign.daily_limit_warning:
@@ -120,26 +132,30 @@ class Command(GoteoCommand):
         for notice in campaign.legal_notices():
             self.stderr.write(f"Aviso: {notice}")
         if o["start"]:
-            try:
-                result = campaign_launch(campaign, now, simulate=o["simulate"])
-            except LaunchError as exc:
-                hint = "" if o["simulate"] or not sender_simulates(sender) else f" {SIMULATE_HINT}"
-                raise CommandError(f"{exc}{hint} La campaña {campaign.pk} quedó en borrador.") from None
-            for warning in result.warnings:
-                if warning != campaign.daily_limit_warning:
-                    self.stderr.write(f"Aviso: {warning}")
+            for launch_warning in result.warnings:
+                if launch_warning != campaign.daily_limit_warning:
+                    self.stderr.write(f"Aviso: {launch_warning}")
             self.stderr.write(
                 f"Iniciada: {result.pending} por enviar, {counted(sum(result.skipped.values()), 'omitido')}; "
                 f"terminará el {describe_day(result.forecast)}."
             )
-        else:
-            try:
-                _count, _finish, warning = draft_outlook(campaign, audience(campaign), now)
-            except LaunchError as exc:
-                raise CommandError(f"{exc} La campaña {campaign.pk} quedó en borrador.") from None
-            if warning:
-                self.stderr.write(f"Aviso: {warning}")
+        elif warning:
+            self.stderr.write(f"Aviso: {warning}")
         self.stdout.write(str(campaign.pk))
+
+    def check_audience(self, campaign: Campaign) -> None:
+        """Refuse an audience goteo cannot read or a tag no contact has ever had."""
+        try:
+            audience(campaign)
+        except LaunchError as exc:
+            raise CommandError(f"--audience: {exc} No se creó la campaña.") from None
+        spec = campaign.audience.strip()
+        if spec.startswith("tag:") and not Tag.objects.filter(name=spec[4:].strip()).exists():
+            known = ", ".join(Tag.objects.values_list("name", flat=True)[:20]) or "ninguna todavía"
+            raise CommandError(
+                f"--audience: no existe la etiqueta {spec[4:].strip()!r} (etiquetas: {known}). "
+                "No se creó la campaña."
+            )
 
     def read(self, path: Path) -> str:
         try:
@@ -155,7 +171,7 @@ class Command(GoteoCommand):
         except Sender.DoesNotExist:
             raise CommandError(f"No existe el número {name!r}.") from None
 
-    def promotion(self, o, now) -> tuple[Promotion, str]:
+    def promotion(self, o, now, sender: Sender) -> tuple[Promotion, str]:
         """The promotion named by --promotion-code, and what changed in it ("" if nothing).
 
         An existing promotion is reused as it is; changing it (and so every campaign that uses
@@ -168,6 +184,12 @@ class Command(GoteoCommand):
             if not o["benefit"] or not o["valid_until"]:
                 raise CommandError(
                     f"La promoción {code} no existe: indique --benefit y --valid-until para crearla."
+                )
+            today = sender.local_day(now)
+            if o["valid_until"] < today:
+                raise CommandError(
+                    f"La promoción {code} ya venció el {o['valid_until']:%d/%m/%Y} (hoy es {today:%d/%m/%Y}): "
+                    "indique en --valid-until una fecha de hoy en adelante. No se creó nada."
                 )
             promotion = Promotion.objects.create(
                 code=code,
@@ -188,6 +210,11 @@ class Command(GoteoCommand):
             )
         restored = promotion.revise(now, "create_campaign", **wanted)
         note = f"Promoción {code} actualizada ({'; '.join(changes)}); afecta a: {campaigns}."
+        if promotion.valid_until < sender.local_day(now):
+            note += (
+                f" Ojo: la promoción ya venció el {promotion.valid_until:%d/%m/%Y}; "
+                "sus campañas no enviarán más mensajes."
+            )
         if restored:
             note += f" {restored} mensajes omitidos por vencimiento vuelven a estar pendientes."
         return promotion, note

@@ -17,7 +17,7 @@ class Command(GoteoCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, metavar="ARCHIVO")
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():

@@ -20,7 +20,7 @@ class Command(GoteoCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, metavar="ARCHIVO")
         parser.add_argument(
             "--list",
             dest="list_name",

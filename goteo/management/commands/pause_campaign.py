@@ -10,7 +10,7 @@ class Command(GoteoCommand):
     help = "Pausa una campaña activa; lo pendiente espera hasta reanudarla."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
         parser.add_argument("--reason", default="pausada por una persona")
 
     def handle(self, *args, campaign_id, reason, **options):

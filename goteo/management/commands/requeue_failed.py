@@ -13,7 +13,7 @@ class Command(GoteoCommand):
     help = "Vuelve a poner en cola los mensajes fallidos (no a quienes se dieron de baja)."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
 
     def handle(self, *args, campaign_id, **options):
         campaign = get_campaign(campaign_id)

@@ -12,7 +12,7 @@ class Command(GoteoCommand):
     help = "Reanuda una campaña pausada."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
 
     def handle(self, *args, campaign_id, **options):
         campaign = get_campaign(campaign_id)

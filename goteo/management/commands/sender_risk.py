@@ -18,7 +18,7 @@ class Command(GoteoCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("sender", nargs="?", help="solo este número")
+        parser.add_argument("sender", nargs="?", metavar="NÚMERO", help="solo este número")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, sender=None, json=False, **options):

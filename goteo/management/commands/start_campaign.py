@@ -9,7 +9,7 @@ from goteo import health
 from goteo.draft import draft_outlook, first_day
 from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
 from goteo.management.base import GoteoCommand
-from goteo.management.output import get_campaign, skip_label
+from goteo.management.output import get_campaign, mark_and_detail, skip_label
 from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment
@@ -21,7 +21,7 @@ class Command(GoteoCommand):
     help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
 
     def add_arguments(self, parser):
-        parser.add_argument("campaign_id", type=int)
+        parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
         parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
         parser.add_argument(
             "--simulate",
@@ -41,18 +41,23 @@ class Command(GoteoCommand):
             raise CommandError(
                 f"La promoción {campaign.promotion.code} venció el "
                 f"{campaign.promotion.valid_until:%d/%m/%Y}; no se puede iniciar la campaña. "
-                "Amplíe su vigencia primero."
+                "Para ampliar su vigencia, en el panel abra «Editar» en esta campaña, elija "
+                f"«— Crear una promoción nueva —», escriba el código {campaign.promotion.code} con la "
+                "nueva fecha en «Válida hasta» y marque «Actualizar la promoción existente en todas "
+                "sus campañas»."
             )
         self.stdout.write(f"Campaña: {campaign.name}")
         self.stdout.write(f"Promoción: {campaign.promotion}")
         try:
-            self.stdout.write(f"Contactos en la audiencia: {audience(campaign).count()}")
+            in_audience = audience(campaign).count()
+            self.stdout.write(f"Contactos en la audiencia: {in_audience}")
             day = first_day(campaign, now)
             sendable, first = preview_recipients(campaign, day.count)
             day = day.capped(sendable)
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"Pueden recibirla: {sendable} (el resto se omite con su motivo)")
+        rest = " (el resto se omite con su motivo)" if in_audience > sendable else ""
+        self.stdout.write(f"Pueden recibirla: {sendable}{rest}")
         self.stdout.write(
             f"Primer envío: {describe_moment(day.when, now, campaign.sender.tz)}; ese día recibirían "
             f"{day.count} (limita: {day.limited_by}):"
@@ -65,7 +70,7 @@ class Command(GoteoCommand):
             self.stdout.write(f"⚠ {warning}")
         connected, detail = self.whatsapp(campaign)
         mark = connection_mark(campaign.sender, connected)
-        self.stdout.write(f"WhatsApp ({campaign.sender.name}): {mark} — {detail}")
+        self.stdout.write(f"WhatsApp ({campaign.sender.name}): {mark_and_detail(mark, detail)}")
         refusal = launch_refusal(campaign, simulate)
         if refusal:
             hint = "" if simulate else f" {SIMULATE_HINT}"

@@ -15,7 +15,9 @@ class Command(GoteoCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("number", help="nombre del número (p. ej. principal) o su teléfono")
+        parser.add_argument(
+            "number", metavar="NÚMERO", help="nombre del número (p. ej. principal) o su teléfono"
+        )
 
     def handle(self, *args, number, **options):
         sender = find_sender(number)

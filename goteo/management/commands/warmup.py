@@ -19,7 +19,9 @@ class Command(GoteoCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("sender", nargs="?", help="nombre del número (por defecto, el del entorno)")
+        parser.add_argument(
+            "sender", nargs="?", metavar="NÚMERO", help="nombre del número (por defecto, el del entorno)"
+        )
         when = parser.add_mutually_exclusive_group()
         when.add_argument("--start", action="store_true", help="empieza el calentamiento hoy")
         when.add_argument("--since", type=parse_day, help="empezó ese día (DD/MM/AAAA)")

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from goteo import health
 from goteo.management.base import GoteoCommand
-from goteo.management.output import to_json
+from goteo.management.output import mark_and_detail, to_json
 from goteo.models import Sender
 from goteo.models.senders import DEFAULT_SENDER_NAME
 from goteo.simulation import connection_mark, sender_simulates
@@ -31,7 +31,8 @@ class Command(GoteoCommand):
     def handle(self, *args, json=False, fresh=False, **options):
         now = timezone.now()
         rows, marks = [], []
-        for sender in active_senders():
+        senders = active_senders()
+        for sender in senders:
             status = health.sender_status(sender, now, use_cache=not fresh)
             brake = health.brake_note(sender, now)
             detail = "; ".join(part for part in (status.detail, brake) if part)
@@ -51,8 +52,10 @@ class Command(GoteoCommand):
         if json:
             self.stdout.write(to_json({"senders": rows}))
         else:
-            for row, mark in zip(rows, marks, strict=True):
-                self.stdout.write(f"{row['name']} ({row['backend']}): {mark} — {row['detail']}")
+            for sender, row, mark in zip(senders, rows, marks, strict=True):
+                self.stdout.write(
+                    f"{row['name']} ({sender.backend_label}): {mark_and_detail(mark, str(row['detail']))}"
+                )
         if not all(row["connected"] for row in rows):
             sys.exit(1)
 
