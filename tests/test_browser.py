@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -359,6 +359,30 @@ def owner_pages(campaign: Campaign) -> list[tuple[str, str]]:
     ]
 
 
+def later_owner_pages(clock) -> list[tuple[str, str]]:
+    """The pages behind an unidentified opt-out, a WAHA number to link and a braked number."""
+    from django.urls import reverse
+
+    from goteo.models import InboundMessage
+    from tests.fakes.records import waha_sender
+
+    InboundMessage.objects.create(
+        provider="waha",
+        provider_message_id="AXE-1",
+        sender_ref="13718@lid",
+        text="BAJA",
+        is_opt_out=True,
+        received_at=clock.now(),
+    )
+    gateway = waha_sender("óptica")  # nothing listens there: the page says it cannot reach it
+    gateway.brake("Freno automático: la calidad del número está en ROJO", clock.now() + timedelta(hours=8))
+    return [
+        ("unidentified", reverse("goteo:inbound_list")),
+        ("connect_whatsapp", reverse("goteo:sender_pairing", args=[gateway.pk])),
+        ("unbrake", reverse("goteo:sender_unbrake", args=[gateway.pk])),
+    ]
+
+
 def serious_findings(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page as it is shown."""
     page.add_script_tag(path=str(AXE))
@@ -395,7 +419,7 @@ def test_it_passes_axe_on_every_owner_page(browser, live_server, shop, clock, wi
     screenshot(page, f"login{suffix}.png")
     campaign = launched_campaign(clock)
     sign_in(page)
-    for name, url in owner_pages(campaign):
+    for name, url in owner_pages(campaign) + later_owner_pages(clock):
         page.goto(url)
         findings[name] = serious_findings(page)
         screenshot(page, f"{name}{suffix}.png")
