@@ -32,7 +32,6 @@ from goteo.phones import mask_phone
 from goteo.schedule import end_of_day
 from goteo.transports import ConnectionStatus
 from goteo.transports.config import senders_using
-from goteo.transports.gateway import DROP_AFTER_SEND_SECONDS
 from goteo.webhooks.events import (
     DELIVERED,
     FAILED,
@@ -313,7 +312,11 @@ def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | Non
 
 # --- the number's standing -----------------------------------------------------------------
 def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outcome) -> None:
-    """Remember a connection change and brake on a ban or quality signal."""
+    """Remember a connection change and brake on a ban or quality signal.
+
+    A session that closed without a logout or ban reason is only remembered as down: sending
+    waits until it is back, and nothing is braked.
+    """
     from goteo import health
 
     for sender in find_senders(backend, alert.account):
@@ -327,8 +330,6 @@ def apply_alert(alert: AccountAlert, backend: str, now: datetime, outcome: Outco
             lift_provider_brake(sender, alert, now, outcome)
         elif alert.brake:
             brake(sender, alert.reason, now, outcome)
-        elif alert.session_closed and sent_recently(sender, now):
-            brake(sender, f"{alert.reason} justo después de enviar; posible bloqueo", now, outcome)
 
 
 def lift_provider_brake(sender: Sender, alert: AccountAlert, now: datetime, outcome: Outcome) -> None:
@@ -342,11 +343,6 @@ def lift_provider_brake(sender: Sender, alert: AccountAlert, now: datetime, outc
     if sender.lift_brake(f"{alert.reason}"[:100], now=now):
         log.warning("sender %s: brake lifted by its provider: %s", sender.name, alert.reason)
         outcome.lifted.append(sender.name)
-
-
-def sent_recently(sender: Sender, now: datetime) -> bool:
-    since = now - timedelta(seconds=DROP_AFTER_SEND_SECONDS)
-    return Message.objects.filter(campaign__sender=sender, sent_at__gte=since).exists()
 
 
 def brake(

@@ -15,8 +15,9 @@ from goteo.models import Campaign, CampaignStatus, Message, MessageStatus
 from goteo.transports.cloud import CloudTransport
 from tests.fakes.cloud import FakeCloudAPI
 from tests.fakes.evolution import FakeEvolution
-from tests.fakes.records import cloud_sender, evolution_sender
+from tests.fakes.records import cloud_sender, evolution_sender, waha_sender
 from tests.fakes.server import DROP, HANG, refused_url
+from tests.fakes.waha import FakeWaha
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,85 @@ def test_a_meta_health_check_cut_off_brakes_nothing(make_campaign, clock):
     sender.refresh_from_db()
     assert status.unreachable and not status.connected
     assert not sender.is_braked(clock.now())
+
+
+# --- a session that closes without a reason is "disconnected", even right after a send ------------
+def close_session(server) -> None:
+    """The gateway's session goes down with no reason given (a restart, a network cut)."""
+    if isinstance(server, FakeEvolution):
+        server.state = "close"  # sendText then answers 500 "Connection Closed"
+    else:
+        server.status = "STOPPED"  # every session call then answers 422
+
+
+def open_session(server) -> None:
+    if isinstance(server, FakeEvolution):
+        server.state = "open"
+    else:
+        server.status = "WORKING"
+
+
+def close_after_first_send(server) -> None:
+    """The session drops the moment the first message is accepted."""
+    accept = server.send_text
+
+    def accept_then_close(request):
+        answer = accept(request)
+        close_session(server)
+        return answer
+
+    server.send_text = accept_then_close
+
+
+@pytest.mark.parametrize("backend", ["evolution", "waha"])
+def test_a_session_that_closes_right_after_a_send_stops_sending_brakes_nothing_and_resumes(
+    make_campaign, clock, backend
+):
+    with FakeEvolution() if backend == "evolution" else FakeWaha() as server:
+        make_sender = evolution_sender if backend == "evolution" else waha_sender
+        sender = make_sender(base_url=server.url)
+        sender.config["typing"] = False
+        sender.save(update_fields=["config"])
+        campaign = make_campaign(6, sender=sender)
+        close_after_first_send(server)
+
+        lines: list[str] = []
+        # Long enough for a second send in the same run, seconds after the first.
+        summary = Engine(clock, max_wait=3600, report=lines.append).run()
+
+        sender.refresh_from_db()
+        assert sent(campaign) == 1
+        assert summary.disconnected and not summary.braked
+        assert not sender.is_braked(clock.now())
+        assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.ACTIVE
+        assert any("WhatsApp se desconectó" in line for line in lines), lines
+
+        del server.send_text  # the session stays up from now on
+        open_session(server)
+        clock.advance(minutes=2)
+        run(clock)
+        assert sent(campaign) == 2
+        assert len(server.sent) == 2
+
+
+def test_a_session_that_closes_right_after_a_send_with_a_logout_code_brakes(gateway, make_campaign, clock):
+    sender = evolution_sender(base_url=gateway.url)
+    campaign = make_campaign(6, sender=sender)
+    run(clock)
+    gateway.state = "close"
+    gateway.disconnection_code = 401  # Evolution keeps the logout reason on the instance
+    gateway.disconnection_at = clock.now().isoformat()
+
+    clock.advance(minutes=2)
+    run(clock)
+    clock.advance(minutes=2)
+    run(clock)
+
+    sender.refresh_from_db()
+    assert sent(campaign) == 1
+    assert sender.is_braked(clock.now())
+    assert "cerró la sesión" in sender.pause_reason
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.PAUSED
 
 
 # --- a session closed with a logout or ban reason is a sign ----------------------------------------

@@ -8,7 +8,7 @@ from goteo.compliance import PROFILES, campaign_notices, campaign_violations
 from goteo.risk import Activity, assess
 from goteo.transports.cloud import phone_status
 from goteo.transports.config import SETTINGS
-from goteo.transports.gateway import drop_brake_reason
+from goteo.transports.gateway import session_end_reason
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import warmup_stage
 
@@ -81,7 +81,7 @@ def test_it_gives_connection_details_in_each_language():
     with override("en"):
         assert MemoryTransport().check_connection().detail == "connected (memory)"
         assert phone_status(red).detail.endswith("; quality is red: the number is braked")
-        assert drop_brake_reason("x").startswith("the WhatsApp session closed right after sending")
+        assert session_end_reason(401).startswith("WhatsApp closed the number's session")
         assert str(SETTINGS["cloud"][0].label) == "Meta access token"
     with override("es"):
         assert MemoryTransport().check_connection().detail == "conectado (memoria)"

@@ -92,15 +92,15 @@ def test_it_stops_when_the_session_is_not_working(api, status):
     assert not any(is_send(r) for r in api.requests)
 
 
-def test_it_brakes_when_the_session_drops_right_after_sending(api):
+def test_a_session_that_drops_right_after_sending_is_a_disconnection_not_a_brake(api):
     transport, _ = waha(api)
     transport.send(outgoing())
-    api.status = "FAILED"
+    api.status = "FAILED"  # WAHA gives no logout or ban reason, only the session's status
 
     with pytest.raises(SendError) as raised:
         transport.send(outgoing(to="+573004445566"))
 
-    assert raised.value.kind == SendError.BRAKE
+    assert raised.value.kind == SendError.DISCONNECTED
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from tests.fakes.server import refused_url
 
 pytestmark = pytest.mark.django_db
 
-REASON = "Freno automático: la sesión de WhatsApp se cerró justo después de enviar"
+REASON = "Freno automático: WhatsApp cerró la sesión del número (se desvinculó el dispositivo)"
 
 
 def command(*args: str) -> str:

@@ -108,12 +108,16 @@ def test_it_brakes_when_whatsapp_logs_the_number_out(client, campaign):
     assert campaign.status == "paused"
 
 
-def test_it_brakes_when_the_session_closes_right_after_sending(client, campaign):
+def test_a_session_that_closes_right_after_sending_without_a_ban_code_is_only_disconnected(client, campaign):
     put(campaign.messages.first(), MessageStatus.SENT, sent_at=timezone.now())
 
-    post(client, evo.connection("close", 428))
+    post(client, evo.connection("close", 428))  # Baileys' connectionClosed: it reconnects
 
-    assert sender_of(campaign).is_braked(timezone.now())
+    campaign.refresh_from_db()
+    sender = sender_of(campaign)
+    assert not sender.is_braked(timezone.now())
+    assert sender.health["connected"] is False
+    assert campaign.status == "active"
 
 
 def test_it_only_marks_disconnected_a_session_that_closes_while_idle(client, campaign):

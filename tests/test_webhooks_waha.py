@@ -97,14 +97,16 @@ def test_it_opts_out_on_a_stop_word(client, campaign):
     assert campaign.messages.get(phone=phone).status == MessageStatus.SKIPPED
 
 
-def test_it_brakes_when_the_session_fails_right_after_sending(client, campaign):
+def test_a_session_that_fails_right_after_sending_is_only_disconnected(client, campaign):
     put(campaign.messages.first(), MessageStatus.SENT, sent_at=timezone.now())
 
     post(client, waha.webhook("session.status", {"status": "FAILED", "statuses": []}))
 
     campaign.refresh_from_db()
-    assert Sender.objects.get(pk=campaign.sender_id).is_braked(timezone.now())
-    assert campaign.status == "paused"
+    sender = Sender.objects.get(pk=campaign.sender_id)
+    assert not sender.is_braked(timezone.now())
+    assert sender.health["connected"] is False
+    assert campaign.status == "active"
 
 
 def test_it_remembers_the_session_state_without_braking_when_idle(client, campaign):

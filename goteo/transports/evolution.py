@@ -12,7 +12,7 @@ from django.utils.translation import gettext, gettext_noop
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
-from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
+from goteo.transports.gateway import typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,6 @@ class EvolutionTransport(Transport):
         self.headers = {"apikey": str(self.config["api_key"])}
         self.read_timeout = float(self.config.get("read_timeout") or 20)
         self.client = make_client(self.base_url, headers=self.headers, read_timeout=self.read_timeout)
-        self.drops = DropWatch()
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -116,24 +115,20 @@ class EvolutionTransport(Transport):
             write=self.read_timeout,
             pool=5.0,
         )
-        try:
-            response = request(
-                self.client,
-                "POST",
-                f"/message/sendText/{self.instance}",
-                json=body,
-                timeout=timeout,
-            )
-        except SendError as exc:
-            self.drops.reraise(exc)
+        response = request(
+            self.client,
+            "POST",
+            f"/message/sendText/{self.instance}",
+            json=body,
+            timeout=timeout,
+        )
         if response.status_code >= 300:
-            error = self.drops.check(classify_response(response))
+            error = classify_response(response)
             logger.info("Evolution a %s: %s", mask_phone(message.to), error)
             raise error
         data = json_body(response)
         key = data.get("key") if isinstance(data, dict) else None
         provider_id = key.get("id") if isinstance(key, dict) else None
-        self.drops.sent()
         return str(provider_id or "")
 
     def check_connection(self) -> ConnectionStatus:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_noop
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
-from goteo.transports.gateway import DropWatch, typing_ms, unknown_state
+from goteo.transports.gateway import typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,6 @@ class WahaTransport(Transport):
             headers=headers,
             read_timeout=float(self.config.get("read_timeout") or 20),
         )
-        self.drops = DropWatch()
         self.sleep = time.sleep
 
     def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -167,22 +166,15 @@ class WahaTransport(Transport):
         return found if found.endswith("@c.us") else default
 
     def send(self, message: OutgoingMessage) -> str:
-        try:
-            chat = self.recipient(message)
-            if self.typing:
-                self.show_typing(chat, typing_ms(message.text))
-        except SendError as exc:
-            self.drops.reraise(exc)
+        chat = self.recipient(message)
+        if self.typing:
+            self.show_typing(chat, typing_ms(message.text))
         body = {"session": self.session, "chatId": chat, "text": message.text, "linkPreview": False}
-        try:
-            response = request(self.client, "POST", "/api/sendText", json=body)
-        except SendError as exc:
-            self.drops.reraise(exc)
+        response = request(self.client, "POST", "/api/sendText", json=body)
         if response.status_code >= 300:
-            error = self.drops.check(classify_response(response))
+            error = classify_response(response)
             logger.info("WAHA a %s: %s", mask_phone(message.to), error)
             raise error
-        self.drops.sent()
         if self.learn_lids:
             self.learn_lid(message.to)
         return message_id(json_body(response))

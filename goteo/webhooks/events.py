@@ -66,7 +66,7 @@ class AccountAlert:
     account: dict[str, str] = field(default_factory=dict)
     connected: bool | None = None
     brake: bool = False
-    # A gateway session that closed: a ban when it follows sends closely.
+    # A gateway session that closed; only ``brake`` (a logout or ban code) makes it a ban sign.
     session_closed: bool = False
     # An automatic brake whose reason contains this is lifted (the provider took it back).
     lifts: str = ""
