@@ -8,21 +8,23 @@
     window.setTimeout(fn, seconds * 1000);
   }
 
-  // The card carries data-refresh-url only while the campaign sends; the fresh card
-  // decides whether to keep polling.
-  function watchCampaign() {
-    var live = document.getElementById("campaign-live");
-    if (!live || !live.dataset.refreshUrl) {
+  // A block that carries data-refresh-url (an open campaign's card while it sends, a
+  // number's QR until it is linked) is fetched again every few seconds and swapped in
+  // whole; the fresh block decides whether to keep polling. ``swapped`` runs after each swap.
+  function watch(id, defaultSeconds, swapped) {
+    var block = document.getElementById(id);
+    if (!block || !block.dataset.refreshUrl) {
       return;
     }
-    var url = live.dataset.refreshUrl;
-    var seconds = Number(live.dataset.refreshSeconds) || 5;
-    later(function () { refreshCampaign(url, seconds); }, seconds);
+    var url = block.dataset.refreshUrl;
+    var seconds = Number(block.dataset.refreshSeconds) || defaultSeconds;
+    later(function () { refresh(id, url, seconds, defaultSeconds, swapped); }, seconds);
   }
 
-  function refreshCampaign(url, seconds) {
+  function refresh(id, url, seconds, defaultSeconds, swapped) {
+    var again = function () { refresh(id, url, seconds, defaultSeconds, swapped); };
     if (document.hidden) {
-      later(function () { refreshCampaign(url, seconds); }, 1);
+      later(again, 1);
       return;
     }
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -37,15 +39,20 @@
         return response.text();
       })
       .then(function (html) {
-        var live = document.getElementById("campaign-live");
-        if (live) {
-          live.outerHTML = html;
+        var block = document.getElementById(id);
+        if (block) {
+          block.outerHTML = html;
         }
-        watchCampaign();
+        swapped();
+        watch(id, defaultSeconds, swapped);
       })
       .catch(function () {
-        later(function () { refreshCampaign(url, seconds); }, seconds * 3);
+        later(again, seconds * 3);
       });
+  }
+
+  function watchCampaign() {
+    watch("campaign-live", 5, function () {});
   }
 
   // The preview block is rendered by the server from the form as it stands.
@@ -126,44 +133,9 @@
   }
 
   // While a WhatsApp-Web number waits to be linked, its status block (QR included) is
-  // fetched again every few seconds; the fresh block decides whether to keep polling.
+  // fetched again; once linked, the pairing code's form is hidden.
   function watchPairing() {
-    var block = document.getElementById("pairing");
-    if (!block || !block.dataset.refreshUrl) {
-      return;
-    }
-    var url = block.dataset.refreshUrl;
-    var seconds = Number(block.dataset.refreshSeconds) || 4;
-    later(function () { refreshPairing(url, seconds); }, seconds);
-  }
-
-  function refreshPairing(url, seconds) {
-    if (document.hidden) {
-      later(function () { refreshPairing(url, seconds); }, 1);
-      return;
-    }
-    fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) {
-        if (response.redirected) {
-          window.location.reload(); // signed out: show the login page
-          throw new Error("redirected");
-        }
-        if (!response.ok) {
-          throw new Error(String(response.status));
-        }
-        return response.text();
-      })
-      .then(function (html) {
-        var block = document.getElementById("pairing");
-        if (block) {
-          block.outerHTML = html;
-        }
-        hideWhenLinked();
-        watchPairing();
-      })
-      .catch(function () {
-        later(function () { refreshPairing(url, seconds); }, seconds * 3);
-      });
+    watch("pairing", 4, hideWhenLinked);
   }
 
   // Once linked, the pairing code and its form have nothing left to do.
