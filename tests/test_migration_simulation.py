@@ -12,8 +12,16 @@ BEFORE = [("goteo", "0007_inbound_messages")]
 AFTER = [("goteo", "0008_simulation")]
 
 
+@pytest.fixture
+def fully_migrated_after():
+    """Leave the database fully migrated, as every later test (and its workers) expects it."""
+    yield
+    latest = MigrationExecutor(connection)
+    latest.migrate(latest.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_it_turns_printed_sends_into_simulated_ones_and_keeps_real_ones():
+def test_it_turns_printed_sends_into_simulated_ones_and_keeps_real_ones(fully_migrated_after):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
