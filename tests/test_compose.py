@@ -33,7 +33,7 @@ WAHA_VARIABLES = {
     "WHATSAPP_SWAGGER_ENABLED",
 }
 WAHA_SESSIONS_DIR = "/app/.sessions"
-# The events goteo's WAHA webhook acts on (goteo/webhooks/events.py, parse_waha).
+# The events goteo's WAHA webhook acts on (goteo/webhooks/gateway_events.py, parse_waha).
 EVENTS_READ = {"message", "message.ack", "session.status"}
 SUBSTITUTION = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+)(?::-(?P<default>[^}]*))?\}$")
 

@@ -14,7 +14,7 @@ import pytest
 from goteo import health
 from goteo.models import Sender
 from goteo.receipts import handle_events
-from goteo.webhooks import events
+from goteo.webhooks import gateway_events
 from goteo.webhooks.events import AccountAlert
 from tests.fakes.evolution import INSTANCE
 from tests.fakes.records import evolution_sender, waha_sender
@@ -75,9 +75,9 @@ def waha_status(status: str) -> dict:
 
 
 def test_evolution_logged_out_is_a_ban_sign_and_a_qr_refusal_is_not():
-    [logged_out] = events.parse_evolution(EVOLUTION_LOGGED_OUT)
-    [refused] = events.parse_evolution(EVOLUTION_QR_REFUSED)
-    [opened] = events.parse_evolution(EVOLUTION_OPEN)
+    [logged_out] = gateway_events.parse_evolution(EVOLUTION_LOGGED_OUT)
+    [refused] = gateway_events.parse_evolution(EVOLUTION_QR_REFUSED)
+    [opened] = gateway_events.parse_evolution(EVOLUTION_OPEN)
 
     assert isinstance(logged_out, AccountAlert)
     assert (logged_out.connected, logged_out.brake) == (False, True)
@@ -91,7 +91,7 @@ def test_evolution_logged_out_is_a_ban_sign_and_a_qr_refusal_is_not():
 def test_an_evolution_logout_brakes_the_number():
     sender = evolution_sender()
 
-    outcome = handle_events(events.parse_evolution(EVOLUTION_LOGGED_OUT), "evolution", NOW)
+    outcome = handle_events(gateway_events.parse_evolution(EVOLUTION_LOGGED_OUT), "evolution", NOW)
 
     sender = Sender.objects.get(pk=sender.pk)
     assert outcome.braked == [sender.name]
@@ -103,7 +103,7 @@ def test_an_evolution_logout_brakes_the_number():
 def test_an_evolution_qr_refusal_only_marks_the_connection_down():
     sender = evolution_sender()
 
-    outcome = handle_events(events.parse_evolution(EVOLUTION_QR_REFUSED), "evolution", NOW)
+    outcome = handle_events(gateway_events.parse_evolution(EVOLUTION_QR_REFUSED), "evolution", NOW)
 
     sender = Sender.objects.get(pk=sender.pk)
     assert outcome.braked == []
@@ -117,7 +117,7 @@ def test_an_evolution_qr_refusal_only_marks_the_connection_down():
     [("WORKING", True), ("FAILED", False), ("SCAN_QR_CODE", False), ("STOPPED", False)],
 )
 def test_waha_session_status_says_whether_the_session_is_up_and_never_brakes(status, connected):
-    [alert] = events.parse_waha(waha_status(status))
+    [alert] = gateway_events.parse_waha(waha_status(status))
 
     assert isinstance(alert, AccountAlert)
     assert (alert.connected, alert.brake) == (connected, False)
@@ -129,7 +129,7 @@ def test_waha_session_status_says_whether_the_session_is_up_and_never_brakes(sta
 def test_a_waha_session_down_only_marks_the_connection_down(status):
     sender = waha_sender()
 
-    outcome = handle_events(events.parse_waha(waha_status(status)), "waha", NOW)
+    outcome = handle_events(gateway_events.parse_waha(waha_status(status)), "waha", NOW)
 
     sender = Sender.objects.get(pk=sender.pk)
     assert outcome.braked == []
@@ -140,4 +140,4 @@ def test_a_waha_session_down_only_marks_the_connection_down(status):
 
 
 def test_waha_starting_is_no_event():
-    assert events.parse_waha(waha_status("STARTING")) == []
+    assert gateway_events.parse_waha(waha_status("STARTING")) == []

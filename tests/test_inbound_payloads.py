@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from goteo.models import MessageStatus, Sender
-from goteo.webhooks import events
+from goteo.webhooks import events, gateway_events
 from goteo.webhooks.events import Inbound, Receipt, StopPromotions
 from tests.fakes import meta_webhooks as meta
 from tests.fakes.cloud import PHONE_NUMBER_ID
@@ -141,9 +141,9 @@ WAHA_ACK = {
 
 
 def test_waha_messages_from_a_phone_and_from_hidden_ids():
-    [phone] = events.parse_waha(WAHA_PHONE)
-    [lid_only] = events.parse_waha(WAHA_LID_ONLY)
-    [with_alt] = events.parse_waha(WAHA_LID_WITH_ALT)
+    [phone] = gateway_events.parse_waha(WAHA_PHONE)
+    [lid_only] = gateway_events.parse_waha(WAHA_LID_ONLY)
+    [with_alt] = gateway_events.parse_waha(WAHA_LID_WITH_ALT)
 
     assert isinstance(phone, Inbound)
     assert (phone.phone, phone.lid, phone.message_id) == ("+573001112233", "", WAHA_PHONE["payload"]["id"])
@@ -157,7 +157,7 @@ def test_waha_messages_from_a_phone_and_from_hidden_ids():
 
 
 def test_waha_gows_reads_the_phone_from_info_sender_alt():
-    [inbound] = events.parse_waha(WAHA_GOWS_LID_WITH_SENDER_ALT)
+    [inbound] = gateway_events.parse_waha(WAHA_GOWS_LID_WITH_SENDER_ALT)
 
     assert isinstance(inbound, Inbound)
     assert (inbound.phone, inbound.lid, inbound.phone_source) == (
@@ -169,7 +169,7 @@ def test_waha_gows_reads_the_phone_from_info_sender_alt():
 
 
 def test_waha_ack_is_a_read_receipt():
-    [receipt] = events.parse_waha(WAHA_ACK)
+    [receipt] = gateway_events.parse_waha(WAHA_ACK)
 
     assert receipt == Receipt(status="read", provider_id=WAHA_ACK["payload"]["id"])
 
@@ -177,7 +177,7 @@ def test_waha_ack_is_a_read_receipt():
 def test_waha_group_messages_are_not_a_person_writing_to_us():
     group = {**WAHA_PHONE, "payload": {**WAHA_PHONE["payload"], "from": "120363025555555555@g.us"}}
 
-    assert events.parse_waha(group) == []
+    assert gateway_events.parse_waha(group) == []
 
 
 # --- Evolution API -------------------------------------------------------------------------
@@ -242,9 +242,9 @@ EVOLUTION_UPDATE = {
 
 
 def test_evolution_upserts_from_a_phone_and_from_hidden_ids():
-    [phone] = events.parse_evolution(EVOLUTION_PHONE)
-    [lid_only] = events.parse_evolution(EVOLUTION_LID_ONLY)
-    [with_alt] = events.parse_evolution(EVOLUTION_LID_WITH_ALT)
+    [phone] = gateway_events.parse_evolution(EVOLUTION_PHONE)
+    [lid_only] = gateway_events.parse_evolution(EVOLUTION_LID_ONLY)
+    [with_alt] = gateway_events.parse_evolution(EVOLUTION_LID_WITH_ALT)
 
     assert (phone.phone, phone.lid, phone.message_id) == ("+573001112233", "", "3EB0C767D097B7C7C030")
     assert (lid_only.phone, lid_only.lid, lid_only.text) == ("", "13718@lid", "BAJA")
@@ -257,7 +257,7 @@ def test_evolution_upserts_from_a_phone_and_from_hidden_ids():
 
 
 def test_evolution_update_is_a_read_receipt():
-    assert events.parse_evolution(EVOLUTION_UPDATE) == [
+    assert gateway_events.parse_evolution(EVOLUTION_UPDATE) == [
         Receipt(status="read", provider_id="A5561E44C2A63682E4295B52F484C14E")
     ]
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from goteo import receipts
 from goteo.transports.config import senders_using
 from goteo.transports.twilio import public_url
-from goteo.webhooks import events, signatures
+from goteo.webhooks import events, gateway_events, signatures
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def evolution(request: HttpRequest, secret: str, event: str | None = None) -> Ht
     payload = read_json(request)
     if payload is None:
         return HttpResponseBadRequest("JSON inválido")
-    return accept(events.parse_evolution(payload), "evolution")
+    return accept(gateway_events.parse_evolution(payload), "evolution")
 
 
 @csrf_exempt
@@ -140,4 +140,4 @@ def waha(request: HttpRequest) -> HttpResponse:
     payload = read_json(request)
     if payload is None:
         return HttpResponseBadRequest("JSON inválido")
-    return accept(events.parse_waha(payload), "waha")
+    return accept(gateway_events.parse_waha(payload), "waha")
