@@ -99,6 +99,7 @@ def test_process_campaigns_says_the_messages_were_simulated(contacts, capsys):
     assert out.count("simulado (modo de prueba: no salió por WhatsApp)") == 5
     assert "🧪 5 simulados: modo de prueba: los mensajes no salen por WhatsApp; nadie los recibió." in out
     assert "✅" not in out
+    assert f"{campaign.name}:" not in out  # it simulated this run: no "why nothing was sent" line
     assert capsys.readouterr().out.count("--- WhatsApp a") == 5  # the console printed them
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SIMULATED}
 

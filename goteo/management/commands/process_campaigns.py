@@ -67,7 +67,9 @@ class Command(GoteoCommand):
                 f"{counted(summary.failed, 'fallido')}, {summary.unknown} sin confirmar."
             )
             if summary.simulated:
-                self.say(f"🧪 {summary.simulated} simulados: {simulation_notice()}; nadie los recibió.")
+                self.say(
+                    f"🧪 {counted(summary.simulated, 'simulado')}: {simulation_notice()}; nadie los recibió."
+                )
             for note in summary.notes:
                 self.say(f"Nota: {note}")
             if not idle and not before:
@@ -119,13 +121,17 @@ class Command(GoteoCommand):
 
 
 def sent_counts(campaign_ids: list[int] | None) -> dict[int, int]:
-    """Sent count of each campaign the run looks at: the active ones, and any asked for by id."""
+    """What each campaign the run looks at has sent so far, simulated sends included: the
+    active ones, and any asked for by id."""
     campaigns = (
         Campaign.objects.filter(pk__in=campaign_ids)
         if campaign_ids
         else Campaign.objects.filter(status=CampaignStatus.ACTIVE)
     )
-    return dict(campaigns.values_list("pk", "sent_count"))
+    return {
+        pk: sent + simulated
+        for pk, sent, simulated in campaigns.values_list("pk", "sent_count", "simulated_count")
+    }
 
 
 def idle_campaigns(
@@ -137,5 +143,5 @@ def idle_campaigns(
     return [
         (c, idle_reason(c, now, disconnected.get(c.sender.name, "")))
         for c in campaigns
-        if c.sent_count == before[c.pk]
+        if c.sent_count + c.simulated_count == before[c.pk]
     ]
