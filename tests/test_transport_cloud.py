@@ -342,7 +342,7 @@ def test_it_reports_a_number_that_is_not_connected(api):
     status = transport(api).check_connection()
 
     assert status.connected is False
-    assert "PENDING" in status.detail
+    assert "pendiente de activar" in status.detail
 
 
 def test_it_reports_a_rejected_token_as_not_connected(api):
@@ -422,3 +422,15 @@ def test_it_classifies_codes_without_a_server():
     assert classify_error(250, "x").kind == SendError.DISCONNECTED
     assert classify_error(999999, "x").kind == SendError.RETRY
     assert classify_error(None, "x").kind == SendError.RETRY
+
+
+def test_it_says_metas_codes_in_the_shops_words():
+    from goteo.transports.cloud import QUALITY_WORDS, in_words, limit_in_words
+
+    assert [limit_in_words(t) for t in ("TIER_250", "TIER_1K", "TIER_UNLIMITED", "")] == [
+        "250 personas al día",
+        "1.000 personas al día",
+        "sin límite",
+        "?",
+    ]
+    assert (in_words(QUALITY_WORDS, "YELLOW"), in_words(QUALITY_WORDS, "PURPLE")) == ("media", "PURPLE")

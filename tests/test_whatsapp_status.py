@@ -50,8 +50,8 @@ def test_it_reports_a_connected_cloud_number_in_spanish(api):
 
     assert code == 0
     assert "meta (Meta WhatsApp Cloud API): ✅ conectado — " in out
-    assert "calidad GREEN" in out
-    assert "límite TIER_250" in out
+    assert "calidad alta" in out
+    assert "límite 250 personas al día" in out
     assert (
         "principal (Prueba: no envía, los muestra en la pantalla del servidor): 🧪 modo de prueba — "
         "los mensajes solo se imprimen; no salen por WhatsApp" in out

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import httpx
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
@@ -237,6 +237,48 @@ class CloudTransport(Transport):
         self.client.close()
 
 
+# Meta's codes in the shop's words; the codes stay in ``extra`` for machines.
+PHONE_STATUS_WORDS = {
+    "CONNECTED": gettext_noop("conectado"),
+    "PENDING": gettext_noop("pendiente de activar"),
+    "DISCONNECTED": gettext_noop("desconectado"),
+    "FLAGGED": gettext_noop("señalado por Meta"),
+    "RESTRICTED": gettext_noop("restringido"),
+    "RATE_LIMITED": gettext_noop("limitado por exceso de envíos"),
+    "BANNED": gettext_noop("bloqueado por Meta"),
+    "DELETED": gettext_noop("eliminado"),
+    "MIGRATED": gettext_noop("trasladado a otra cuenta"),
+    "UNVERIFIED": gettext_noop("sin verificar"),
+}
+QUALITY_WORDS = {
+    "GREEN": gettext_noop("alta"),
+    "YELLOW": gettext_noop("media"),
+    "RED": gettext_noop("baja"),
+    "UNKNOWN": gettext_noop("sin dato"),
+}
+HEALTH_WORDS = {
+    "AVAILABLE": gettext_noop("puede enviar"),
+    "LIMITED": gettext_noop("envío limitado"),
+    "BLOCKED": gettext_noop("no puede enviar"),
+}
+
+
+def in_words(words: dict[str, str], code: str) -> str:
+    """A Meta code in Spanish; an unknown one as it came, and "?" when there is none."""
+    return gettext(words[code]) if code in words else (code or "?")
+
+
+def limit_in_words(limit: str) -> str:
+    """TIER_250 -> "250 personas al día", TIER_UNLIMITED -> "sin límite"."""
+    tier = limit.removeprefix("TIER_")
+    if tier == "UNLIMITED":
+        return gettext("sin límite")
+    if tier and tier != limit:
+        people = tier.replace("K", ".000")
+        return gettext("%(people)s personas al día") % {"people": people}
+    return limit or "?"
+
+
 def phone_status(data: dict[str, Any]) -> ConnectionStatus:
     """Whether a phone number can send, from its Graph API fields.
 
@@ -258,10 +300,10 @@ def phone_status(data: dict[str, Any]) -> ConnectionStatus:
     }
     problems = health_problems(health)
     summary = gettext("estado %(status)s, calidad %(quality)s, límite %(limit)s, salud %(health)s") % {
-        "status": status or "?",
-        "quality": quality or "?",
-        "limit": limit or "?",
-        "health": can_send or "?",
+        "status": in_words(PHONE_STATUS_WORDS, status),
+        "quality": in_words(QUALITY_WORDS, quality),
+        "limit": limit_in_words(limit),
+        "health": in_words(HEALTH_WORDS, can_send),
     }
     if can_send == "BLOCKED":
         blocked = gettext("Meta bloqueó el envío desde este número")
