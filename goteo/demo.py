@@ -20,7 +20,6 @@ from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone, Promotion, Sender, Tag
 from goteo.models.senders import Backend
-from goteo.status import sending_rules
 from goteo.transports.base import OutgoingMessage, Transport
 
 DEMO_TAG = "demo"
@@ -268,7 +267,7 @@ def simulate(
 ) -> list[DayReport]:
     """Run ``process_campaigns`` once a day at ``run_at`` for ``days`` sending days."""
     outbox: list[OutgoingMessage] = []
-    rules = sending_rules(campaign)
+    rules = campaign.sending_rules()
     tz = campaign.sender.tz
     day = start.astimezone(tz).date()
     reports: list[DayReport] = []

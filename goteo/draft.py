@@ -17,7 +17,6 @@ from django.db.models import Q, QuerySet
 from goteo.frequency import eligible_from, frequency_days, recently_reached
 from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone
 from goteo.schedule import describe_day, forecast_completion, next_send_time
-from goteo.status import sending_rules
 
 
 def sendable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
@@ -70,7 +69,7 @@ def draft_forecast(
     return forecast_completion(
         count,
         now,
-        sending_rules(campaign),
+        campaign.sending_rules(),
         daily_limit=campaign.daily_limit,
         sender_cap=lambda day: sender.cap_on(day) - (sender_used if day == today else 0),
         delay_seconds=campaign.delay_seconds,
@@ -127,7 +126,7 @@ def first_day(campaign: Campaign, now: datetime) -> FirstDay:
     used = DailyCounter.used_on(sender.counter_scope, today)
     braked = sender.paused_until if sender.is_braked(now) else None
     when = next_send_time(
-        now, sending_rules(campaign), today_full=used >= sender.cap_on(today), not_before=braked
+        now, campaign.sending_rules(), today_full=used >= sender.cap_on(today), not_before=braked
     )
     if when is None:
         return FirstDay(None, 0, "no hay un día de envío con estas reglas")

@@ -53,7 +53,6 @@ from goteo.pacing import backoff_seconds, jittered
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
 from goteo.simulation import finish_stale_simulations, record_simulated
-from goteo.status import is_expired, sending_rules
 from goteo.templating import Variables
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
 from goteo.writes import write_transaction
@@ -438,7 +437,7 @@ class Engine:
             transport.close()
 
     def can_send_now(self, campaign: Campaign, now: datetime) -> bool:
-        return sending_rules(campaign).is_open(now) and not is_expired(campaign, now)
+        return campaign.sending_rules().is_open(now) and not campaign.is_expired(now)
 
     def step(
         self,
@@ -979,13 +978,13 @@ class Engine:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         skipped = 0
         for campaign in campaigns:
-            if not is_expired(campaign, now):
+            if not campaign.is_expired(now):
                 continue
             with write_transaction():
                 # Again under the promotion's lock: one moved later meanwhile (Promotion.revise,
                 # which writes it first) keeps its messages.
                 campaign.promotion = Promotion.objects.select_for_update().get(pk=campaign.promotion_id)
-                if not is_expired(campaign, now):
+                if not campaign.is_expired(now):
                     continue
                 skipped += Message.skip_pending(campaign.messages.all(), SkipReason.EXPIRED, now)
                 Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from goteo.clock import Clock
 from goteo.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
-from goteo.status import next_send_at, sending_rules
+from goteo.status import next_send_at
 
 ALIVE_SECONDS = 90.0  # a worker unseen for longer is considered stopped
 SCHEDULED_GRACE = timedelta(minutes=20)  # a scheduled run this recent still counts as attending
@@ -113,7 +113,7 @@ def unattended(now: datetime, last_seen: datetime | None) -> tuple[bool, bool]:
         when = next_send_at(campaign, now)
         if when is not None and when <= now and (sent is None or now - sent > SCHEDULED_GRACE):
             return True, missed
-        rules = sending_rules(campaign)
+        rules = campaign.sending_rules()
         today = now.astimezone(rules.tz).date()
         opened = rules.opens_on(today)
         seen = max((t for t in (last_seen, sent) if t is not None), default=None)

@@ -14,7 +14,7 @@ from typing import Any
 from goteo.frequency import held_messages
 from goteo.models import Campaign, CampaignStatus
 from goteo.schedule import SPANISH_WEEKDAYS, describe_moment, is_holiday
-from goteo.status import all_held_until, is_expired, local_today, next_send_at, sending_rules, used_today
+from goteo.status import all_held_until, next_send_at, used_today
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
         if campaign.sending_count > 0:
             return IdleReason("in_flight", "no queda nadie pendiente; los últimos mensajes se están enviando")
         return IdleReason("nothing_pending", "no queda nadie pendiente")
-    if is_expired(campaign, now):
+    if campaign.is_expired(now):
         valid_until = campaign.promotion.valid_until
         return IdleReason(
             "expired", f"la promoción venció el {valid_until:%d/%m/%Y}; lo pendiente se omitirá"
@@ -82,7 +82,7 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
         return IdleReason(code, f"{text}; {after}", when, **extra)
 
     campaign_used, sender_used = used
-    today = local_today(campaign, now)
+    today = campaign.local_today(now)
     if sender.paused_until and sender.paused_until > now:
         braked_until = describe_moment(sender.paused_until, now, sender.tz)
         why = f" ({sender.pause_reason})" if sender.pause_reason else ""
@@ -103,7 +103,7 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
             used=sender_used,
             limit=cap,
         )
-    rules = sending_rules(campaign)
+    rules = campaign.sending_rules()
     if not rules.is_open(now):
         if today.weekday() not in rules.weekdays:
             day = SPANISH_WEEKDAYS[today.weekday()]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.models.messages import landlines_allowed
 from goteo.simulation import launch_refusal
-from goteo.status import forecast_warning, local_today
+from goteo.status import forecast_warning
 from goteo.templating import (
     Variables,
     add_footer,
@@ -181,7 +181,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
         raise LaunchError(refusal)
     validate_template(campaign.template)
     promotion = campaign.promotion
-    if promotion.valid_until < local_today(campaign, now):
+    if promotion.valid_until < campaign.local_today(now):
         raise LaunchError(
             f"La promoción {promotion.code} venció el {promotion.valid_until:%d/%m/%Y}; "
             "no se puede iniciar la campaña."

@@ -9,48 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 
-from goteo.compliance import active_profile
 from goteo.frequency import exclude_recent, frequency_days, has_free_pending, held_by_day, held_messages
 from goteo.models import Campaign, CampaignStatus, DailyCounter
 from goteo.progress import campaign_progress
 from goteo.schedule import (
-    SendingRules,
     describe_day,
     describe_moment,
     forecast_completion,
     forecast_days,
     next_send_time,
 )
-
-
-def sending_rules(campaign: Campaign) -> SendingRules:
-    """The campaign's window, days and holidays, in its sender's time zone.
-
-    The legal profile (goteo.compliance) narrows the window per weekday and adds its
-    country's public holidays, whatever the campaign says.
-    """
-    profile = active_profile()
-    country = getattr(settings, "GOTEO_HOLIDAYS_COUNTRY", "CO") if campaign.skip_holidays else None
-    return SendingRules(
-        window_start=campaign.window_start,
-        window_end=campaign.window_end,
-        weekdays=campaign.weekdays,
-        tz=campaign.sender.tz,
-        holidays_country=profile.holidays_country or country or None,
-        day_limits=profile.hours,
-    )
-
-
-def local_today(campaign: Campaign, now: datetime) -> date:
-    return campaign.sender.local_day(now)
-
-
-def is_expired(campaign: Campaign, now: datetime) -> bool:
-    """True once the promotion's valid-until day is over in the sender's time zone."""
-    return campaign.promotion.valid_until < local_today(campaign, now)
 
 
 def left_by_expiry(campaign: Campaign, now: datetime) -> int | None:
@@ -62,7 +32,7 @@ def left_by_expiry(campaign: Campaign, now: datetime) -> int | None:
     """
     from goteo.models import MessageStatus, SkipReason
 
-    if not is_expired(campaign, now):
+    if not campaign.is_expired(now):
         return None
     if campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
         return campaign.pending_count
@@ -79,7 +49,7 @@ def used_today(campaign: Campaign, now: datetime) -> tuple[int, int]:
 
 def used_today_by(campaigns: list[Campaign], now: datetime) -> dict[int, tuple[int, int]]:
     """``used_today`` of each campaign, by campaign id, in one query."""
-    days = {c.pk: local_today(c, now) for c in campaigns}
+    days = {c.pk: c.local_today(now) for c in campaigns}
     wanted = {(scope, days[c.pk]) for c in campaigns for scope in (c.counter_scope, c.sender.counter_scope)}
     used = DailyCounter.used_by(wanted)
     return {
@@ -114,13 +84,13 @@ def forecast_inputs(campaign: Campaign, now: datetime, held: dict[int, datetime]
     """The campaign's rules, limits and waiting people, as the forecast functions take them."""
     campaign_used, sender_used = used_today(campaign, now)
     sender = campaign.sender
-    today = local_today(campaign, now)
+    today = campaign.local_today(now)
 
     def cap(day: date) -> int:
         return sender.cap_on(day) - (sender_used if day == today else 0)
 
     return {
-        "rules": sending_rules(campaign),
+        "rules": campaign.sending_rules(),
         "daily_limit": campaign.daily_limit,
         "sender_cap": cap,
         "delay_seconds": campaign.delay_seconds,
@@ -180,12 +150,12 @@ def next_send_at(
     """
     if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0:
         return None
-    if is_expired(campaign, now):
+    if campaign.is_expired(now):
         return None
     sender = campaign.sender
     campaign_used, sender_used = used or used_today(campaign, now)
     today_full = campaign_used >= campaign.daily_limit or sender_used >= sender.cap_on(
-        local_today(campaign, now)
+        campaign.local_today(now)
     )
     not_before = sender.next_send_at
     if sender.paused_until and (not_before is None or sender.paused_until > not_before):
@@ -193,7 +163,7 @@ def next_send_at(
     first = all_held_until(campaign, now, held)
     if first is not None:
         not_before = first if not_before is None or first > not_before else not_before
-    return next_send_time(now, sending_rules(campaign), today_full=today_full, not_before=not_before)
+    return next_send_time(now, campaign.sending_rules(), today_full=today_full, not_before=not_before)
 
 
 def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
@@ -204,7 +174,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     when = next_send_at(campaign, now, held)
     forecast = campaign_forecast(campaign, now, held) if campaign.status == CampaignStatus.ACTIVE else None
     tz = campaign.sender.tz
-    warmup = campaign.sender.warmup_stage(local_today(campaign, now))
+    warmup = campaign.sender.warmup_stage(campaign.local_today(now))
 
     def pct(n: int) -> int:
         return round(100 * n / total) if total else 0
@@ -246,7 +216,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
 def allowed_today(campaign: Campaign, now: datetime) -> int:
     """How many more messages the campaign may send today (caps only, not the window)."""
     campaign_used, sender_used = used_today(campaign, now)
-    sender_left = campaign.sender.cap_on(local_today(campaign, now)) - sender_used
+    sender_left = campaign.sender.cap_on(campaign.local_today(now)) - sender_used
     return max(0, min(campaign.daily_limit - campaign_used, sender_left, campaign.pending_count))
 
 

@@ -20,7 +20,7 @@ from goteo.engine import Engine
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
-from goteo.status import next_send_at, sending_rules
+from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
@@ -257,5 +257,5 @@ def test_it_never_sends_outside_the_profile_even_before_the_pause(make_campaign,
     campaign = make_campaign(2, window_start=time(6))
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "co")
     clock.set(at(2026, 1, 2, 6, 30))
-    assert not sending_rules(campaign).is_open(clock.now())
-    assert sending_rules(campaign).next_open(clock.now()) == at(2026, 1, 2, 7)
+    assert not campaign.sending_rules().is_open(clock.now())
+    assert campaign.sending_rules().next_open(clock.now()) == at(2026, 1, 2, 7)

@@ -165,11 +165,9 @@ def test_the_admin_puts_them_back_too_when_it_moves_the_expiry_later(client, mak
 
 def test_an_expiry_run_that_read_the_old_date_skips_nothing_once_it_moved(make_campaign, clock, monkeypatch):
     """The engine read the old date; the owner moved it later before the engine wrote."""
-    import goteo.engine
-
     campaign = make_campaign(5, valid_until=date(2026, 1, 4))
     clock.set(datetime(2026, 1, 5, 10, 0, tzinfo=BOGOTA))
-    real_is_expired = goteo.engine.is_expired
+    real_is_expired = Campaign.is_expired
     moved = []
 
     def stale_then_moved(checked, now):
@@ -180,7 +178,7 @@ def test_an_expiry_run_that_read_the_old_date_skips_nothing_once_it_moved(make_c
             return True
         return real_is_expired(checked, now)
 
-    monkeypatch.setattr(goteo.engine, "is_expired", stale_then_moved)
+    monkeypatch.setattr(Campaign, "is_expired", stale_then_moved)
     assert Engine(clock, max_wait=3600).expire_campaigns(clock.now()) == 0
     campaign.refresh_from_db()
     assert (campaign.status, campaign.pending_count, campaign.skipped_count) == ("active", 5, 0)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
+from goteo.schedule import SendingRules
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
@@ -116,6 +118,31 @@ class Campaign(models.Model):
                 f"{RECOMMENDED_DAILY_LIMIT} al día para evitar el bloqueo del número."
             )
         return ""
+
+    def sending_rules(self) -> SendingRules:
+        """The campaign's window, days and holidays, in its sender's time zone.
+
+        The legal profile (goteo.compliance) narrows the window per weekday and adds its
+        country's public holidays, whatever the campaign says.
+        """
+        profile = active_profile()
+        country = getattr(settings, "GOTEO_HOLIDAYS_COUNTRY", "CO") if self.skip_holidays else None
+        return SendingRules(
+            window_start=self.window_start,
+            window_end=self.window_end,
+            weekdays=self.weekdays,
+            tz=self.sender.tz,
+            holidays_country=profile.holidays_country or country or None,
+            day_limits=profile.hours,
+        )
+
+    def local_today(self, now: datetime) -> date:
+        """The day it is at ``now`` where the campaign's sender sends."""
+        return self.sender.local_day(now)
+
+    def is_expired(self, now: datetime) -> bool:
+        """True once the promotion's valid-until day is over in the sender's time zone."""
+        return self.promotion.valid_until < self.local_today(now)
 
     @property
     def counter_scope(self) -> str:

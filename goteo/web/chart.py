@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from goteo.models import Campaign, CampaignStatus, Message
-from goteo.status import campaign_forecast_days, is_expired, sending_rules
+from goteo.status import campaign_forecast_days
 from goteo.web.formatting import day_text, number
 
 HISTORY_DAYS = 30
@@ -53,7 +53,7 @@ def sent_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) ->
 
 def coming_days(campaign: Campaign, now: datetime) -> list[tuple[date, int]]:
     """What each coming sending day should send; nothing for a campaign that does not send."""
-    if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0 or is_expired(campaign, now):
+    if campaign.status != CampaignStatus.ACTIVE or campaign.pending_count <= 0 or campaign.is_expired(now):
         return []
     return [(day, n) for day, n in campaign_forecast_days(campaign, now) if n > 0]
 
@@ -61,7 +61,7 @@ def coming_days(campaign: Campaign, now: datetime) -> list[tuple[date, int]]:
 def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
     """Columns for the inline SVG, the words under it, and what an empty chart means."""
     today = campaign.sender.local_day(now)
-    rules = sending_rules(campaign)
+    rules = campaign.sending_rules()
     history = [] if campaign.status == CampaignStatus.DRAFT else sent_per_day(campaign, now)
     # Past days the campaign could send on, and any day it sent on anyway.
     past = {day: n for day, n in history if n or rules.is_sending_day(day)}

@@ -16,7 +16,7 @@ from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.simulation import simulation_notice
-from goteo.status import campaign_summary, next_recipients, sending_rules
+from goteo.status import campaign_summary, next_recipients
 
 
 class Command(GoteoCommand):
@@ -92,7 +92,7 @@ class Command(GoteoCommand):
             campaigns = campaigns.filter(pk__in=campaign_ids)
         report = []
         for campaign in campaigns:
-            is_open = sending_rules(campaign).is_open(now)
+            is_open = campaign.sending_rules().is_open(now)
             people = next_recipients(campaign, now) if is_open else []
             report.append(
                 {

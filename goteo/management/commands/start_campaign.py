@@ -14,7 +14,7 @@ from goteo.models import CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment
 from goteo.simulation import SIMULATE_HINT, connection_mark, launch_refusal
-from goteo.status import campaign_summary, is_expired
+from goteo.status import campaign_summary
 
 
 class Command(GoteoCommand):
@@ -37,7 +37,7 @@ class Command(GoteoCommand):
                 f"La campaña {campaign_id} ya fue iniciada ({campaign.get_status_display()}); "
                 "use resume_campaign si está pausada."
             )
-        if is_expired(campaign, now):
+        if campaign.is_expired(now):
             raise CommandError(
                 f"La promoción {campaign.promotion.code} venció el "
                 f"{campaign.promotion.valid_until:%d/%m/%Y}; no se puede iniciar la campaña. "
