@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from goteo import health
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus
+from goteo.sending import Engine
 from goteo.transports.cloud import CloudTransport
 from tests.fakes.cloud import FakeCloudAPI
 from tests.fakes.evolution import FakeEvolution

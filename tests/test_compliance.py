@@ -16,10 +16,10 @@ from goteo.compliance import (
     effective_hours,
     get_profile,
 )
-from goteo.engine import Engine
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
+from goteo.sending import Engine
 from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA

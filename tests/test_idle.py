@@ -4,9 +4,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from goteo.engine import Engine
 from goteo.idle import idle_reason
 from goteo.models import Campaign, CampaignStatus
+from goteo.sending import Engine
 from tests.conftest import BOGOTA, FRIDAY
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import goteo
-from goteo.engine import Engine
 from goteo.logtext import SPANISH, ConsoleFormatter
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 

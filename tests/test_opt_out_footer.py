@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from goteo.engine import Engine
 from goteo.models import Campaign
+from goteo.sending import Engine
 from goteo.templating import Variables, add_footer, message_seed, opt_out_footer, render_promotion
 from goteo.transports.memory import MemoryTransport
 

@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from goteo.engine import Engine
 from goteo.models import Campaign, Contact, ExcludedPhone, MessageEvent, Promotion
+from goteo.sending import Engine
 from tests.conftest import BOGOTA
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Contact, MessageStatus, Sender
+from goteo.sending import Engine
 from goteo.transports import OutgoingMessage, SendError
 from goteo.transports.twilio import TwilioTransport
 from tests.fakes import meta_webhooks as meta

@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 
 from goteo import replies
-from goteo.engine import Engine
 from goteo.models import DailyCounter, InboundMessage, Reply, ReplyStatus, Sender
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import Contact, Message, Sender, Tag
 from goteo.risk import BAD, OK, WARNING, Activity, assess, brake_if_risky, sender_risk
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import warmup_stage

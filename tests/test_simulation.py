@@ -8,11 +8,11 @@ from io import StringIO
 import pytest
 from django.db.models import F
 
-from goteo.engine import Engine
 from goteo.frequency import held_messages
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact, Message, MessageEvent, MessageStatus, Sender
 from goteo.risk import BAD, brake_if_risky, sender_activity
+from goteo.sending import Engine
 from goteo.transports.console import ConsoleTransport
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA, FRIDAY

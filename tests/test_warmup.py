@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.models import Sender
+from goteo.sending import Engine
 from goteo.status import campaign_forecast, campaign_summary
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import parse_schedule, warmup_cap, warmup_ends_on, warmup_schedule, warmup_stage

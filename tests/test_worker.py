@@ -16,12 +16,13 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine, RunSummary
 from goteo.heartbeat import record_scheduled_run, worker_status, worker_status_text
 from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
+from goteo.sending import Engine, RunSummary
+from goteo.sending.retry import RetryWhileDatabaseAway
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
-from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, WorkerEngine, tune_collector
+from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, tune_collector
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA
@@ -191,9 +192,9 @@ def test_it_sleeps_until_the_window_opens_instead_of_polling(make_campaign, cloc
     make_campaign(3)
     clock.set(datetime(2026, 1, 2, 19, 30, tzinfo=BOGOTA))  # Friday, after the window
     claims, wakeups = [], []
-    original_claim = WorkerEngine.claim
+    original_claim = Engine.claim
     monkeypatch.setattr(
-        WorkerEngine, "claim", lambda self, *a: claims.append(clock.now()) or original_claim(self, *a)
+        Engine, "claim", lambda self, *a: claims.append(clock.now()) or original_claim(self, *a)
     )
     worker = Worker(clock, threads=0, heartbeat_seconds=3600, rescan_seconds=3600, sweep_seconds=3600)
     original_housekeeping = worker.housekeeping
@@ -234,14 +235,14 @@ def test_it_keeps_each_days_cap_across_midnight_on_a_daylight_saving_day(db):
 def test_it_keeps_going_after_a_database_error_in_a_step(make_campaign, clock, monkeypatch):
     make_campaign(3, delay_seconds=0)
     failures = [OperationalError("server closed the connection unexpectedly")]
-    original_step = WorkerEngine.step
+    original_step = Engine.step
 
     def step(self, *args):
         if failures:
             raise failures.pop()
         return original_step(self, *args)
 
-    monkeypatch.setattr(WorkerEngine, "step", step)
+    monkeypatch.setattr(Engine, "step", step)
     started = clock.now()
     lines = run_until(Worker(clock, threads=0, heartbeat_seconds=600), 3)
     assert any(line.startswith("⚠ Error al enviar") for line in lines)
@@ -313,7 +314,7 @@ def test_it_refuses_a_worker_without_threads():
 def test_it_gives_back_a_slot_once_when_an_outcome_is_written_twice(make_campaign, clock):
     """A retried write (the database dropped the answer to its commit) must not refund twice."""
     campaign = make_campaign(2, delay_seconds=0)
-    engine = WorkerEngine(clock)
+    engine = Engine(clock, record_retry=RetryWhileDatabaseAway(clock))
     campaigns = engine.active_campaigns(campaign.sender, None)
     first = engine.claim(campaign.sender, campaigns, clock.now())
     engine.claim(campaign.sender, campaigns, clock.now())

@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine
 from goteo.models import DailyCounter, Message, MessageStatus
+from goteo.sending import Engine
 from goteo.worker import Worker
 from tests.chaos.ledger import (
     DROP,
