@@ -19,7 +19,7 @@ from tests.fakes.records import cloud_sender, evolution_sender, waha_sender
 from tests.fakes.server import DROP, HANG, refused_url
 from tests.fakes.waha import FakeWaha
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

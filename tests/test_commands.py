@@ -12,7 +12,7 @@ from goteo.models import Campaign, Contact, Sender
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 ALWAYS = {
     "window_start": time(0),
     "window_end": time.max,

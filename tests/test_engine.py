@@ -13,7 +13,7 @@ from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(clock, ids=None, **kw):

@@ -14,7 +14,7 @@ from goteo.sending import Engine
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 NOW = datetime(2026, 1, 2, 10, tzinfo=BOGOTA)
 
 

@@ -12,7 +12,7 @@ from goteo.sending import Engine
 from goteo.status import campaign_summary
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(d: int, hh: int = 10) -> datetime:

@@ -9,7 +9,7 @@ from goteo.models import Campaign, CampaignStatus
 from goteo.sending import Engine
 from tests.conftest import BOGOTA, FRIDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -17,7 +17,7 @@ from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 NOW = datetime(2026, 1, 2, 9, 0, tzinfo=BOGOTA)
 MOBILE, LANDLINE = "+573009787566", "+576044445555"  # (604) is Medellín's fixed-line prefix
 

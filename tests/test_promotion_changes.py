@@ -10,7 +10,7 @@ from goteo.models import Campaign, Contact, ExcludedPhone, MessageEvent, Promoti
 from goteo.sending import Engine
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from tests.fakes.twilio import FakeTwilio, twilio_error
 from tests.test_webhooks_twilio import SID, status_params
 from tests.test_webhooks_twilio import post as post_twilio
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

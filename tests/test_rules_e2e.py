@@ -25,7 +25,7 @@ from goteo.status import campaign_summary
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(day: int, hh: int = 9) -> datetime:

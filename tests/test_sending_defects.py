@@ -29,7 +29,7 @@ def claimed(make_campaign, clock, engine, contacts=1, **fields):
 
 def test_it_logs_a_late_result_as_recorded_only_when_it_recorded_it(make_campaign, clock, caplog):
     engine = Engine(clock)
-    campaign, claim = claimed(make_campaign, clock, engine)
+    _campaign, claim = claimed(make_campaign, clock, engine)
     Message.objects.filter(pk=claim.message_id).update(status=MessageStatus.FAILED)  # a person decided
     with caplog.at_level(logging.INFO, logger="goteo"):
         assert record_late(claim, "wamid.1", clock.now()) is False
@@ -40,7 +40,7 @@ def test_it_logs_a_late_result_as_recorded_only_when_it_recorded_it(make_campaig
 
 def test_it_logs_a_late_result_that_it_recorded_as_critical(make_campaign, clock, caplog):
     engine = Engine(clock)
-    campaign, claim = claimed(make_campaign, clock, engine)
+    _campaign, claim = claimed(make_campaign, clock, engine)
     Message.objects.filter(pk=claim.message_id).update(status=MessageStatus.UNKNOWN)  # the sweep's
     with caplog.at_level(logging.INFO, logger="goteo"):
         assert record_late(claim, "wamid.1", clock.now()) is True

@@ -17,7 +17,7 @@ from goteo.transports.console import ConsoleTransport
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA, FRIDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MONDAY = datetime(2026, 1, 5, 10, 0, tzinfo=BOGOTA)
 LAUNCH = datetime.combine(FRIDAY, time(9, 0), tzinfo=BOGOTA)

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from goteo.models import Campaign, Contact, Message, MessageStatus
 from tests.test_commands import always_open
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def call(*args):

@@ -19,7 +19,7 @@ from tests.dashboard import make_user, page_text, pin_page_clock, sign_in
 from tests.fakes.records import cloud_sender, evolution_sender
 from tests.fakes.server import refused_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 REASON = "Freno automático: WhatsApp cerró la sesión del número (se desvinculó el dispositivo)"
 

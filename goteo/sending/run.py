@@ -45,9 +45,6 @@ CAMPAIGNS_SECONDS = 5.0  # how long a sender's campaign rows are reused between 
 CampaignCache = dict[tuple[int, tuple[int, ...] | None], tuple[datetime, list[Campaign]]]
 
 
-REFUSE = False
-
-
 class InsideTransaction(RuntimeError):
     """Sending was asked to run inside an open transaction."""
 
@@ -55,7 +52,7 @@ class InsideTransaction(RuntimeError):
 def refuse_inside_transaction() -> None:
     """Sending commits each claim before calling the provider; inside an open transaction
     that commit would only be a savepoint, and a crash would lose the claim."""
-    if connection.in_atomic_block and REFUSE:
+    if connection.in_atomic_block:
         raise InsideTransaction(
             "goteo.sending must run outside any transaction: its claims are committed before "
             "the provider is called (here they would only be savepoints)"
