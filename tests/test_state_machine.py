@@ -195,13 +195,13 @@ def explore(examples: int, steps: int, **extra) -> None:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_keeps_the_promises_through_any_interleaving(monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     explore(300 if FULL_SIZE else 40, 50 if FULL_SIZE else 25)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_it_catches_at_least_once_recovery(monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     monkeypatch.setattr(Engine, "sweep_stale", broken.at_least_once_sweep)
