@@ -9,13 +9,13 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from goteo.clock import SystemClock
-from goteo.engine import Engine, RunSummary
 from goteo.heartbeat import ScheduledRun
 from goteo.idle import IdleReason, idle_reason
 from goteo.management.base import GoteoCommand
 from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
+from goteo.sending import Engine, RunSummary
 from goteo.simulation import simulation_notice
 from goteo.status import campaign_summary, next_recipients
 
