@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from goteo.models import Campaign, Message, MessageEvent, MessageStatus, Sender
+from goteo.models import Actor, Campaign, Message, MessageStatus, Sender
 from goteo.phones import mask_phone
 from goteo.transports import ConfigurationError, transport_class
 from goteo.writes import write_transaction
@@ -105,7 +105,14 @@ def record_simulated(engine: Engine, claim: Claim, provider_id: str, summary: Ru
             late = Message.objects.filter(
                 pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
             )
-            Message.move(late, MessageStatus.SIMULATED, now, **fields)
+            late.transition(
+                MessageStatus.SIMULATED,
+                actor=Actor.WORKER,
+                by=engine.worker_name,
+                now=now,
+                detail="respuesta tardía de una simulación",
+                **fields,
+            )
         engine.complete_if_done(claim.campaign, now)
     summary.simulated += 1
     who = f"{claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)})"
@@ -116,29 +123,16 @@ def finish_stale_simulations(messages: QuerySet[Message], now: datetime, actor: 
     """The simulations' messages among ``messages`` still ``sending`` (their process stopped)
     become ``simulated``, not ``unknown``: a simulation only prints, so nobody can have
     received them, and they must not hold anyone back. Returns how many."""
-    ids = list(
-        messages.filter(status=MessageStatus.SENDING, campaign__simulation=True).values_list("id", flat=True)
-    )
-    if not ids:
-        return 0
     detail = "el proceso se detuvo mientras lo simulaba; nadie lo recibió"
-    with write_transaction():
-        moved = Message.move(
-            Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
-            MessageStatus.SIMULATED,
-            now,
-            finished_at=now,
-            last_error=detail,
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=i,
-                at=now,
-                from_status=MessageStatus.SENDING,
-                to_status=MessageStatus.SIMULATED,
-                actor=actor[:150],
-                detail=detail,
-            )
-            for i in ids
-        )
-    return moved
+    stale = Message.objects.filter(
+        pk__in=messages.filter(status=MessageStatus.SENDING, campaign__simulation=True).values("pk")
+    )
+    return stale.transition(
+        MessageStatus.SIMULATED,
+        actor=Actor.HOUSEKEEPING,
+        by=actor,
+        now=now,
+        detail=detail,
+        finished_at=now,
+        last_error=detail,
+    )
