@@ -44,6 +44,8 @@ CHUNK = 500  # ids per statement, well under SQLite's bound on a statement's var
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
+    """Messages, with the one verb that changes their status."""
+
     def transition(
         self,
         to_status: str,
