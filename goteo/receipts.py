@@ -2,7 +2,8 @@
 
 Every function here is safe to run twice with the same event: providers retry webhooks
 and deliver them out of order, so a delivery state only ever moves forward and a message
-already resolved is left alone. Message states change only through ``Message.move``.
+already resolved is left alone. Message states change only through
+``Message.objects.transition``, as the receipt actor.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from goteo.conf import env_str
 from goteo.models import (
+    Actor,
     Campaign,
     CampaignStatus,
     Contact,
     Message,
-    MessageEvent,
     MessageStatus,
     Sender,
     SkipReason,
@@ -151,23 +153,16 @@ def advance_delivery(message: Message, receipt: Receipt, at: datetime) -> None:
 
 
 def resolve_as_sent(message: Message, receipt: Receipt, backend: str, at: datetime, now: datetime) -> None:
-    moved = Message.move(
-        Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
+    Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN).transition(
         MessageStatus.SENT,
-        now,
+        actor=Actor.RECEIPT,
+        by=f"webhook:{backend}",
+        now=now,
+        detail=f"el proveedor confirmó el mensaje ({receipt.status})",
         sent_at=message.sent_at or at,
         finished_at=message.finished_at or now,
         last_error="",
     )
-    if moved:
-        log_event(
-            message,
-            MessageStatus.UNKNOWN,
-            MessageStatus.SENT,
-            backend,
-            now,
-            f"el proveedor confirmó el mensaje ({receipt.status})",
-        )
 
 
 def record_delivery_failure(
@@ -190,6 +185,8 @@ def record_delivery_failure(
         return  # a late or replayed failure cannot undo a delivery
     Message.objects.filter(pk=message.pk).update(delivery_status=FAILED, last_error=reason[:2000])
     campaign = Campaign.objects.select_related("sender").get(pk=message.campaign_id)
+    # The message in the status it was read (and locked) in.
+    this, by = Message.objects.filter(pk=message.pk, status=message.status), f"webhook:{backend}"
     in_doubt = (MessageStatus.UNKNOWN, MessageStatus.SENT)
     if (
         code in TRY_TOMORROW_CODES.get(backend, NONE)
@@ -197,35 +194,28 @@ def record_delivery_failure(
         and can_retry(message, campaign)
     ):
         retry_at = at + timedelta(hours=24, minutes=10)
-        moved = Message.move(
-            Message.objects.filter(pk=message.pk, status=message.status),
+        this.transition(
             MessageStatus.PENDING,
-            now,
+            actor=Actor.RECEIPT,
+            by=by,
+            now=now,
+            detail=f"{reason}; se reintenta desde {retry_at.isoformat()}",
             next_attempt_at=retry_at,
             delivery_status="",
             finished_at=None,
         )
-        if moved:
-            log_event(
-                message,
-                message.status,
-                MessageStatus.PENDING,
-                backend,
-                now,
-                f"{reason}; se reintenta desde {retry_at.isoformat()}",
-            )
     elif message.status == MessageStatus.UNKNOWN:
         to_status = MessageStatus.SKIPPED if code in opt_out_codes else MessageStatus.FAILED
-        extra = {"skip_reason": SkipReason.OPTED_OUT} if code in opt_out_codes else {}
-        moved = Message.move(
-            Message.objects.filter(pk=message.pk, status=MessageStatus.UNKNOWN),
+        extra: dict[str, Any] = {"skip_reason": SkipReason.OPTED_OUT} if code in opt_out_codes else {}
+        this.transition(
             to_status,
-            now,
+            actor=Actor.RECEIPT,
+            by=by,
+            now=now,
+            detail=reason,
             finished_at=message.finished_at or now,
             **extra,
         )
-        if moved:
-            log_event(message, MessageStatus.UNKNOWN, to_status, backend, now, reason)
     if code in opt_out_codes and message.phone:
         opt_out_phone(message.phone, "WhatsApp", now, outcome)
     if code in DAY_BRAKE_CODES.get(backend, NONE):
@@ -239,19 +229,6 @@ def can_retry(message: Message, campaign: Campaign) -> bool:
     """Whether a message refused for today may be tried again later in its campaign."""
     open_campaign = campaign.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
     return open_campaign and message.attempts < campaign.max_attempts
-
-
-def log_event(
-    message: Message, from_status: str, to_status: str, backend: str, now: datetime, detail: str
-) -> None:
-    MessageEvent.objects.create(
-        message_id=message.pk,
-        at=now,
-        from_status=from_status,
-        to_status=to_status,
-        actor=f"webhook:{backend}",
-        detail=detail[:2000],
-    )
 
 
 # --- opt-outs ------------------------------------------------------------------------------
@@ -303,7 +280,9 @@ def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | Non
     with transaction.atomic():
         for contact in Contact.objects.filter(phone__in=phones):
             skipped += contact.opt_out(source, now)
-        skipped += Message.skip_pending(Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now)
+        skipped += Message.skip_pending(
+            Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now, by=source
+        )
     log.info("opt-out from %s (%s): %d pending skipped", mask_phone(phone), source, skipped)
     if outcome is not None:
         outcome.opted_out.append(phone)
@@ -389,7 +368,7 @@ def find_senders(backend: str, account: dict[str, str]) -> list[Sender]:
     ]
 
 
-def account_value(sender: Sender, config: dict, key: str) -> str:
+def account_value(sender: Sender, config: dict[str, object], key: str) -> str:
     if key == "display_phone_number":
         extra = (sender.health or {}).get("extra") or {}
         return str(config.get(key) or extra.get(key) or "")

@@ -2,10 +2,11 @@
 
 Each worker is taken apart into explicit steps (claim; the provider's answer, which may
 come after delivering; recording it; crashing instead), so Hypothesis can interleave
-several claims in flight with sweeps, webhooks, operator decisions and new days. After
-every step: nobody got a message twice except through an operator's audited resend,
-every change of state was a legal one, the campaign counters match the table, and no
-day's deliveries or reserved slots exceed a cap.
+several claims in flight with sweeps, webhooks (delivered, read and failed receipts),
+operator decisions and new days. After every step: nobody got a message twice except
+through an operator's audited resend, every change of state was one the lifecycle's
+table allows to whoever made it, the campaign counters match the table, and no day's
+deliveries or reserved slots exceed a cap.
 
 GOTEO_FULL_SIZE=1 explores many more examples.
 """
@@ -30,10 +31,11 @@ from hypothesis.stateful import (
 
 from goteo.clock import SimulatedClock
 from goteo.models import Campaign, DailyCounter, Message, MessageEvent, MessageStatus, Sender
+from goteo.models.lifecycle import TRANSITIONS, Actor, is_legal
 from goteo.receipts import handle_events
 from goteo.sending import Claim, Engine, RunSummary
 from goteo.transports import SendError
-from goteo.webhooks.events import DELIVERED, Receipt
+from goteo.webhooks.events import DELIVERED, FAILED, READ, Receipt
 from tests.chaos import broken
 from tests.chaos.scenario import open_campaigns
 from tests.conftest import BOGOTA
@@ -42,20 +44,29 @@ FULL_SIZE = os.environ.get("GOTEO_FULL_SIZE") == "1"
 SENDER_CAP = 3
 CAMPAIGN_LIMIT = 2
 
-LEGAL = {
-    ("pending", "sending"),
-    ("pending", "skipped"),
-    ("sending", "sent"),
-    ("sending", "failed"),
-    ("sending", "skipped"),
-    ("sending", "unknown"),
-    ("sending", "pending"),  # certainly not sent: try again later
-    ("unknown", "sent"),  # a receipt, or a person, says it arrived
-    ("unknown", "failed"),
-    ("unknown", "pending"),  # a person's audited resend
-    ("sent", "failed"),  # the provider reports it never arrived
+LEGAL = set(TRANSITIONS)
+# Who each name in the events is, as kinds of actor: the worker also sweeps; the opt-outs a
+# failed receipt reports are recorded as the person's, from "WhatsApp".
+KINDS = {
+    "maquina": {Actor.WORKER, Actor.HOUSEKEEPING},
+    "webhook:cloud": {Actor.RECEIPT},
+    "operadora": {Actor.OWNER},
+    "WhatsApp": {Actor.RECIPIENT},
 }
-ANSWERS = ["ok", "timeout after delivering", "timeout before delivering", "throttled", "rejected"]
+# "undeliverable": the provider took the message but cannot deliver it (a failed receipt
+# may follow); "timeout, undeliverable": the same, but its answer was lost on the way.
+ANSWERS = [
+    "ok",
+    "timeout after delivering",
+    "timeout before delivering",
+    "throttled",
+    "rejected",
+    "undeliverable",
+    "timeout, undeliverable",
+]
+# Cloud API codes of a failed receipt: a daily limit (tried again tomorrow), the person
+# opted out, and a plain failure to deliver.
+FAILURE_CODES = ["131049", "131050", "131026"]
 
 
 class MessageLifecycle(RuleBasedStateMachine):
@@ -71,6 +82,9 @@ class MessageLifecycle(RuleBasedStateMachine):
         self.delivered: Counter[int] = Counter()
         self.delivered_on: Counter[date] = Counter()
         self.resends: Counter[int] = Counter()
+        # Messages the provider holds and cannot deliver, until claimed again: a failed
+        # receipt (or its replay) may come for them.
+        self.undeliverable: set[int] = set()
 
     def teardown(self) -> None:
         transaction.savepoint_rollback(self.savepoint)
@@ -87,6 +101,7 @@ class MessageLifecycle(RuleBasedStateMachine):
         claim = self.engine.claim(self.sender, campaigns, now)
         if isinstance(claim, Claim):
             self.in_flight.append(claim)
+            self.undeliverable.discard(claim.message_id)
 
     @precondition(lambda self: self.in_flight)
     @rule(pick=st.integers(min_value=0), answer=st.sampled_from(ANSWERS))
@@ -94,8 +109,10 @@ class MessageLifecycle(RuleBasedStateMachine):
         claim = self.in_flight.pop(pick % len(self.in_flight))
         if answer in ("ok", "timeout after delivering"):
             self.deliver(claim)
+        if answer.endswith("undeliverable"):
+            self.undeliverable.add(claim.message_id)
         summary = RunSummary()
-        if answer == "ok":
+        if answer in ("ok", "undeliverable"):
             self.engine.record_sent(claim, f"id-{claim.message_id}", summary)
         elif answer.startswith("timeout"):
             self.engine.record_failure(claim, SendError(SendError.UNKNOWN, answer), summary)
@@ -131,13 +148,21 @@ class MessageLifecycle(RuleBasedStateMachine):
         self.engine.sweep_stale(self.clock.now())
         self.crashed.clear()
 
-    @rule(pick=st.integers(min_value=0))
-    def delivery_receipt(self, pick: int) -> None:
+    @precondition(lambda self: self.delivered)
+    @rule(pick=st.integers(min_value=0), status=st.sampled_from([DELIVERED, READ]))
+    def delivery_receipt(self, pick: int, status: str) -> None:
         delivered = sorted(self.delivered)
-        if delivered:
-            message = Message.objects.get(pk=delivered[pick % len(delivered)])
-            receipt = Receipt(status=DELIVERED, message_uuid=str(message.uuid))
-            handle_events([receipt], "cloud", self.clock.now())
+        message = Message.objects.get(pk=delivered[pick % len(delivered)])
+        receipt = Receipt(status=status, message_uuid=str(message.uuid))
+        handle_events([receipt], "cloud", self.clock.now())
+
+    @precondition(lambda self: self.undeliverable)
+    @rule(pick=st.integers(min_value=0), code=st.sampled_from(FAILURE_CODES))
+    def failed_receipt(self, pick: int, code: str) -> None:
+        held = sorted(self.undeliverable)
+        message = Message.objects.get(pk=held[pick % len(held)])
+        receipt = Receipt(status=FAILED, message_uuid=str(message.uuid), error_code=code)
+        handle_events([receipt], "cloud", self.clock.now())
 
     @rule(pick=st.integers(min_value=0), decision=st.sampled_from(["sent", "failed", "pending"]))
     def operator_decides(self, pick: int, decision: str) -> None:
@@ -161,6 +186,17 @@ class MessageLifecycle(RuleBasedStateMachine):
     def only_legal_transitions(self) -> None:
         moves = set(MessageEvent.objects.values_list("from_status", "to_status").distinct())
         assert moves <= LEGAL, moves - LEGAL
+
+    @invariant()
+    def each_move_made_by_an_actor_allowed_to(self) -> None:
+        events = MessageEvent.objects.values_list("from_status", "to_status", "actor").distinct()
+        for from_status, to_status, name in events:
+            kinds = KINDS.get(name, set())
+            assert any(is_legal(from_status, to_status, kind) for kind in kinds), (
+                from_status,
+                to_status,
+                name,
+            )
 
     @invariant()
     def sending_only_while_someone_holds_it(self) -> None:
@@ -209,3 +245,53 @@ def test_it_catches_at_least_once_recovery(monkeypatch):
     with pytest.raises(AssertionError):
         # derandomized, so that whether the broken variant is caught does not depend on the draw
         explore(300, 25, phases=[Phase.generate], derandomize=True)
+
+
+@pytest.mark.django_db
+def test_it_walks_every_kind_of_receipt_with_the_promises_kept(monkeypatch):
+    """The machine's receipt rules on a fixed path, so each runs whatever Hypothesis draws:
+    a failed receipt for a daily limit moves sent -> pending and unknown -> pending, an
+    opt-out code unknown -> skipped, a plain failure unknown -> failed."""
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+    machine = MessageLifecycle()
+    steps = [
+        ("undeliverable", "131049"),
+        ("timeout, undeliverable", "131049"),
+        ("timeout, undeliverable", "131050"),
+        ("timeout, undeliverable", "131026"),
+        ("ok", READ),
+        ("rejected", ""),
+    ]
+    try:
+        for answer, receipt in steps:
+            machine.a_day_passes()
+            machine.claim()
+            assert len(machine.in_flight) == 1
+            message_id = machine.in_flight[0].message_id
+            machine.provider_answers(0, answer)
+            if receipt == READ:
+                machine.delivery_receipt(sorted(machine.delivered).index(message_id), READ)
+            elif receipt:
+                machine.failed_receipt(sorted(machine.undeliverable).index(message_id), receipt)
+            for check in (
+                machine.never_twice_without_an_audited_resend,
+                machine.only_legal_transitions,
+                machine.each_move_made_by_an_actor_allowed_to,
+                machine.sending_only_while_someone_holds_it,
+                machine.counters_match_the_table,
+                machine.caps_hold_every_day,
+            ):
+                check()
+        by_receipt = set(
+            MessageEvent.objects.filter(actor="webhook:cloud").values_list("from_status", "to_status")
+        )
+        assert by_receipt == {
+            ("sent", "pending"),
+            ("unknown", "pending"),
+            ("unknown", "skipped"),
+            ("unknown", "failed"),
+        }
+        assert MessageEvent.objects.filter(from_status="sending", to_status="failed").count() == 1
+        assert Message.objects.exclude(read_at=None).count() == 1
+    finally:
+        machine.teardown()

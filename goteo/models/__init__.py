@@ -5,20 +5,24 @@ from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
 from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
-from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
+from goteo.models.lifecycle import Actor, IllegalTransition, MessageStatus
+from goteo.models.messages import Message, MessageEvent, MessageQuerySet, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.models.workers import WorkerHeartbeat
 
 __all__ = [
+    "Actor",
     "Campaign",
     "CampaignStatus",
     "Contact",
     "DailyCounter",
     "ExcludedPhone",
+    "IllegalTransition",
     "InboundMessage",
     "Message",
     "MessageEvent",
+    "MessageQuerySet",
     "MessageStatus",
     "Promotion",
     "Reply",

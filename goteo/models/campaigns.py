@@ -317,28 +317,28 @@ class Campaign(models.Model):
         self.refresh_from_db(fields=["status", "pause_reason"])
         return changed == 1
 
-    def cancel(self, now: datetime) -> int:
-        """Stop for good: every pending message becomes skipped. Returns how many."""
+    def cancel(self, now: datetime, by: str = "") -> int:
+        """Stop for good: every pending message becomes skipped. Returns how many.
+
+        ``by`` names who cancelled, in the messages' events.
+        """
         with transaction.atomic():
             Campaign.objects.filter(
                 pk=self.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
             ).update(status=CampaignStatus.CANCELLED, finished_at=now)
-            skipped = self.messages.cancel(now)
+            skipped = self.messages.cancel(now, by=by)
         self.refresh_from_db()
         return skipped
 
-    def requeue_failed(self, now: datetime) -> int:
+    def requeue_failed(self, now: datetime, by: str = "") -> int:
         """Give failed messages another round of attempts (not to opted-out people).
 
         A cancelled campaign sends nothing more, so nothing is requeued there (returns 0).
+        A completed one becomes active again. ``by`` names who asked, in the events.
         """
         if self.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
             return 0
-        n = self.messages.requeue_failed(now)
-        if n:
-            Campaign.objects.filter(pk=self.pk, status=CampaignStatus.COMPLETED).update(
-                status=CampaignStatus.ACTIVE, finished_at=None
-            )
+        n = self.messages.requeue_failed(now, by=by)
         self.refresh_from_db()
         return n
 

@@ -103,7 +103,7 @@ class Contact(models.Model):
             self.opt_out_source = source
             self.save(update_fields=["opted_out", "opted_out_at", "opt_out_source", "updated_at"])
         mine = models.Q(contact=self) | (models.Q(phone=self.phone) if self.phone else models.Q())
-        return Message.skip_pending(Message.objects.filter(mine), SkipReason.OPTED_OUT, now)
+        return Message.skip_pending(Message.objects.filter(mine), SkipReason.OPTED_OUT, now, by=source)
 
     def opt_in(self, source: str, now: datetime) -> None:
         """Record that the person asked to receive promotions again.

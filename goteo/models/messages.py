@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -14,20 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact
+from goteo.models.lifecycle import Actor, MessageStatus, check
 from goteo.writes import write_transaction
 
 log = logging.getLogger("goteo.engine")  # the sending's housekeeping logs under the sending's name
-
-
-class MessageStatus(models.TextChoices):
-    PENDING = "pending", _("Pendiente")
-    SENDING = "sending", _("Enviando")
-    SENT = "sent", _("Enviado")
-    FAILED = "failed", _("Fallido")
-    SKIPPED = "skipped", _("Omitido")
-    UNKNOWN = "unknown", _("Sin confirmar")
-    # Printed by a number in test mode (goteo.simulation): nobody received it.
-    SIMULATED = "simulated", _("Simulado")
 
 
 class SkipReason(models.TextChoices):
@@ -49,20 +42,104 @@ def landlines_allowed() -> bool:
     return bool(getattr(settings, "GOTEO_ALLOW_LANDLINES", False))
 
 
-class MessageQuerySet(QuerySet["Message"]):
-    """Verbs on a set of messages: the sending's housekeeping, and what a campaign does to its own."""
+# Skipping is the shop's doing unless the reason says who else it was.
+SKIPPED_BY = {SkipReason.OPTED_OUT.value: Actor.RECIPIENT, SkipReason.EXPIRED.value: Actor.HOUSEKEEPING}
+CHUNK = 500  # ids per statement, well under SQLite's bound on a statement's variables
 
-    def cancel(self, now: datetime) -> int:
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    """Messages, with the one verb that changes their status."""
+
+    def transition(
+        self,
+        to_status: str,
+        *,
+        actor: Actor,
+        by: str,
+        now: datetime,
+        detail: str = "",
+        on_moved: Callable[[int], object] | None = None,
+        **fields: Any,
+    ) -> int:
+        """Move every row of this queryset not already in ``to_status`` there; how many moved.
+
+        Each (from, ``to_status``, ``actor``) is checked against the lifecycle's table first:
+        an illegal one raises IllegalTransition and changes nothing. Rows are updated only
+        while still in the status they were read in (and locked, on PostgreSQL), set
+        ``fields`` too, get one MessageEvent each naming ``by`` (else the actor's kind) with
+        ``detail``, and move their campaign's counters. ``on_moved(n)`` runs after the rows
+        move and before the counters do: a claim takes the day's slots before the campaign's
+        row, and a release must not wait on them in the other order. A campaign a message
+        goes back to pending in is no longer completed. Filter the queryset for any further
+        condition (``claim_token=token``).
+        """
+        target = str(to_status)
+        with write_transaction():
+            rows = list(
+                self.exclude(status=target)
+                .select_for_update(of=("self",))
+                .order_by("id")
+                .values_list("id", "campaign_id", "status")
+            )
+            groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+            for message_id, campaign_id, status in rows:
+                groups[(campaign_id, status)].append(message_id)
+            for _campaign, from_status in groups:
+                check(from_status, target, actor)
+            moved = {key: self.update_ids(ids, key[1], target, fields) for key, ids in groups.items()}
+            total = sum(len(ids) for ids in moved.values())
+            if not total:
+                return 0
+            if on_moved is not None:
+                on_moved(total)
+            for (campaign_id, from_status), ids in moved.items():
+                Campaign.shift_count(campaign_id, from_status, target, len(ids))
+            who, why = (by or actor.value)[:150], detail[:2000]
+            MessageEvent.objects.bulk_create(
+                (
+                    MessageEvent(
+                        message_id=i, at=now, from_status=key[1], to_status=target, actor=who, detail=why
+                    )
+                    for key, ids in moved.items()
+                    for i in ids
+                ),
+                batch_size=CHUNK,
+            )
+            if target == MessageStatus.PENDING:
+                campaign_ids = {campaign_id for (campaign_id, _from), ids in moved.items() if ids}
+                Campaign.objects.filter(pk__in=campaign_ids, status=CampaignStatus.COMPLETED).update(
+                    status=CampaignStatus.ACTIVE, finished_at=None
+                )
+        return total
+
+    def update_ids(
+        self, ids: list[int], from_status: str, to_status: str, fields: dict[str, Any]
+    ) -> list[int]:
+        """Move the rows ``ids`` still in ``from_status``; the ids that moved."""
+        done: list[int] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = self.model.objects.filter(pk__in=chunk, status=from_status)
+            n = rows.update(status=to_status, **fields)
+            if n == len(chunk):
+                done.extend(chunk)
+            elif n:  # not while the rows are locked; read back which moved rather than guess
+                moved = self.model.objects.filter(pk__in=chunk, status=to_status)
+                done.extend(moved.values_list("id", flat=True))
+        return done
+
+    # --- what a campaign and the sending's housekeeping do to their messages --------------
+    def cancel(self, now: datetime, by: str = "") -> int:
         """Skip the pending ones: their campaign was cancelled. Returns how many."""
-        return Message.skip_pending(self, SkipReason.CANCELLED, now)
+        return Message.skip_pending(self, SkipReason.CANCELLED, now, by=by)
 
     def expire(self, now: datetime) -> int:
         """Skip the pending ones: their promotion is over. Returns how many."""
         return Message.skip_pending(self, SkipReason.EXPIRED, now)
 
-    def requeue_failed(self, now: datetime) -> int:
+    def requeue_failed(self, now: datetime, by: str = "") -> int:
         """Message.requeue_failed on these messages."""
-        return Message.requeue_failed(self, now)
+        return Message.requeue_failed(self, now, by=by)
 
     def sweep_stale(self, now: datetime, actor: str) -> int:
         """Messages left ``sending`` by a dead worker become ``unknown``, never pending."""
@@ -88,39 +165,28 @@ class MessageQuerySet(QuerySet["Message"]):
     def mark_unknown(self, reason: str, now: datetime, actor: str) -> int:
         """The ones still ``sending`` become ``unknown`` with ``reason`` and an event each; a
         simulation's become ``simulated`` (goteo.simulation: they were at most printed, so
-        nobody received them and they must not hold anyone back). Returns how many."""
+        nobody received them and they must not hold anyone back). Returns how many became
+        unknown."""
         sending = self.filter(status=MessageStatus.SENDING)
         simulated = "el proceso se detuvo mientras lo simulaba; nadie lo recibió"
-        moved = 0
-        for to_status, detail, rows in (
-            (MessageStatus.SIMULATED, simulated, sending.filter(campaign__simulation=True)),
-            (MessageStatus.UNKNOWN, reason, sending.filter(campaign__simulation=False)),
-        ):
-            ids = list(rows.values_list("id", flat=True))
-            if not ids:
-                continue
-            with write_transaction():
-                count = Message.move(
-                    Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
-                    to_status,
-                    now,
-                    last_error=detail,
-                    finished_at=now,
-                )
-                MessageEvent.objects.bulk_create(
-                    MessageEvent(
-                        message_id=i,
-                        at=now,
-                        from_status=MessageStatus.SENDING,
-                        to_status=to_status,
-                        actor=actor[:150],
-                        detail=detail,
-                    )
-                    for i in ids
-                )
-            if to_status == MessageStatus.UNKNOWN:
-                moved += count
-        return moved
+        sending.filter(campaign__simulation=True).transition(
+            MessageStatus.SIMULATED,
+            actor=Actor.HOUSEKEEPING,
+            by=actor,
+            now=now,
+            detail=simulated,
+            last_error=simulated,
+            finished_at=now,
+        )
+        return sending.filter(campaign__simulation=False).transition(
+            MessageStatus.UNKNOWN,
+            actor=Actor.HOUSEKEEPING,
+            by=actor,
+            now=now,
+            detail=reason,
+            last_error=reason,
+            finished_at=now,
+        )
 
 
 class Message(models.Model):
@@ -187,13 +253,15 @@ class Message(models.Model):
         """
         return self.contact or Contact(full_name=self.contact_name, phone=self.phone or "")
 
-    # --- table-level changes that keep the campaign counters right ------------------
+    # --- table-level changes: each goes through ``transition`` --------------------------
     @staticmethod
-    def move(queryset: QuerySet[Message], to_status: str, now: datetime, **fields) -> int:
-        """Change the status of every row in ``queryset``, keeping campaign counters exact.
+    def move(queryset: QuerySet[Message], to_status: str, now: datetime, **fields: Any) -> int:
+        """Put the rows of ``queryset`` in ``to_status`` as they stand, keeping the campaign
+        counters exact, with no check against the lifecycle and no event.
 
-        The rows are grouped by campaign and previous status so each counter shifts by
-        exactly the number of rows that changed. Returns the number of rows moved.
+        For tests and repairs that build a state directly, and for engine.py until its sweep
+        moves to ``transition``; every other change of state is a ``transition``. Returns the
+        number of rows moved.
         """
         moved = 0
         with transaction.atomic():
@@ -212,18 +280,33 @@ class Message(models.Model):
         return moved
 
     @classmethod
-    def skip_pending(cls, queryset: QuerySet[Message], reason: str, now: datetime) -> int:
-        """Skip the pending rows of ``queryset`` with ``reason``; returns how many."""
-        return cls.move(
-            queryset.filter(status=MessageStatus.PENDING),
+    def skip_pending(
+        cls,
+        queryset: MessageQuerySet,
+        reason: str,
+        now: datetime,
+        *,
+        actor: Actor | None = None,
+        by: str = "",
+    ) -> int:
+        """Skip the pending rows of ``queryset`` with ``reason``; returns how many.
+
+        ``actor`` defaults to the one who skips for that reason: the person for an opt-out,
+        housekeeping for an expired promotion, the shop for the rest.
+        """
+        who = actor or SKIPPED_BY.get(reason, Actor.OWNER)
+        return queryset.filter(status=MessageStatus.PENDING).transition(
             MessageStatus.SKIPPED,
-            now,
+            actor=who,
+            by=by,
+            now=now,
+            detail=str(SkipReason(reason).label),
             skip_reason=reason,
             finished_at=now,
         )
 
     @classmethod
-    def requeue_failed(cls, queryset: QuerySet[Message], now: datetime) -> int:
+    def requeue_failed(cls, queryset: MessageQuerySet, now: datetime, by: str = "") -> int:
         """Send failed rows again with fresh attempts, except to people who opted out.
 
         Nor to landlines, unless GOTEO_ALLOW_LANDLINES says the shop's landline has WhatsApp:
@@ -232,10 +315,12 @@ class Message(models.Model):
         candidates = queryset.filter(status=MessageStatus.FAILED).exclude(contact__opted_out=True)
         if not landlines_allowed():
             candidates = candidates.exclude(contact__landline=True)
-        return cls.move(
-            candidates,
+        return candidates.transition(
             MessageStatus.PENDING,
-            now,
+            actor=Actor.OWNER,
+            by=by,
+            now=now,
+            detail="se reintenta un mensaje fallido",
             attempts=0,
             next_attempt_at=None,
             finished_at=None,
@@ -252,40 +337,30 @@ class Message(models.Model):
         from goteo.models.exclusions import ExcludedPhone
 
         gone = Contact.objects.filter(opted_out=True).values("phone")
-        with transaction.atomic():
-            expired = (
-                campaign.messages.filter(
-                    status=MessageStatus.SKIPPED,
-                    skip_reason=SkipReason.EXPIRED,
-                    sent_at__isnull=True,
-                    provider_message_id="",
-                )
-                .exclude(contact__opted_out=True)
-                .exclude(phone__in=gone)
-                .exclude(phone__in=ExcludedPhone.objects.values("phone"))
+        expired = (
+            cls.objects.filter(
+                campaign=campaign,
+                status=MessageStatus.SKIPPED,
+                skip_reason=SkipReason.EXPIRED,
+                sent_at__isnull=True,
+                provider_message_id="",
             )
-            ids = list(expired.values_list("id", flat=True))
-            chosen = cls.objects.filter(pk__in=ids, status=MessageStatus.SKIPPED)
-            moved = cls.move(chosen, MessageStatus.PENDING, now, skip_reason="", finished_at=None)
-            MessageEvent.objects.bulk_create(
-                MessageEvent(
-                    message_id=i,
-                    at=now,
-                    from_status=MessageStatus.SKIPPED,
-                    to_status=MessageStatus.PENDING,
-                    actor=actor[:150],
-                    detail=detail,
-                )
-                for i in ids
-            )
-            if moved:
-                Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.COMPLETED).update(
-                    status=CampaignStatus.ACTIVE, finished_at=None
-                )
-        return moved
+            .exclude(contact__opted_out=True)
+            .exclude(phone__in=gone)
+            .exclude(phone__in=ExcludedPhone.objects.values("phone"))
+        )
+        return expired.transition(
+            MessageStatus.PENDING,
+            actor=Actor.OWNER,
+            by=actor,
+            now=now,
+            detail=detail,
+            skip_reason="",
+            finished_at=None,
+        )
 
     @classmethod
-    def resolve_unknown(cls, queryset: QuerySet[Message], decision: str, now: datetime, actor: str) -> int:
+    def resolve_unknown(cls, queryset: MessageQuerySet, decision: str, now: datetime, actor: str) -> int:
         """A person's decision about messages whose outcome nobody knows; returns how many.
 
         ``decision`` is ``sent`` (it did arrive), ``failed`` (it did not) or ``pending``
@@ -294,35 +369,19 @@ class Message(models.Model):
         """
         if decision not in (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.PENDING):
             raise ValueError(f"decisión desconocida {decision!r}")
-        fields: dict[str, object] = {"finished_at": now}
+        fields: dict[str, Any] = {"finished_at": now}
         detail = f"{actor} decidió: {MessageStatus(decision).label}"
         if decision == MessageStatus.SENT:
             fields["sent_at"] = Coalesce(F("claimed_at"), Value(now))
         elif decision == MessageStatus.PENDING:
-            fields = {"attempts": 0, "next_attempt_at": None, "finished_at": None}
-            fields["claim_token"] = None
+            fields = {"attempts": 0, "next_attempt_at": None, "finished_at": None, "claim_token": None}
             detail = f"{actor} decidió reenviar; la persona puede recibirlo dos veces"
+        unknown = queryset.filter(status=MessageStatus.UNKNOWN)
         with transaction.atomic():
-            unknown = queryset.filter(status=MessageStatus.UNKNOWN)
-            rows = list(unknown.values_list("id", "campaign_id"))
-            ids = [message_id for message_id, _campaign in rows]
-            chosen = cls.objects.filter(pk__in=ids, status=MessageStatus.UNKNOWN)
-            moved = cls.move(chosen, decision, now, **fields)
-            MessageEvent.objects.bulk_create(
-                MessageEvent(
-                    message_id=i,
-                    at=now,
-                    from_status=MessageStatus.UNKNOWN,
-                    to_status=decision,
-                    actor=actor[:150],
-                    detail=detail,
-                )
-                for i in ids
+            campaign_ids = set(unknown.values_list("campaign_id", flat=True))
+            moved = unknown.transition(
+                decision, actor=Actor.OWNER, by=actor, now=now, detail=detail, **fields
             )
-            campaign_ids = {campaign for _id, campaign in rows}
-            if decision == MessageStatus.PENDING and moved:
-                done = Campaign.objects.filter(pk__in=campaign_ids, status=CampaignStatus.COMPLETED)
-                done.update(status=CampaignStatus.ACTIVE, finished_at=None)
         if decision != MessageStatus.PENDING:
             for campaign in Campaign.objects.filter(pk__in=campaign_ids):
                 campaign.complete_if_done(now)

@@ -19,12 +19,12 @@ from django.db.models import F
 from goteo import health
 from goteo.clock import Clock
 from goteo.models import (
+    Actor,
     Campaign,
     CampaignStatus,
     Contact,
     DailyCounter,
     Message,
-    MessageEvent,
     MessageStatus,
     SkipReason,
 )
@@ -72,20 +72,16 @@ def finish(
     one recording, never wait on each other in a circle.
     """
     owned = Message.objects.filter(pk=claim.message_id, status=MessageStatus.SENDING, claim_token=claim.token)
-    if owned.update(status=to_status, **fields) != 1:
-        return False
-    if release:
-        release_slots(claim)
-    Campaign.shift_count(claim.campaign.pk, MessageStatus.SENDING, to_status)
-    MessageEvent.objects.create(
-        message_id=claim.message_id,
-        at=now,
-        from_status=MessageStatus.SENDING,
-        to_status=to_status,
-        actor=actor,
-        detail=detail[:2000],
+    moved = owned.transition(
+        to_status,
+        actor=Actor.WORKER,
+        by=actor,
+        now=now,
+        detail=detail,
+        on_moved=(lambda _n: release_slots(claim)) if release else None,
+        **fields,
     )
-    return True
+    return moved == 1
 
 
 def release_slots(claim: Claim) -> None:
@@ -114,10 +110,10 @@ def record_late(claim: Claim, provider_id: str, now: datetime, *, to_status: str
     else:
         fields["last_error"] = ""
     late = Message.objects.filter(pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token)
-    if not late.update(status=to_status, **fields):
+    detail = "respuesta tardía del proveedor: sí salió" if to_status == SENT else "respuesta tardía de una simulación"
+    if not late.transition(to_status, actor=Actor.WORKER, by="", now=now, detail=detail, **fields):
         log.error("late result for message %s: it had moved on; nothing recorded", claim.message_id)
         return False
-    Campaign.shift_count(claim.campaign.pk, MessageStatus.UNKNOWN, to_status)
     if to_status == SENT:  # a simulation only printed it: nothing to alarm anyone about
         log.critical("late result for message %s: recorded as sent", claim.message_id)
     return True

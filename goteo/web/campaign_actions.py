@@ -91,7 +91,7 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("La campaña ya terminó; no hay nada que cancelar."))
             return back(pk)
         return render(request, "goteo/campaigns/confirm_cancel.html", {"campaign": campaign})
-    skipped = campaign.cancel(base.now())
+    skipped = campaign.cancel(base.now(), by=base.actor(request))
     base.log.info("campaign %s cancelled by %s (%s skipped)", pk, base.actor(request), skipped)
     messages.success(
         request, _("Campaña cancelada: %(n)s mensajes pendientes quedaron omitidos.") % {"n": skipped}
@@ -107,7 +107,7 @@ def campaign_retry_failed(request: HttpRequest, pk: int) -> HttpResponse:
     if campaign.status == CampaignStatus.CANCELLED:
         messages.error(request, _("La campaña está cancelada; no se reintenta nada."))
         return back(pk)
-    n = campaign.requeue_failed(base.now())
+    n = campaign.requeue_failed(base.now(), by=base.actor(request))
     base.log.info("campaign %s: %s failed requeued by %s", pk, n, base.actor(request))
     messages.success(request, _("%(n)s mensajes fallidos vuelven a la cola.") % {"n": n})
     return back(pk)

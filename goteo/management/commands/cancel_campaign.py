@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from goteo.brakes import console_actor
 from goteo.management.base import GoteoCommand
 from goteo.management.output import counted, get_campaign
 from goteo.models import CampaignStatus
@@ -28,7 +29,7 @@ class Command(GoteoCommand):
             if answer.strip().lower() not in ("s", "si", "sí", "y", "yes"):
                 self.stdout.write("No se canceló.")
                 return
-        skipped = campaign.cancel(timezone.now())
+        skipped = campaign.cancel(timezone.now(), by=console_actor())
         self.stdout.write(
             f"Campaña {campaign.name} cancelada; {counted(skipped, 'mensaje pendiente omitido', 'mensajes pendientes omitidos')}."
         )

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from goteo.brakes import console_actor
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign
 from goteo.models import CampaignStatus, MessageStatus
@@ -21,7 +22,7 @@ class Command(GoteoCommand):
         campaign = get_campaign(campaign_id)
         if campaign.status == CampaignStatus.CANCELLED:
             raise CommandError(f"La campaña {campaign.name} está cancelada; no se reintenta nada.")
-        n = campaign.requeue_failed(timezone.now())
+        n = campaign.requeue_failed(timezone.now(), by=console_actor())
         if n == 1:
             self.stdout.write(f"1 mensaje fallido vuelve a estar pendiente en {campaign.name}.")
         else:
