@@ -140,7 +140,8 @@ class PromotionAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
     def save_model(self, request, obj, form, change):
-        """A later expiry puts back in line what its campaigns skipped as expired."""
+        """A later expiry puts back in line what its campaigns skipped as expired; the pending
+        messages say the promotion as saved, as ``Promotion.revise`` does."""
         before = form.initial.get("valid_until")
         super().save_model(request, obj, form, change)
         if change and before and obj.valid_until > before:
@@ -151,6 +152,8 @@ class PromotionAdmin(admin.ModelAdmin):
                     _("%(n)s mensajes omitidos por vencimiento vuelven a estar pendientes.")
                     % {"n": restored},
                 )
+        if change:
+            obj.rewrite_pending()
 
 
 @admin.register(Tag)

@@ -19,21 +19,12 @@ from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from goteo.content import Content
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
 from goteo.models.messages import landlines_allowed
 from goteo.simulation import launch_refusal
 from goteo.status import forecast_warning
-from goteo.templating import (
-    Variables,
-    add_footer,
-    message_seed,
-    opt_out_footer,
-    person_key,
-    render,
-    split_emojis,
-    validate_template,
-    with_emoji,
-)
+from goteo.templating import validate_template
 
 BATCH_SIZE = 2000
 # The message fields a launch sets row by row, in the order MessageTable.row takes them;
@@ -189,24 +180,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     problems = campaign.legal_problems()
     if problems:
         raise LaunchError(" ".join(v.message for v in problems))
-    emojis = split_emojis(campaign.emojis)
-    footer = opt_out_footer(campaign.opt_out_footer)
-
-    def text_for(contact_id: int, full_name: str) -> str:
-        variables = Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until)
-        seed = message_seed(campaign.pk, str(contact_id))
-        if key is None:
-            return add_footer(render(campaign.template, variables, seed=seed, emojis=emojis), footer)
-        # Without alternatives the text before the emoji depends only on the name: it is
-        # rendered once per name, and each message gets its own emoji.
-        name = key(full_name)
-        text = texts.get(name)
-        if text is None:
-            text = texts[name] = render(campaign.template, variables, seed=seed)
-        return add_footer(with_emoji(text, emojis, seed), footer)
-
-    key = person_key(campaign.template)
-    texts: dict[str, str] = {}
+    text_for = Content.of(campaign).texts(campaign.pk)
 
     contacts = audience(campaign)
     result = LaunchResult()

@@ -248,12 +248,3 @@ def add_footer(text: str, footer: str) -> str:
     if not footer or footer.casefold() in text.casefold():
         return text
     return f"{text}\n\n{footer}"
-
-
-def render_promotion(campaign: Any, variables: Variables, *, seed: int) -> str:
-    """Exactly what one person receives from ``campaign``: text, closing emoji and opt-out text.
-
-    Launching stores this on each message; previews call it to show the same thing.
-    """
-    text = render(campaign.template, variables, seed=seed, emojis=split_emojis(campaign.emojis))
-    return add_footer(text, opt_out_footer(campaign.opt_out_footer))

@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from goteo.content import Content
 from goteo.draft import draft_forecast, frequency_waiting, reachable_count, sendable
 from goteo.launch import LaunchError, audience, campaign_launch
 from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.templating import PLACEHOLDERS, TemplateError, Variables, message_seed, render_promotion
+from goteo.templating import PLACEHOLDERS, TemplateError, message_seed
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
 from goteo.web.formatting import day_text, number
@@ -47,18 +48,14 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     code, benefit, valid_until = form.promotion_values()
     result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
     if "template" in data:
-        # The same function the launch stores on each message: emoji and opt-out text included.
+        # The same content the launch stores on each message: emoji and opt-out text included.
         draft = Campaign(
             template=data["template"],
             emojis=form.data.get("emojis", ""),
             opt_out_footer=data.get("opt_out_footer", False),
         )
-        result["texts"] = [
-            render_promotion(
-                draft, Variables(sample, code, benefit, valid_until), seed=message_seed(0, f"{sample}:{i}")
-            )
-            for i in range(VARIATIONS)
-        ]
+        content = Content.of(draft, Promotion(code=code, benefit=benefit, valid_until=valid_until))
+        result["texts"] = [content.text(sample, message_seed(0, f"{sample}:{i}")) for i in range(VARIATIONS)]
     else:
         result["error"] = " ".join(str(e) for e in form.errors.get("template", [])) or _(
             "Escriba la plantilla para ver la vista previa."
