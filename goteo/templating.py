@@ -5,7 +5,8 @@ English names of earlier versions ({name}, {code}...) kept as aliases. Nothing i
 template is ever evaluated: attribute access, indexes, positional fields and unknown
 names are rejected when the campaign is created. Variation comes from alternatives in
 square brackets, ``[Hola|Buenas|Qué tal]``, and a closing emoji; both are chosen from a
-seed fixed per message, so a retry sends exactly the same text.
+seed fixed per message, so a retry sends exactly the same text, unless the promotion was
+changed in between (then only the promotion's words differ: goteo.content).
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ from django.db import DatabaseError, connection, connections
 from goteo import replies
 from goteo.clock import Clock, SystemClock
 from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, refresh_connections
+from goteo.forecast import next_send_at, used_today_by
 from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
-from goteo.status import next_send_at, used_today_by
 from goteo.supervisor import shard_of
 from goteo.transports import SendError, Transport, transport_for
 

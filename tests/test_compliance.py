@@ -17,10 +17,10 @@ from goteo.compliance import (
     get_profile,
 )
 from goteo.engine import Engine
+from goteo.forecast import next_send_at
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
-from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 

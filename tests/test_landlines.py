@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.translation import override
 
+from goteo.audience import preview_recipients
 from goteo.engine import Engine
-from goteo.launch import campaign_launch, preview_recipients
+from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, Message, MessageStatus, Promotion, SkipReason
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport

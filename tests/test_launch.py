@@ -5,8 +5,9 @@ from datetime import date, datetime, time
 import pytest
 from django.db import IntegrityError, transaction
 
+from goteo.audience import preview_recipients
 from goteo.content import Content
-from goteo.launch import LaunchError, campaign_launch, preview_recipients
+from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact, ExcludedPhone, Message, Promotion, Tag
 from goteo.templating import message_seed
 from tests.conftest import BOGOTA

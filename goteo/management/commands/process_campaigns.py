@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from goteo.clock import SystemClock
 from goteo.engine import Engine, RunSummary
+from goteo.forecast import next_recipients
 from goteo.heartbeat import ScheduledRun
 from goteo.idle import IdleReason, idle_reason
 from goteo.management.base import GoteoCommand
@@ -16,7 +17,7 @@ from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.simulation import simulation_notice
-from goteo.status import campaign_summary, next_recipients
+from goteo.status import campaign_summary
 
 
 class Command(GoteoCommand):
