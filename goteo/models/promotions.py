@@ -75,14 +75,19 @@ class Promotion(models.Model):
         sent, wait to be sent again (``restore_expired``), with the new text too.
         """
         with transaction.atomic():
-            before = self.valid_until
+            before, words = self.valid_until, self.words()
             for field in EDITABLE_FIELDS:
                 if wanted.get(field) not in (None, ""):
                     setattr(self, field, wanted[field])
             self.save()
             restored = self.restore_expired(now, actor) if self.valid_until > before else 0
-            self.rewrite_pending()
+            if self.words() != words:  # its name alone is in no message
+                self.rewrite_pending()
         return restored
+
+    def words(self) -> tuple[str, str, date]:
+        """What of the promotion its messages say: code, benefit and valid-until day."""
+        return self.code, self.benefit, self.valid_until
 
     def rewrite_pending(self) -> int:
         """Write again, from the promotion as saved, the text of its campaigns' pending messages.
