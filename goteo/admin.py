@@ -152,7 +152,8 @@ class PromotionAdmin(ModelAdmin):
     search_fields = ["code", "name"]
 
     def save_model(self, request: HttpRequest, obj: Promotion, form: Any, change: bool) -> None:
-        """A later expiry puts back in line what its campaigns skipped as expired."""
+        """A later expiry puts back in line what its campaigns skipped as expired; the pending
+        messages say the promotion as saved, as ``Promotion.revise`` does."""
         before = form.initial.get("valid_until")
         super().save_model(request, obj, form, change)
         if change and before and obj.valid_until > before:
@@ -163,6 +164,8 @@ class PromotionAdmin(ModelAdmin):
                     _("%(n)s mensajes omitidos por vencimiento vuelven a estar pendientes.")
                     % {"n": restored},
                 )
+        if change:
+            obj.rewrite_pending()
 
 
 @admin.register(Tag)

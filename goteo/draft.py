@@ -2,91 +2,21 @@
 
 ``create_campaign``, ``start_campaign`` (before it asks) and the dashboard's form all warn
 from here when the campaign cannot finish before its promotion expires. The count leaves
-out whom a launch would skip (no consent, opted out, no phone, on an exclusion list, a
-phone counted once), and the forecast waits for the people the frequency cap holds.
+out whom a launch would skip (goteo.audience), and the forecast (goteo.forecast) waits for
+the people the frequency cap holds.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from goteo.frequency import eligible_from, frequency_days, recently_reached
-from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone
-from goteo.schedule import describe_day, forecast_completion, next_send_time
-
-
-def sendable(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    """The contacts a launch would message: consenting, not opted out, a phone, not excluded.
-
-    A phone someone opted out from is left out for everyone sharing it, as the launch does.
-    """
-    opted_out_phones = Contact.objects.filter(opted_out=True).exclude(phone="").values("phone")
-    return (
-        contacts.filter(consent=True, opted_out=False)
-        .exclude(phone="")
-        .exclude(phone__in=ExcludedPhone.objects.values("phone"))
-        .exclude(phone__in=opted_out_phones)
-    )
-
-
-def reachable_count(contacts: QuerySet[Contact]) -> int:
-    """How many messages a launch would queue: one per distinct phone."""
-    return sendable(contacts).values("phone").distinct().count()
-
-
-def frequency_waiting(campaign: Campaign, contacts: QuerySet[Contact], now: datetime) -> Counter[date]:
-    """How many of ``contacts`` the frequency cap would hold, by the day they become free."""
-    days = frequency_days()
-    if days <= 0:
-        return Counter()
-    reached = recently_reached(campaign, now, days)
-    if not reached:
-        return Counter()
-    tz = campaign.sender.tz
-    waiting: Counter[date] = Counter()
-    rows = sendable(contacts).filter(Q(pk__in=list(reached.contacts)) | Q(phone__in=list(reached.phones)))
-    counted: set[str] = set()
-    for pk, phone in rows.values_list("pk", "phone"):
-        if phone in counted:
-            continue
-        counted.add(phone)
-        received = max(at for at in (reached.contacts.get(pk), reached.phones.get(phone)) if at)
-        waiting[eligible_from(received, tz, days).date()] += 1
-    return waiting
-
-
-def draft_forecast(
-    campaign: Campaign, count: int, now: datetime, waiting: Counter[date] | None = None
-) -> date | None:
-    """The day the last of ``count`` messages would go out if launched at ``now``; None if never."""
-    sender = campaign.sender
-    today = sender.local_day(now)
-    sender_used = DailyCounter.used_on(sender.counter_scope, today)
-    return forecast_completion(
-        count,
-        now,
-        campaign.sending_rules(),
-        daily_limit=campaign.daily_limit,
-        sender_cap=lambda day: sender.cap_on(day) - (sender_used if day == today else 0),
-        delay_seconds=campaign.delay_seconds,
-        waiting=waiting,
-    )
-
-
-def expiry_warning(finish: date | None, valid_until: date | None) -> str:
-    """A warning when ``finish`` comes after the promotion expires (or never comes)."""
-    if valid_until is None or (finish is not None and finish <= valid_until):
-        return ""
-    when = f"terminaría el {describe_day(finish)}" if finish else "no terminaría nunca"
-    return (
-        f"Al ritmo configurado {when}, después del vencimiento de la promoción "
-        f"({valid_until:%d/%m/%Y}): los que queden pendientes se omitirán. Suba el límite diario "
-        "o amplíe la vigencia."
-    )
+from goteo.audience import reachable_count
+from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
+from goteo.models import Campaign, Contact, DailyCounter
+from goteo.schedule import next_send_time
 
 
 def draft_outlook(
@@ -96,7 +26,7 @@ def draft_outlook(
     count = reachable_count(contacts)
     if count == 0:
         return 0, None, ""
-    finish = draft_forecast(campaign, count, now, frequency_waiting(campaign, contacts, now))
+    finish = draft_forecast(campaign, count, now, draft_waiting(campaign, contacts, now))
     return count, finish, expiry_warning(finish, campaign.promotion.valid_until)
 
 

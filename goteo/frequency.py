@@ -5,8 +5,9 @@ in the sender's time zone: someone who received a promotion on Friday 2 January 
 through Thursday 8 January (seven days) and may receive the next one from Friday 9.
 
 A promotion counts as received once its message is sent, being sent, or unknown (it may
-have gone out). A person inside the period is never claimed (``exclude_recent``, used by
-the engine's claim). Their message stays pending; once nobody else in the campaign can be
+have gone out): RECEIVED_SENT and RECEIVED_IN_DOUBT below say it once, and every other
+form of the rule is built from them. A person inside the period is never claimed
+(``not_reached_sql``, in the engine's claim). Their message stays pending; once nobody else in the campaign can be
 claimed, it gets the reason and the moment they become eligible (``hold_recent``), and
 then goes out like any other. Status reads (``held_messages``) count them at any time.
 """
@@ -16,11 +17,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from goteo.conf import env_int
@@ -31,16 +34,44 @@ DEFAULT_DAYS = 7
 IN_DOUBT = (MessageStatus.SENDING, MessageStatus.UNKNOWN)  # may have gone out
 LOOKUP_CHUNK = 2000  # people whose held messages one query looks up
 
-# recently_reached's query, run on every claim, written as SQL: the ORM took longer to
-# compose it than the database to answer. It returns the rows of recent_promotions.
-REACHED = (
-    "SELECT phone, contact_id, sent_at, claimed_at FROM goteo_message"
-    " WHERE sent_at >= %(since)s AND campaign_id IN (SELECT id FROM goteo_campaign"
-    " WHERE id <> %(campaign)s AND started_at IS NOT NULL AND (finished_at IS NULL OR finished_at >= %(since)s))"
-    " UNION ALL"
-    " SELECT phone, contact_id, sent_at, claimed_at FROM goteo_message"
-    " WHERE status IN (%(sending)s, %(unknown)s) AND claimed_at >= %(since)s AND campaign_id <> %(campaign)s"
+# "Received another campaign's promotion within the period", written once: the two ways a
+# message row {m} counts, each read on its own index. A sent one (only a send sets sent_at)
+# of another campaign that started and had not finished before the period, by send time;
+# one in doubt (in flight or unknown, rare) by claim time. They stay two conditions because
+# PostgreSQL uses neither index for an OR of them: it walked every send of the period, the
+# campaign's own included (half a second with a million messages). Everything below is
+# built from these two: the list of people reached (REACHED), the claim's test of one
+# person (NOT_REACHED, as SQL for the engine and as a queryset filter for exclude_recent).
+RECEIVED_SENT = (
+    "{m}.campaign_id IN (SELECT id FROM goteo_campaign"
+    " WHERE id <> %s AND started_at IS NOT NULL AND (finished_at IS NULL OR finished_at >= %s))"
+    " AND {m}.sent_at >= %s"
 )
+RECEIVED_IN_DOUBT = "{m}.status IN (%s, %s) AND {m}.claimed_at >= %s AND {m}.campaign_id <> %s"
+
+# The rows of the people reached, for recently_reached: the ORM took longer to compose
+# this query than the database to answer it.
+REACHED = " UNION ALL ".join(
+    f"SELECT phone, contact_id, sent_at, claimed_at FROM goteo_message r WHERE {condition.format(m='r')}"
+    for condition in (RECEIVED_SENT, RECEIVED_IN_DOUBT)
+)
+# Conditions on the outer row ``goteo_message`` that its person received nothing, by phone
+# and by contact, for the claim's candidate query: composing them with the ORM cost each
+# claim several milliseconds of processor time, more than the database took to answer.
+NOT_REACHED = "".join(
+    f" AND NOT EXISTS (SELECT 1 FROM goteo_message r WHERE {condition.format(m='r')}"
+    f" AND r.{key} = goteo_message.{key})"
+    for key in ("phone", "contact_id")
+    for condition in (RECEIVED_SENT, RECEIVED_IN_DOUBT)
+)
+FREE_PENDING = "SELECT 1 FROM goteo_message WHERE campaign_id = %s AND status = %s{cap} ORDER BY id LIMIT 1"
+
+
+def received_params(campaign: Campaign, now: datetime, days: int) -> list[Any]:
+    """The parameters of RECEIVED_SENT then RECEIVED_IN_DOUBT for ``campaign`` at ``now``."""
+    since = connection.ops.adapt_datetimefield_value(period_start(now, campaign.sender.tz, days))
+    own = campaign.pk or 0  # a draft being previewed has no id yet: every campaign is another
+    return [own, since, since, *(status.value for status in IN_DOUBT), since, own]
 
 
 def frequency_days() -> int:
@@ -70,29 +101,6 @@ def wait_reason(received_at: datetime, until: datetime, tz: ZoneInfo) -> str:
     )
 
 
-def recent_promotions(campaign: Campaign, now: datetime, days: int) -> tuple[QuerySet[Message], ...]:
-    """Promotions of other campaigns received within the period (few: bounded by the caps).
-
-    Two querysets, each read on its own index: the sent ones per campaign by send time,
-    the rest (in flight or unknown, rare) by claim time, so a campaign's own sends are
-    never scanned. A promotion was received at its ``sent_at``, or its ``claimed_at``
-    while in doubt. They stay apart because PostgreSQL uses neither index for an OR of
-    the two: it walked every send of the period, the campaign's own included (half a
-    second with a million messages).
-    """
-    since = period_start(now, campaign.sender.tz, days)
-    others = (
-        Campaign.objects.exclude(pk=campaign.pk)
-        .filter(started_at__isnull=False)
-        .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=since))
-        .values("pk")
-    )
-    messages = Message.objects.order_by()
-    sent = messages.filter(campaign_id__in=others, sent_at__gte=since)  # only a send sets sent_at
-    in_doubt = messages.filter(status__in=IN_DOUBT, claimed_at__gte=since).exclude(campaign_id=campaign.pk)
-    return sent, in_doubt
-
-
 @dataclass(frozen=True)
 class Reached:
     """Who received another campaign's promotion within the period, and when (the latest)."""
@@ -111,15 +119,8 @@ def recently_reached(campaign: Campaign, now: datetime, days: int) -> Reached:
     """The people other campaigns reached within the period, in one small query."""
     phones: dict[str, datetime] = {}
     contacts: dict[int, datetime] = {}
-    since = period_start(now, campaign.sender.tz, days)
-    params = {
-        "since": connection.ops.adapt_datetimefield_value(since),
-        "campaign": campaign.pk or 0,  # a draft being previewed has no id yet: every campaign is other
-        "sending": MessageStatus.SENDING.value,
-        "unknown": MessageStatus.UNKNOWN.value,
-    }
     with connection.cursor() as cursor:
-        cursor.execute(REACHED, params)
+        cursor.execute(REACHED, received_params(campaign, now, days))
         rows = cursor.fetchall()
     for phone, contact_id, sent_at, claimed_at in rows:
         at = sent_at or claimed_at
@@ -134,53 +135,26 @@ def recently_reached(campaign: Campaign, now: datetime, days: int) -> Reached:
     return Reached(phones, contacts)
 
 
-# exclude_recent's conditions as SQL on the claim's outer row ``goteo_message``, for the
-# engine's candidate query: composing them with the ORM cost each claim several
-# milliseconds of processor time, more than the database took to answer.
-NOT_REACHED_SENT = (
-    " AND NOT EXISTS (SELECT 1 FROM goteo_message r WHERE r.campaign_id IN (SELECT id FROM goteo_campaign"
-    " WHERE id <> %s AND started_at IS NOT NULL AND (finished_at IS NULL OR finished_at >= %s))"
-    " AND r.sent_at >= %s AND r.{key} = goteo_message.{key})"
-)
-NOT_REACHED_IN_DOUBT = (
-    " AND NOT EXISTS (SELECT 1 FROM goteo_message r WHERE r.status IN (%s, %s) AND r.claimed_at >= %s"
-    " AND r.campaign_id <> %s AND r.{key} = goteo_message.{key})"
-)
-
-
-FREE_PENDING = "SELECT 1 FROM goteo_message WHERE campaign_id = %s AND status = %s{cap} ORDER BY id LIMIT 1"
-
-
-def not_reached_sql(campaign: Campaign, now: datetime, days: int | None = None) -> tuple[str, list]:
-    """``exclude_recent`` as SQL conditions to append to a query on ``goteo_message``, and
-    their parameters; empty when the cap is off. ``days`` is the period (the setting's)."""
+def not_reached_sql(campaign: Campaign, now: datetime, days: int | None = None) -> tuple[str, list[Any]]:
+    """NOT_REACHED, to append to a query on ``goteo_message``, and its parameters; empty
+    when the cap is off. ``days`` is the period (the setting's by default)."""
     days = frequency_days() if days is None else days
     if days <= 0:
         return "", []
-    since = connection.ops.adapt_datetimefield_value(period_start(now, campaign.sender.tz, days))
-    doubt = [status.value for status in IN_DOUBT]
-    sql, params = "", []
-    for key in ("phone", "contact_id"):
-        sql += NOT_REACHED_SENT.format(key=key) + NOT_REACHED_IN_DOUBT.format(key=key)
-        own = campaign.pk or 0  # a draft has no id yet: every campaign is another
-        params += [own, since, since, *doubt, since, own]
-    return sql, params
+    return NOT_REACHED, received_params(campaign, now, days) * 2
 
 
 def exclude_recent(candidates: QuerySet[Message], campaign: Campaign, now: datetime) -> QuerySet[Message]:
-    """``candidates`` without the people who received another promotion within the period.
+    """``candidates`` (messages, unjoined) without the people who received another promotion
+    within the period: NOT_REACHED, the claim's own conditions, as a filter.
 
     The database checks each candidate's person (NOT EXISTS on the indexes of the period's
-    promotions) and the claim's scan stops at the first free one; reading every promotion
-    of the period into Python cost each claim more the more had been sent.
+    promotions) and a scan in id order stops at the first free one.
     """
-    days = frequency_days()
-    if days <= 0:
+    sql, params = not_reached_sql(campaign, now)
+    if not sql:
         return candidates
-    for part in recent_promotions(campaign, now, days):
-        candidates = candidates.exclude(Exists(part.filter(phone=OuterRef("phone"))))
-        candidates = candidates.exclude(Exists(part.filter(contact_id=OuterRef("contact_id"))))
-    return candidates
+    return candidates.filter(RawSQL(sql.removeprefix(" AND "), params, output_field=BooleanField()))
 
 
 def has_free_pending(campaign: Campaign, now: datetime, days: int) -> bool:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from goteo.clock import Clock
+from goteo.forecast import next_send_at
 from goteo.models import Campaign, CampaignStatus, Message, WorkerHeartbeat
-from goteo.status import next_send_at
 
 ALIVE_SECONDS = 90.0  # a worker unseen for longer is considered stopped
 SCHEDULED_GRACE = timedelta(minutes=20)  # a scheduled run this recent still counts as attending

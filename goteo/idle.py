@@ -1,7 +1,7 @@
 """Why a campaign sends nothing right now, and when it will send again.
 
 One plain function, ``idle_reason``, so ``goteo process_campaigns`` and the dashboard say the
-same thing. The "when" is ``goteo.status.next_send_at``; this module only names the brake
+same thing. The "when" is ``goteo.forecast.next_send_at``; this module only names the brake
 that holds the campaign, checked in the order a person would look for it.
 """
 
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from goteo.forecast import all_held_until, next_send_at, used_today
 from goteo.frequency import held_messages
 from goteo.models import Campaign, CampaignStatus
 from goteo.schedule import SPANISH_WEEKDAYS, describe_moment, is_holiday
-from goteo.status import all_held_until, next_send_at, used_today
 
 
 @dataclass(frozen=True)

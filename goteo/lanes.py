@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from goteo.forecast import next_send_at
 from goteo.models import Campaign, Sender
 from goteo.sending import Engine, RunSummary, Step
-from goteo.status import next_send_at
 from goteo.transports import Transport
 
 log = logging.getLogger("goteo.worker")

@@ -9,31 +9,21 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Message, MessageStatus, SkipReason
-from goteo.models.messages import landlines_allowed
+from goteo.audience import AUDIENCE_FIELDS, AudienceError, Recipients, audience
+from goteo.content import Content
+from goteo.forecast import forecast_warning
+from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, SkipReason
 from goteo.simulation import launch_refusal
-from goteo.status import forecast_warning
-from goteo.templating import (
-    Variables,
-    add_footer,
-    message_seed,
-    opt_out_footer,
-    person_key,
-    render,
-    split_emojis,
-    validate_template,
-    with_emoji,
-)
+from goteo.templating import validate_template
 
 BATCH_SIZE = 2000
 # The message fields a launch sets row by row, in the order MessageTable.row takes them;
@@ -50,8 +40,6 @@ PER_ROW = (
     "last_error",
     "finished_at",
 )
-# What a launch reads of each contact in its audience, in the order launch_rows takes it.
-AUDIENCE_FIELDS = ("id", "full_name", "phone", "consent", "opted_out", "landline")
 
 
 class LaunchError(Exception):
@@ -67,103 +55,6 @@ class LaunchResult:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     forecast: date | None = None
-
-
-def audience(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a campaign's audience names: ``all`` or ``tag:NAME``."""
-    spec = (campaign.audience or "all").strip()
-    if spec == "all":
-        return Contact.objects.all()
-    if spec.startswith("tag:") and spec[4:].strip():
-        return Contact.objects.filter(tags__name=spec[4:].strip()).distinct()
-    raise LaunchError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
-
-
-def skip_reason_for(
-    consent: bool,
-    opted_out: bool,
-    phone: str,
-    excluded: Container[str] = frozenset(),
-    opted_out_phones: Container[str] = frozenset(),
-    landline: bool = False,
-) -> str:
-    """Why a contact cannot receive the promotion, or "" when it may.
-
-    A phone someone opted out from is opted out for everyone who shares it, as
-    ``Contact.opt_out`` skips that phone's pending messages. Sharing a phone with
-    another contact is decided by ``phone_holders``. ``landline`` is true only for a
-    fixed line the shop has not allowed (GOTEO_ALLOW_LANDLINES).
-    """
-    if opted_out or (phone and phone in opted_out_phones):
-        return SkipReason.OPTED_OUT
-    if phone and phone in excluded:
-        return SkipReason.EXCLUDED
-    if not consent:
-        return SkipReason.NO_CONSENT
-    if not phone:
-        return SkipReason.INVALID_PHONE
-    if landline:
-        return SkipReason.LANDLINE
-    return ""
-
-
-@dataclass
-class Recipients:
-    """Who of an audience may receive, decided once per launch before any row is written.
-
-    ``excluded`` and ``opted_out`` are the audience's phones on an exclusion list or
-    opted out from by any contact. ``holders`` names, for each phone several contacts
-    share, the one whose row keeps it, since (campaign, phone) is unique: the first of
-    them who may receive, so whoever consented gets the message whatever the order; if
-    nobody may, the first. ``taken`` records the phones given out so far.
-    """
-
-    excluded: set[str]
-    opted_out: set[str]
-    holders: dict[str, int]
-    taken: set[str] = field(default_factory=set)
-    skip_landlines: bool = True
-
-    @classmethod
-    def load(cls, contacts: QuerySet[Contact]) -> Recipients:
-        phones = contacts.exclude(phone="").values("phone")
-        excluded = ExcludedPhone.objects.filter(phone__in=phones).values_list("phone", flat=True)
-        gone = Contact.objects.filter(opted_out=True, phone__in=phones).values_list("phone", flat=True)
-        recipients = cls(set(excluded), set(gone), {}, skip_landlines=not landlines_allowed())
-        # Shared phones are few: one grouped query finds them (a phone a join counts
-        # twice only makes its one contact the holder).
-        shared = contacts.exclude(phone="").order_by().values("phone").annotate(n=Count("pk")).filter(n__gt=1)
-        rows = contacts.filter(phone__in=shared.values("phone")).order_by("id")
-        receiving: set[str] = set()
-        fields = ("id", "phone", "consent", "opted_out", "landline")
-        for contact_id, phone, consent, opted_out, landline in rows.values_list(*fields):
-            if phone in receiving:
-                continue
-            if recipients.may_receive(phone, consent, opted_out, landline):
-                receiving.add(phone)
-                recipients.holders[phone] = contact_id
-            else:
-                recipients.holders.setdefault(phone, contact_id)
-        return recipients
-
-    def may_receive(self, phone: str, consent: bool, opted_out: bool, landline: bool) -> bool:
-        """Whether, sharing aside, this contact may receive the promotion."""
-        landline = landline and self.skip_landlines
-        return not skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
-
-    def reason(self, contact_id: int, phone: str, consent: bool, opted_out: bool, landline: bool) -> str:
-        """Why this contact gets a skipped row, or "" when it gets the message.
-
-        Call it once per contact, in the order the rows are written: a contact that
-        keeps its phone takes it, and any later contact with that phone (one a
-        concurrent import added, say) is a duplicate, never a second row for it.
-        """
-        if phone and (self.holders.get(phone, contact_id) != contact_id or phone in self.taken):
-            return SkipReason.DUPLICATE_PHONE
-        if phone:
-            self.taken.add(phone)
-        landline = landline and self.skip_landlines
-        return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
 
 
 def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False) -> LaunchResult:
@@ -189,26 +80,12 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     problems = campaign.legal_problems()
     if problems:
         raise LaunchError(" ".join(v.message for v in problems))
-    emojis = split_emojis(campaign.emojis)
-    footer = opt_out_footer(campaign.opt_out_footer)
+    text_for = Content.of(campaign).texts(campaign.pk)
 
-    def text_for(contact_id: int, full_name: str) -> str:
-        variables = Variables(full_name, promotion.code, promotion.benefit, promotion.valid_until)
-        seed = message_seed(campaign.pk, str(contact_id))
-        if key is None:
-            return add_footer(render(campaign.template, variables, seed=seed, emojis=emojis), footer)
-        # Without alternatives the text before the emoji depends only on the name: it is
-        # rendered once per name, and each message gets its own emoji.
-        name = key(full_name)
-        text = texts.get(name)
-        if text is None:
-            text = texts[name] = render(campaign.template, variables, seed=seed)
-        return add_footer(with_emoji(text, emojis, seed), footer)
-
-    key = person_key(campaign.template)
-    texts: dict[str, str] = {}
-
-    contacts = audience(campaign)
+    try:
+        contacts = audience(campaign)
+    except AudienceError as exc:
+        raise LaunchError(str(exc)) from None
     result = LaunchResult()
     table = MessageTable(campaign.pk, now)
     with transaction.atomic():
@@ -336,19 +213,3 @@ class MessageTable:
             else:
                 placeholders = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows))
-
-
-def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
-    """Before launching: how many contacts can receive it, and the first ``limit`` of them."""
-    contacts = audience(campaign)
-    recipients = Recipients.load(contacts)
-    first: list[tuple[str, str]] = []
-    sendable = 0
-    rows = contacts.order_by("id").values_list(*AUDIENCE_FIELDS)
-    for contact_id, full_name, phone, consent, opted_out, landline in rows.iterator(chunk_size=BATCH_SIZE):
-        if recipients.reason(contact_id, phone, consent, opted_out, landline):
-            continue
-        sendable += 1
-        if len(first) < limit:
-            first.append((full_name, phone))
-    return sendable, first

@@ -5,7 +5,8 @@ English names of earlier versions ({name}, {code}...) kept as aliases. Nothing i
 template is ever evaluated: attribute access, indexes, positional fields and unknown
 names are rejected when the campaign is created. Variation comes from alternatives in
 square brackets, ``[Hola|Buenas|Qué tal]``, and a closing emoji; both are chosen from a
-seed fixed per message, so a retry sends exactly the same text.
+seed fixed per message, so a retry sends exactly the same text, unless the promotion was
+changed in between (then only the promotion's words differ: goteo.content).
 """
 
 from __future__ import annotations
@@ -248,12 +249,3 @@ def add_footer(text: str, footer: str) -> str:
     if not footer or footer.casefold() in text.casefold():
         return text
     return f"{text}\n\n{footer}"
-
-
-def render_promotion(campaign: Any, variables: Variables, *, seed: int) -> str:
-    """Exactly what one person receives from ``campaign``: text, closing emoji and opt-out text.
-
-    Launching stores this on each message; previews call it to show the same thing.
-    """
-    text = render(campaign.template, variables, seed=seed, emojis=split_emojis(campaign.emojis))
-    return add_footer(text, opt_out_footer(campaign.opt_out_footer))

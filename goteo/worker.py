@@ -42,6 +42,7 @@ from django.db import DatabaseError, connections
 
 from goteo import replies
 from goteo.clock import Clock, SystemClock
+from goteo.forecast import used_today_by
 from goteo.lanes import Lane, LaneResult, advance, next_due
 from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Message, Sender, WorkerHeartbeat
@@ -49,7 +50,6 @@ from goteo.safeguards import apply_safeguards
 from goteo.sending import Engine, default_worker_name, refresh_connections
 from goteo.sending.retry import RetryWhileDatabaseAway, drop_connection
 from goteo.sending.run import CampaignCache, campaigns_by_sender
-from goteo.status import used_today_by
 from goteo.supervisor import shard_of
 from goteo.transports import Transport, transport_for
 

@@ -16,11 +16,11 @@ from goteo.compliance import (
     effective_hours,
     get_profile,
 )
+from goteo.forecast import next_send_at
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
 from goteo.sending import Engine
-from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA, at
 

@@ -6,9 +6,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from goteo.audience import preview_recipients
 from goteo.exclusions import import_exclusions, remove_exclusions
 from goteo.importing import ImportFileError, import_contacts
-from goteo.launch import campaign_launch, preview_recipients
+from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, ExcludedPhone, Message, MessageStatus, Promotion, SkipReason
 from goteo.sending import Engine
 from goteo.transports.memory import MemoryTransport

@@ -4,11 +4,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from goteo.forecast import campaign_forecast, next_recipients, next_send_at
 from goteo.frequency import eligible_from, held_by_day, period_start, wait_reason
 from goteo.launch import campaign_launch
 from goteo.models import Message, MessageStatus, Sender
 from goteo.sending import Engine
-from goteo.status import campaign_forecast, campaign_summary, next_recipients, next_send_at
+from goteo.status import campaign_summary
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA

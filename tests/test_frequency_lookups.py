@@ -4,7 +4,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from goteo.frequency import Reached, has_free_pending, held_messages, recent_promotions, recently_reached
+from goteo.frequency import (
+    Reached,
+    exclude_recent,
+    has_free_pending,
+    held_messages,
+    period_start,
+    recently_reached,
+)
 from goteo.models import Campaign, Message
 from goteo.sending import Engine
 from goteo.status import campaign_summary
@@ -41,21 +48,27 @@ def test_the_summary_asks_for_the_held_people_once(half_reached):
     assert len(lookups) == 1
 
 
-def reached_through_the_orm(campaign, now, days=7):
+def reached_in_python(campaign, now, days=7):
+    """The rule read off every message in Python, as the module's docstring states it."""
+    since = period_start(now, campaign.sender.tz, days)
     phones, contacts = {}, {}
-    for part in recent_promotions(campaign, now, days):
-        for phone, contact_id, sent_at, claimed_at in part.values_list(
-            "phone", "contact_id", "sent_at", "claimed_at"
-        ):
-            at = sent_at or claimed_at
-            if phone:
-                phones[phone] = max(at, phones.get(phone, at))
-            if contact_id:
-                contacts[contact_id] = max(at, contacts.get(contact_id, at))
+    for m in Message.objects.exclude(campaign_id=campaign.pk or 0).select_related("campaign"):
+        other = m.campaign
+        running = other.started_at is not None and (other.finished_at is None or other.finished_at >= since)
+        if running and m.sent_at and m.sent_at >= since:
+            at = m.sent_at
+        elif m.status in ("sending", "unknown") and m.claimed_at and m.claimed_at >= since:
+            at = m.claimed_at
+        else:
+            continue
+        if m.phone:
+            phones[m.phone] = max(at, phones.get(m.phone, at))
+        if m.contact_id:
+            contacts[m.contact_id] = max(at, contacts.get(m.contact_id, at))
     return Reached(phones, contacts)
 
 
-def test_the_claims_sql_finds_whom_the_querysets_find(half_reached, make_campaign, clock):
+def test_every_form_of_the_rule_finds_the_same_people(half_reached, make_campaign, clock):
     other = make_campaign(3)
     in_doubt = other.messages.order_by("-id")[:2]  # two of its three new people
     Message.objects.filter(pk__in=[m.pk for m in in_doubt]).update(status="unknown", claimed_at=at(6))
@@ -66,5 +79,14 @@ def test_the_claims_sql_finds_whom_the_querysets_find(half_reached, make_campaig
     for campaign in (half_reached, other, gone, draft):
         for now in (at(5), at(8), at(9), at(14)):
             reached = recently_reached(campaign, now, 7)
-            assert reached == reached_through_the_orm(campaign, now)
+            assert reached == reached_in_python(campaign, now)
+            # The claim's conditions, as a filter, leave out exactly the people reached.
+            candidates = Message.objects.exclude(phone=None)
+            kept = set(exclude_recent(candidates, campaign, now).values_list("pk", flat=True))
+            wanted = {
+                m.pk
+                for m in candidates
+                if m.phone not in reached.phones and m.contact_id not in reached.contacts
+            }
+            assert kept == wanted
     assert len(recently_reached(half_reached, at(8), 7).phones) == 6  # four sent, two in doubt

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.translation import override
 
-from goteo.launch import campaign_launch, preview_recipients
+from goteo.audience import preview_recipients
+from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, Message, MessageStatus, Promotion, SkipReason
 from goteo.sending import Engine
 from goteo.transports import SendError

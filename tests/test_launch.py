@@ -5,9 +5,11 @@ from datetime import date, datetime, time
 import pytest
 from django.db import IntegrityError, transaction
 
-from goteo.launch import LaunchError, campaign_launch, preview_recipients
+from goteo.audience import preview_recipients
+from goteo.content import Content
+from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact, ExcludedPhone, Message, Promotion, Tag
-from goteo.templating import Variables, message_seed, render_promotion
+from goteo.templating import message_seed
 from tests.conftest import BOGOTA
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +64,9 @@ def test_it_stores_what_the_preview_shows_for_each_person(memory_sender, templat
     c = campaign(memory_sender, template=template)  # the default emoji set, one per message
     campaign_launch(c, NOW)
     messages = list(Message.objects.order_by("id").select_related("contact"))
-    promotion = c.promotion
+    content = Content.of(c)
     for m in messages:
-        variables = Variables(m.contact.full_name, promotion.code, promotion.benefit, promotion.valid_until)
-        expected = render_promotion(c, variables, seed=message_seed(c.pk, str(m.contact_id)))
+        expected = content.text(m.contact.full_name, message_seed(c.pk, str(m.contact_id)))
         assert m.rendered_text == expected, m.contact_name
     assert len({m.rendered_text for m in messages}) > 1
 

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from goteo.content import Content
 from goteo.models import Campaign
 from goteo.sending import Engine
-from goteo.templating import Variables, add_footer, message_seed, opt_out_footer, render_promotion
+from goteo.templating import add_footer, message_seed, opt_out_footer
 from goteo.transports.memory import MemoryTransport
 
 FOOTER = "Responde BAJA para no recibir más promociones"
@@ -54,11 +55,8 @@ def test_it_can_be_turned_off_per_campaign(make_campaign):
 def test_it_shows_in_the_preview_exactly_as_stored(make_campaign):
     campaign = make_campaign(1, template="[Hola|Buenas] {name}, {benefit}")
     message = campaign.messages.get()
-    promotion = campaign.promotion
-    preview = render_promotion(
-        campaign,
-        Variables(message.contact_name, promotion.code, promotion.benefit, promotion.valid_until),
-        seed=message_seed(campaign.pk, str(message.contact_id)),
+    preview = Content.of(campaign).text(
+        message.contact_name, message_seed(campaign.pk, str(message.contact_id))
     )
     assert preview == message.rendered_text
     assert preview.endswith(FOOTER)

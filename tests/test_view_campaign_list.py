@@ -94,6 +94,7 @@ def test_it_does_not_look_up_held_people_while_others_are_free(staff, make_campa
     def fail(*args, **kwargs):
         raise AssertionError("held messages looked up for the list")
 
+    monkeypatch.setattr("goteo.forecast.held_messages", fail)
     monkeypatch.setattr("goteo.status.held_messages", fail)
 
     assert staff.get(URL).status_code == 200

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from goteo.forecast import campaign_forecast
 from goteo.models import Sender
 from goteo.sending import Engine
-from goteo.status import campaign_forecast, campaign_summary
+from goteo.status import campaign_summary
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import parse_schedule, warmup_cap, warmup_ends_on, warmup_schedule, warmup_stage
 from tests.conftest import BOGOTA

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from goteo.content import rerender_pending
+
 if TYPE_CHECKING:
     from goteo.models.campaigns import Campaign
 
@@ -66,18 +68,36 @@ class Promotion(models.Model):
     def revise(self, now: datetime, actor: str, **wanted: Any) -> int:
         """Change the promotion for every campaign that uses it; returns messages put back in line.
 
-        When the valid-until day moves later, the messages its campaigns skipped because it
-        had expired, and that were never sent, wait to be sent again (``restore_expired``).
+        The change applies to every message not yet sent: the pending messages' text is
+        written again with the new words, each person keeping their variation (goteo.content),
+        and template sends read the promotion when they go out. When the valid-until day moves
+        later, the messages its campaigns skipped because it had expired, and that were never
+        sent, wait to be sent again (``restore_expired``), with the new text too.
         """
         with transaction.atomic():
-            before = self.valid_until
+            before, words = self.valid_until, self.words()
             for field in EDITABLE_FIELDS:
                 if wanted.get(field) not in (None, ""):
                     setattr(self, field, wanted[field])
             self.save()
-            if self.valid_until > before:
-                return self.restore_expired(now, actor)
-        return 0
+            restored = self.restore_expired(now, actor) if self.valid_until > before else 0
+            if self.words() != words:  # its name alone is in no message
+                self.rewrite_pending()
+        return restored
+
+    def words(self) -> tuple[str, str, date]:
+        """What of the promotion its messages say: code, benefit and valid-until day."""
+        return self.code, self.benefit, self.valid_until
+
+    def rewrite_pending(self) -> int:
+        """Write again, from the promotion as saved, the text of its campaigns' pending messages.
+
+        Call it in the transaction that changed the promotion; returns how many changed.
+        """
+        from goteo.models.campaigns import CampaignStatus
+
+        sending = (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
+        return rerender_pending(self.campaigns.filter(status__in=sending).order_by("id"))
 
     def restore_expired(self, now: datetime, actor: str) -> int:
         """Put back in line what was skipped as expired, in campaigns where it no longer is.

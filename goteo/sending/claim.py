@@ -19,11 +19,11 @@ from typing import Any
 
 from django.db import transaction
 
+from goteo.content import outgoing_for
 from goteo.frequency import hold_recent, not_reached_sql
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, Sender
 from goteo.pacing import jittered
 from goteo.sending.dialect import Dialect, Row, dialect
-from goteo.templating import Variables
 from goteo.transports import OutgoingMessage
 from goteo.writes import write_transaction
 
@@ -74,15 +74,7 @@ class Claim:
 def outgoing_message(campaign: Campaign, row: Row) -> OutgoingMessage:
     """The message to hand the transport, from a claimed row's OUTGOING_FIELDS."""
     _id, contact_name, phone, text, message_uuid, _attempts = row
-    promotion = campaign.promotion
-    variables = Variables(contact_name, promotion.code, promotion.benefit, promotion.valid_until)
-    return OutgoingMessage(
-        to=phone or "",
-        text=text,
-        message_id=str(message_uuid),
-        variables=variables.as_dict(),
-        provider_template=dict(campaign.provider_template or {}),
-    )
+    return outgoing_for(campaign, name=contact_name, phone=phone, text=text, message_uuid=message_uuid)
 
 
 def build_claim(

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.brakes import resume_warning
+from goteo.content import Content, trial_outgoing
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import CampaignStatus, Sender
-from goteo.templating import TemplateError, Variables, split_emojis
-from goteo.templating import render as render_template
+from goteo.templating import TemplateError
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, transport_for
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
@@ -118,19 +118,23 @@ def campaign_retry_failed(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_test_message(request: HttpRequest, pk: int) -> HttpResponse:
     """Send one test message to a given number now, with the campaign's sender."""
     campaign = get_campaign(pk)
-    promotion = campaign.promotion
-    variables = Variables(_("Cliente de prueba"), promotion.code, promotion.benefit, promotion.valid_until)
+    name = _("Cliente de prueba")
     result: dict[str, str] = {}
     if request.method == "POST":
         form = TestMessageForm(request.POST)
         if form.is_valid():
-            result = send_test(
-                campaign.sender, form.cleaned_data["phone"], form.cleaned_data["text"], variables
+            outgoing = trial_outgoing(
+                campaign,
+                name=name,
+                phone=form.cleaned_data["phone"],
+                text=form.cleaned_data["text"],
+                message_id=f"prueba-{uuid.uuid4()}",
             )
+            result = send_test(campaign.sender, outgoing)
             base.log.info("test message for campaign %s sent by %s: %s", pk, base.actor(request), result)
     else:
         try:
-            text = render_template(campaign.template, variables, seed=0, emojis=split_emojis(campaign.emojis))
+            text = Content.of(campaign).text(name, seed=0)
         except (TemplateError, KeyError):
             text = campaign.template
         form = TestMessageForm(initial={"text": text})
@@ -139,11 +143,8 @@ def campaign_test_message(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def send_test(sender: Sender, phone: str, text: str, variables: Variables) -> dict[str, str]:
+def send_test(sender: Sender, outgoing: OutgoingMessage) -> dict[str, str]:
     """Send through the sender's transport; the provider's answer or its error, in words."""
-    outgoing = OutgoingMessage(
-        to=phone, text=text, message_id=f"prueba-{uuid.uuid4()}", variables=variables.as_dict()
-    )
     try:
         transport = transport_for(sender)
     except ConfigurationError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,11 +14,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from goteo.draft import draft_forecast, frequency_waiting, reachable_count, sendable
-from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.audience import AudienceError, audience, reachable_count, sendable
+from goteo.content import Content
+from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
+from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.templating import PLACEHOLDERS, TemplateError, Variables, message_seed, render_promotion
+from goteo.templating import PLACEHOLDERS, TemplateError, message_seed
 from goteo.web import base
 from goteo.web.campaigns import get_campaign
 from goteo.web.formatting import day_text, number
@@ -30,7 +33,7 @@ VARIATIONS = 3
 def audience_contacts(spec: str) -> QuerySet[Contact]:
     try:
         return audience(Campaign(audience=spec or "all"))
-    except LaunchError:
+    except AudienceError:
         return Contact.objects.none()
 
 
@@ -47,18 +50,15 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     code, benefit, valid_until = form.promotion_values()
     result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
     if "template" in data:
-        # The same function the launch stores on each message: emoji and opt-out text included.
+        # The same content the launch stores on each message: emoji and opt-out text included.
         draft = Campaign(
             template=data["template"],
             emojis=form.data.get("emojis", ""),
             opt_out_footer=data.get("opt_out_footer", False),
         )
-        result["texts"] = [
-            render_promotion(
-                draft, Variables(sample, code, benefit, valid_until), seed=message_seed(0, f"{sample}:{i}")
-            )
-            for i in range(VARIATIONS)
-        ]
+        # A stand-in promotion: the form may not have its date yet.
+        content = replace(Content.of(draft, Promotion(code=code, benefit=benefit)), valid_until=valid_until)
+        result["texts"] = [content.text(sample, message_seed(0, f"{sample}:{i}")) for i in range(VARIATIONS)]
     else:
         result["error"] = " ".join(str(e) for e in form.errors.get("template", [])) or _(
             "Escriba la plantilla para ver la vista previa."
@@ -117,7 +117,7 @@ def forecast(
     )
     if draft.window_start >= draft.window_end:
         return {}
-    finish = draft_forecast(draft, count, now, frequency_waiting(draft, people, now))
+    finish = draft_forecast(draft, count, now, draft_waiting(draft, people, now))
     out: dict[str, str] = {}
     if finish is not None:
         show_year = finish.year != now.date().year
@@ -127,11 +127,9 @@ def forecast(
         }
     else:
         out["forecast"] = _("Con estas reglas no terminaría nunca.")
-    if valid_until and (finish is None or finish > valid_until):
-        out["expiry_warning"] = _(
-            "Eso es después del vencimiento de la promoción (%(fecha)s): los que queden pendientes "
-            "se omitirán. Suba el límite diario o amplíe la vigencia."
-        ) % {"fecha": valid_until.strftime("%d/%m/%Y")}
+    warning = expiry_warning(finish, valid_until, finish_said=True)
+    if warning:
+        out["expiry_warning"] = warning
     return out
 
 

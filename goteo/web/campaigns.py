@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from goteo import health
+from goteo.forecast import campaign_forecast, left_by_expiry, next_send_at
 from goteo.frequency import held_messages
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
 from goteo.models import Campaign, CampaignStatus, Sender
@@ -25,7 +26,6 @@ from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
 from goteo.simulation import sender_simulates
-from goteo.status import campaign_forecast, left_by_expiry, next_send_at
 from goteo.web import base
 from goteo.web.chart import chart
 from goteo.web.formatting import day_text, moment_text, number

@@ -16,8 +16,8 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from goteo.forecast import campaign_forecast_days
 from goteo.models import Campaign, CampaignStatus, Message
-from goteo.status import campaign_forecast_days
 from goteo.web.formatting import day_text, number
 
 HISTORY_DAYS = 30

@@ -11,8 +11,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from goteo.audience import AudienceError, audience
 from goteo.draft import draft_outlook
-from goteo.launch import LaunchError, audience, campaign_launch
+from goteo.launch import LaunchError, campaign_launch
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
 from goteo.models import Campaign, Promotion, Sender, Tag
@@ -148,7 +149,7 @@ class Command(GoteoCommand):
         """Refuse an audience goteo cannot read or a tag no contact has ever had."""
         try:
             audience(campaign)
-        except LaunchError as exc:
+        except AudienceError as exc:
             raise CommandError(f"--audience: {exc} No se creó la campaña.") from None
         spec = campaign.audience.strip()
         if spec.startswith("tag:") and not Tag.objects.filter(name=spec[4:].strip()).exists():

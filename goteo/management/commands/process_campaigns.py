@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from goteo.clock import SystemClock
+from goteo.forecast import next_recipients
 from goteo.heartbeat import ScheduledRun
 from goteo.idle import IdleReason, idle_reason
 from goteo.management.base import GoteoCommand
@@ -17,7 +18,7 @@ from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.sending import Engine, RunSummary
 from goteo.simulation import simulation_notice
-from goteo.status import campaign_summary, next_recipients
+from goteo.status import campaign_summary
 
 
 class Command(GoteoCommand):

@@ -8,8 +8,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo import health
+from goteo.audience import AudienceError, audience, preview_recipients
 from goteo.draft import draft_outlook, first_day
-from goteo.launch import LaunchError, audience, campaign_launch, preview_recipients
+from goteo.launch import LaunchError, campaign_launch
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, mark_and_detail, skip_label
 from goteo.models import Campaign, CampaignStatus
@@ -56,7 +57,7 @@ class Command(GoteoCommand):
             day = first_day(campaign, now)
             sendable, first = preview_recipients(campaign, day.count)
             day = day.capped(sendable)
-        except LaunchError as exc:
+        except AudienceError as exc:
             raise CommandError(str(exc)) from None
         rest = " (el resto se omite con su motivo)" if in_audience > sendable else ""
         self.stdout.write(f"Pueden recibirla: {sendable}{rest}")
