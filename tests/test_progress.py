@@ -14,6 +14,9 @@ from goteo.progress import campaign_progress
 from goteo.sending import Engine
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def counts(**given: int) -> dict[str, int]:
     return {"total": 0, "sent": 0, "pending": 0, "failed": 0, "skipped": 0, "unknown": 0} | given

@@ -11,6 +11,9 @@ from goteo.transports.base import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def act(staff, name, campaign, data=None):
     return staff.post(reverse(name, args=[campaign.pk]), data or {}, follow=True)

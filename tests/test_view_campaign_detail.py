@@ -14,6 +14,9 @@ from goteo.web.formatting import contact_noun
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=BOGOTA)
 
 

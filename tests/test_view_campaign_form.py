@@ -13,6 +13,9 @@ from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Promo
 from goteo.sending import Engine
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 TEMPLATE = "[Hola|Buen día|Qué tal] {name}, {benefit} con {code}"
 
 

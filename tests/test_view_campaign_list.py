@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 
 from goteo.models import Campaign
 from goteo.sending import Engine
 from tests.dashboard import page_text
+
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/dashboard/promociones/campanas/"
 

@@ -13,6 +13,9 @@ from goteo.sending import Engine
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def staff(staff, no_legal_hours):

@@ -17,6 +17,9 @@ from goteo.models import Campaign, Message, MessageStatus, Tag, WorkerHeartbeat
 from goteo.sending import Engine
 from tests.dashboard import page_text, pin_page_clock, sign_in
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 COMMANDS = sorted(
     path.stem
     for path in (Path(goteo.__file__).parent / "management" / "commands").glob("*.py")

@@ -15,6 +15,9 @@ from goteo.web.recipients import PAGE_SIZE
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 def recipients(staff, campaign, **params):
     return staff.get(reverse("goteo:campaign_recipients", args=[campaign.pk]), params)

@@ -14,6 +14,9 @@ from goteo.transports.console import ConsoleTransport
 from tests.dashboard import page_text
 from tests.test_view_campaign_form import form_data
 
+# The dashboard is tested beside real sending runs, which refuse to run inside a transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def simulated(make_campaign, console_sender, clock):
