@@ -100,6 +100,17 @@ def draft_outlook(
     return count, finish, expiry_warning(finish, campaign.promotion.valid_until)
 
 
+def scheduled_outlook(campaign: Campaign, now: datetime) -> tuple[datetime | None, date | None]:
+    """A scheduled campaign's first send and last day, counted from its start (as launched then)."""
+    start = campaign.starts_from(now)
+    try:
+        contacts = campaign.audience_contacts()
+    except ValueError:
+        return None, None
+    _count, finish, _warning = draft_outlook(campaign, contacts, start)
+    return first_day(campaign, start).when, finish
+
+
 @dataclass(frozen=True)
 class FirstDay:
     """A draft's first sending moment, how many the caps let out that day, and which cap."""

@@ -52,6 +52,7 @@ from goteo.models.counters import RESERVE
 from goteo.pacing import backoff_seconds, jittered
 from goteo.phones import mask_phone
 from goteo.safeguards import apply_safeguards
+from goteo.scheduling import launch_due
 from goteo.simulation import finish_stale_simulations, record_simulated
 from goteo.templating import Variables
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, Transport, transport_for
@@ -285,6 +286,7 @@ class RunSummary:
     skipped: int = 0
     swept: int = 0
     expired: int = 0
+    started: int = 0  # scheduled campaigns that started (goteo.scheduling)
     disconnected: list[str] = field(default_factory=list)
     braked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -303,6 +305,7 @@ class RunSummary:
             "skipped": self.skipped,
             "swept": self.swept,
             "expired": self.expired,
+            "started": self.started,
             "disconnected": self.disconnected,
             "braked": self.braked,
             "notes": self.notes,
@@ -348,6 +351,7 @@ class Engine:
         ids = list(campaign_ids) if campaign_ids is not None else None
         now = self.clock.now()
         summary.swept = self.sweep_stale(now)
+        summary.started = launch_due(now, self.report)
         summary.expired = self.expire_campaigns(now, ids)
         apply_safeguards(now, ids, summary, self.report)  # legal profile, senders' risk
         replies.send_due(now, transport_factory=self.transport_factory, report=self.report)
@@ -437,7 +441,7 @@ class Engine:
             transport.close()
 
     def can_send_now(self, campaign: Campaign, now: datetime) -> bool:
-        return campaign.sending_rules().is_open(now) and not campaign.is_expired(now)
+        return campaign.sending_rules().is_open(now) and not campaign.is_over(now)
 
     def step(
         self,
@@ -970,7 +974,7 @@ class Engine:
         return moved
 
     def expire_campaigns(self, now: datetime, campaign_ids: list[int] | None = None) -> int:
-        """Skip what remains of campaigns whose promotion is over; returns messages skipped."""
+        """Skip what remains of campaigns whose promotion or own end is over; returns messages skipped."""
         campaigns = Campaign.objects.filter(
             status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
         ).select_related("promotion", "sender")
@@ -978,19 +982,23 @@ class Engine:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         skipped = 0
         for campaign in campaigns:
-            if not campaign.is_expired(now):
+            if not campaign.is_over(now):
                 continue
             with write_transaction():
                 # Again under the promotion's lock: one moved later meanwhile (Promotion.revise,
                 # which writes it first) keeps its messages.
                 campaign.promotion = Promotion.objects.select_for_update().get(pk=campaign.promotion_id)
-                if not campaign.is_expired(now):
+                if not campaign.is_over(now):
                     continue
-                skipped += Message.skip_pending(campaign.messages.all(), SkipReason.EXPIRED, now)
+                reason = SkipReason.EXPIRED if campaign.is_expired(now) else SkipReason.ENDED
+                skipped += Message.skip_pending(campaign.messages.all(), reason, now)
                 Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
                     status=CampaignStatus.COMPLETED, finished_at=now
                 )
-            self.report(f"⌛ {campaign.name}: la promoción venció; lo pendiente se omite.")
+            if reason == SkipReason.EXPIRED:
+                self.report(f"⌛ {campaign.name}: la promoción venció; lo pendiente se omite.")
+            else:
+                self.report(f"⌛ {campaign.name}: la campaña terminó; lo pendiente se omite.")
         return skipped
 
 

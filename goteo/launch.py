@@ -70,13 +70,11 @@ class LaunchResult:
 
 
 def audience(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a campaign's audience names: ``all`` or ``tag:NAME``."""
-    spec = (campaign.audience or "all").strip()
-    if spec == "all":
-        return Contact.objects.all()
-    if spec.startswith("tag:") and spec[4:].strip():
-        return Contact.objects.filter(tags__name=spec[4:].strip()).distinct()
-    raise LaunchError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
+    """The contacts a campaign's audience names (Campaign.audience_contacts), or LaunchError."""
+    try:
+        return campaign.audience_contacts()
+    except ValueError as exc:
+        raise LaunchError(str(exc)) from None
 
 
 def skip_reason_for(
@@ -172,7 +170,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     ``simulate`` starts it as a simulation, which a number in test mode requires and a
     number connected to WhatsApp refuses (goteo.simulation).
     """
-    if campaign.status != CampaignStatus.DRAFT:
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         raise LaunchError(
             f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
         )
@@ -213,7 +211,8 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     table = MessageTable(campaign.pk, now)
     with transaction.atomic():
         # A conditional update: a second launch of the same draft waits for this one, then refuses.
-        claimed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+        waiting = [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
+        claimed = Campaign.objects.filter(pk=campaign.pk, status__in=waiting).update(
             status=CampaignStatus.ACTIVE, started_at=now, simulation=simulate
         )
         if claimed != 1:

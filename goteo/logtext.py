@@ -13,6 +13,7 @@ from typing import Any
 SPANISH = {
     # goteo.engine
     "send to %s failed (%s): %s": "el envío a %s falló (%s): %s",
+    "scheduled campaign %s could not start: %s": "la campaña programada %s no pudo empezar: %s",
     "late result for message %s: recorded as sent": "resultado tardío del mensaje %s: queda como enviado",
     "%d message(s) left sending by a stopped worker are now unknown": (
         "%d mensaje(s) que un worker detenido dejó enviándose quedan sin confirmar"

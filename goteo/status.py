@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from goteo.draft import scheduled_outlook
 from goteo.frequency import exclude_recent, frequency_days, has_free_pending, held_by_day, held_messages
 from goteo.models import Campaign, CampaignStatus, DailyCounter
 from goteo.progress import campaign_progress
@@ -173,6 +174,8 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     held = held_messages(campaign, now) if counts["pending"] else {}
     when = next_send_at(campaign, now, held)
     forecast = campaign_forecast(campaign, now, held) if campaign.status == CampaignStatus.ACTIVE else None
+    if campaign.status == CampaignStatus.SCHEDULED:  # no messages yet: as if launched at its start
+        when, forecast = scheduled_outlook(campaign, now)
     tz = campaign.sender.tz
     warmup = campaign.sender.warmup_stage(campaign.local_today(now))
 
@@ -180,6 +183,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         return round(100 * n / total) if total else 0
 
     progress = campaign_progress(counts)
+    scheduled = campaign.status == CampaignStatus.SCHEDULED
 
     return {
         "id": campaign.pk,
@@ -203,8 +207,10 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "progress_percent": progress.percent,
         "next_send_at": when,
         "next_send_text": describe_moment(when, now, tz),
-        "estimated_completion": forecast if counts["pending"] else None,
-        "estimated_completion_text": describe_day(forecast) if counts["pending"] else "—",
+        "estimated_completion": forecast if counts["pending"] or scheduled else None,
+        "estimated_completion_text": describe_day(forecast) if counts["pending"] or scheduled else "—",
+        "start_at": campaign.start_at,
+        "end_at": campaign.end_at,
         "daily_limit": campaign.daily_limit,
         "sender": campaign.sender.name,
         "frequency_held": len(held),

@@ -46,6 +46,7 @@ from goteo.engine import Claim, Engine, RunSummary, Wait, default_worker_name, r
 from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
+from goteo.scheduling import launch_due, next_start
 from goteo.status import next_send_at, used_today_by
 from goteo.supervisor import shard_of
 from goteo.transports import SendError, Transport, transport_for
@@ -173,6 +174,7 @@ class Worker:
         self.lock = threading.Lock()
         self.say = report or (lambda line: None)
         self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
+        self.next_launch: datetime | None = None  # the next scheduled campaign's start, read at each rescan
         self.announced_stop = False
 
     # --- signals ------------------------------------------------------------------------
@@ -253,7 +255,12 @@ class Worker:
                 # Replies people are owed (an opt-out's confirmation), within each number's rules.
                 replies.send_due(now, transport_factory=self.transport_factory, report=self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
+            if self.next_launch is not None and now >= self.next_launch:
+                # A scheduled campaign starts: launched at its moment, then its number's lane opens.
+                launch_due(now, self.say)
+                self.next_rescan = now
             if now >= self.next_rescan:
+                self.next_launch = next_start()
                 self.rescan(now)
                 self.next_rescan = now + timedelta(seconds=self.rescan_seconds)
                 rescanned = True
@@ -338,6 +345,8 @@ class Worker:
     def next_event(self, now: datetime) -> datetime:
         """When the main thread has something to do next."""
         moments = [self.next_beat, self.next_sweep, self.next_rescan]
+        if self.next_launch is not None:
+            moments.append(self.next_launch)
         moments += [lane.due for lane in self.lanes.values() if not lane.busy]
         return max(min(moments), now)
 

@@ -9,10 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
+from goteo.models.contacts import Contact
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.schedule import SendingRules
@@ -24,6 +25,7 @@ RECOMMENDED_DAILY_LIMIT = 30
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Borrador")
+    SCHEDULED = "scheduled", _("Programada")
     ACTIVE = "active", _("En progreso")
     PAUSED = "paused", _("Pausada")
     COMPLETED = "completed", _("Completada")
@@ -91,6 +93,19 @@ class Campaign(models.Model):
     unknown_count = models.IntegerField(_("sin confirmar"), default=0, editable=False)
     simulated_count = models.IntegerField(_("simulados"), default=0, editable=False)
 
+    start_at = models.DateTimeField(
+        _("empieza"),
+        null=True,
+        blank=True,
+        help_text=_("Programada: no se envía nada antes de este momento."),
+    )
+    end_at = models.DateTimeField(
+        _("termina"),
+        null=True,
+        blank=True,
+        help_text=_("Lo que quede pendiente después se omite: «la campaña terminó»."),
+    )
+
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminada"), null=True, blank=True)
@@ -144,6 +159,27 @@ class Campaign(models.Model):
         """True once the promotion's valid-until day is over in the sender's time zone."""
         return self.promotion.valid_until < self.local_today(now)
 
+    def has_ended(self, now: datetime) -> bool:
+        """True once the campaign's own end (``end_at``) has come."""
+        return self.end_at is not None and self.end_at <= now
+
+    def is_over(self, now: datetime) -> bool:
+        """Nothing more may be sent: the promotion expired or the campaign's end came."""
+        return self.is_expired(now) or self.has_ended(now)
+
+    def audience_contacts(self) -> QuerySet[Contact]:
+        """The contacts its audience names: ``all`` or ``tag:NAME``; ValueError for anything else."""
+        spec = (self.audience or "all").strip()
+        if spec == "all":
+            return Contact.objects.all()
+        if spec.startswith("tag:") and spec[4:].strip():
+            return Contact.objects.filter(tags__name=spec[4:].strip()).distinct()
+        raise ValueError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
+
+    def starts_from(self, now: datetime) -> datetime:
+        """The moment its forecast counts from: its start when that is still ahead, else ``now``."""
+        return self.start_at if self.start_at is not None and self.start_at > now else now
+
     @property
     def counter_scope(self) -> str:
         return f"campaign:{self.pk}"
@@ -181,6 +217,8 @@ class Campaign(models.Model):
             raise ValidationError({"window_end": _("La hora final debe ser posterior a la inicial.")})
         if self.daily_limit < 1:
             raise ValidationError({"daily_limit": _("El límite diario debe ser al menos 1.")})
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": _("El final debe ser posterior al comienzo.")})
         problems: dict[str, list[str]] = {}
         for violation in self.legal_problems():
             problems.setdefault(violation.field, []).append(violation.message)
@@ -292,7 +330,13 @@ class Campaign(models.Model):
 
         with transaction.atomic():
             Campaign.objects.filter(
-                pk=self.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
+                pk=self.pk,
+                status__in=[
+                    CampaignStatus.DRAFT,
+                    CampaignStatus.SCHEDULED,
+                    CampaignStatus.ACTIVE,
+                    CampaignStatus.PAUSED,
+                ],
             ).update(status=CampaignStatus.CANCELLED, finished_at=now)
             skipped = Message.skip_pending(self.messages.all(), SkipReason.CANCELLED, now)
         self.refresh_from_db()

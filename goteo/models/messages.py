@@ -31,6 +31,7 @@ class SkipReason(models.TextChoices):
     INVALID_PHONE = "invalid_phone", _("teléfono inválido")
     DUPLICATE_PHONE = "duplicate_phone", _("teléfono repetido en la campaña")
     EXPIRED = "expired", _("la promoción venció")
+    ENDED = "ended", _("la campaña terminó")
     CANCELLED = "cancelled", _("campaña cancelada")
     EXCLUDED = "excluded", _("en lista de exclusión")
     OPERATOR = "operator", _("omitido por una persona")
