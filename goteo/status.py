@@ -18,6 +18,7 @@ from goteo.progress import campaign_progress
 from goteo.schedule import (
     describe_day,
     describe_moment,
+    describe_start,
     forecast_completion,
     forecast_days,
     next_send_time,
@@ -210,6 +211,9 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "estimated_completion": forecast if counts["pending"] or scheduled else None,
         "estimated_completion_text": describe_day(forecast) if counts["pending"] or scheduled else "—",
         "start_at": campaign.start_at,
+        "start_text": (
+            f"empieza {describe_start(campaign.start_at, now, tz)}" if scheduled and campaign.start_at else ""
+        ),
         "end_at": campaign.end_at,
         "daily_limit": campaign.daily_limit,
         "sender": campaign.sender.name,

@@ -85,6 +85,8 @@ def test_it_keeps_a_scheduled_campaign_waiting_and_sends_nothing_before_its_star
 
     out, _err = command("process_campaigns", "--dry-run")
     assert "programada para el lunes 7 a las 09:00" in out
+    out, _err = command("campaign_status", str(campaign.pk))
+    assert "Estado: Programada — empieza el lunes 7 a las 09:00" in out
 
 
 @pytest.mark.django_db
@@ -123,9 +125,9 @@ def test_it_skips_what_remains_once_the_campaign_ends(people, at_thursday):
     run_at(datetime(2026, 12, 9, 9, 0, tzinfo=BOGOTA))
     campaign.refresh_from_db()
     assert (campaign.status, campaign.sent_count, campaign.skipped_count) == ("completed", 20, 10)
-    assert set(campaign.messages.filter(status=MessageStatus.SKIPPED).values_list("skip_reason", flat=True)) == {
-        SkipReason.ENDED
-    }
+    assert set(
+        campaign.messages.filter(status=MessageStatus.SKIPPED).values_list("skip_reason", flat=True)
+    ) == {SkipReason.ENDED}
 
 
 @pytest.mark.django_db
@@ -140,10 +142,16 @@ def test_it_refuses_a_start_in_the_past_or_written_wrong(people, at_thursday):
 
 
 @pytest.mark.django_db
-def test_it_can_be_changed_or_cancelled_while_scheduled(people, at_thursday):
+def test_it_can_be_changed_or_cancelled_while_scheduled(people, at_thursday, admin_client):
     campaign, _err = create("--sender", people.name, "--start-at", "07/12/2026 09:00", "--start")
-    Campaign.objects.filter(pk=campaign.pk).update(daily_limit=5)  # an edit while it waits
+    edit = admin_client.get(f"/dashboard/promociones/campanas/{campaign.pk}/editar/")
+    assert edit.status_code == 200 and 'name="start_at"' in edit.content.decode()
+    page = admin_client.get(f"/dashboard/promociones/campanas/{campaign.pk}/").content.decode()
+    assert "Programada: empieza el lunes 7 a las 09:00" in page
+    listing = admin_client.get("/dashboard/promociones/campanas/").content.decode()
+    assert "Programada: empieza el lunes 7 a las 09:00" in listing
     out, _err = command("cancel_campaign", str(campaign.pk), "--yes")
+    assert "cancelada" in out
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED
     assert launch_due(MONDAY_NINE) == 0
