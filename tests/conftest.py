@@ -10,9 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from goteo.clock import SimulatedClock
+from tests.dashboard import pin_page_clock, sign_in
 
 BOGOTA = ZoneInfo("America/Bogota")
 FRIDAY = date(2026, 1, 2)
+
+
+def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0, tz: ZoneInfo = BOGOTA) -> datetime:
+    """A moment on a wall clock, in Bogotá unless told."""
+    return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +64,63 @@ def clock() -> SimulatedClock:
 
 
 @pytest.fixture
+def no_legal_hours(monkeypatch):
+    """Turn the legal sending profile off: for runs on the real clock at any hour (commands, worker
+    processes, races and kills, always-open windows). tests/test_compliance.py covers the profile."""
+    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+
+
+# Settings a developer's shell may carry that would change what a test sees.
+PROVIDER_ENVIRONMENT = (
+    "WHATSAPP_BACKEND",
+    "WHATSAPP_APP_SECRET",
+    "EVOLUTION_WEBHOOK_SECRET",
+    "WAHA_WEBHOOK_HMAC_KEY",
+    "GOTEO_PUBLIC_URL",
+    "GOTEO_OPT_OUT_WORDS",
+    "GOTEO_OPT_OUT_REPLY",
+    "GOTEO_HEALTH_CACHE_SECONDS",
+)
+
+
+@pytest.fixture
+def plain_environment(monkeypatch):
+    """No provider, webhook secret, public address or opt-out words from the environment."""
+    for name in PROVIDER_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def staff(client, db, clock, monkeypatch):
+    """Django's test client signed in as a staff member, the dashboard reading ``clock``."""
+    pin_page_clock(monkeypatch, clock)
+    sign_in(client)
+    return client
+
+
+@pytest.fixture
+def patients(db):
+    """Five consenting patients, +57300100000 to +57300100004."""
+    from goteo.models import Contact
+
+    Contact.objects.bulk_create(
+        Contact(full_name=f"Paciente {i}", phone=f"+57300100{i:04d}", consent=True) for i in range(5)
+    )
+
+
+@pytest.fixture
 def memory_sender(db):
     from goteo.models import Sender
 
     return Sender.objects.create(name="pruebas", backend="memory", daily_cap=30)
+
+
+@pytest.fixture
+def console_sender(db):
+    """A number in test mode: its messages are printed, none goes out."""
+    from goteo.models import Sender
+
+    return Sender.objects.create(name="mostrador", backend="console", daily_cap=30)
 
 
 @pytest.fixture

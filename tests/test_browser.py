@@ -7,15 +7,14 @@ Skipped when /usr/bin/chromium is missing, except in CI (CI set), where that is 
 axe-core comes from npm (package.json at the repository's root, ``npm ci``); without it the
 accessibility tests skip, saying so, except in CI.
 
-Screenshots go to a temporary folder; GOTEO_REFRESH_SCREENSHOTS=1 writes them to
-docs/screenshots/ instead, for the README.
+Screenshots go to pytest's temporary folder for the run; GOTEO_REFRESH_SCREENSHOTS=1 writes
+them to docs/screenshots/ instead, for the README.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -42,11 +41,6 @@ FLAGS = [
     "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("GOTEO_REFRESH_SCREENSHOTS") == "1"
-    else Path(tempfile.mkdtemp(prefix="goteo-screenshots-"))
-)
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -110,9 +104,25 @@ def shop(transactional_db):
         contact.tags.add(vip)
 
 
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where screenshots go: docs/screenshots/ only when GOTEO_REFRESH_SCREENSHOTS=1 asks to
+    refresh the README's pictures, otherwise this run's temporary folder (pytest keeps the last
+    few), so a normal run never writes into the repository."""
+    if os.environ.get("GOTEO_REFRESH_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def screenshot(screenshots):
+    """``screenshot(page, "name.png")`` saves the whole page in the screenshots folder."""
+
+    def save(page: Page, name: str) -> None:
+        screenshots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshots / name), full_page=True)
+
+    return save
 
 
 def sign_in(page: Page) -> None:
@@ -124,7 +134,7 @@ def sign_in(page: Page) -> None:
     expect(page.get_by_role("heading", name="Campañas", exact=True)).to_be_visible()
 
 
-def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
+def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock, screenshot):
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -198,7 +208,7 @@ def test_it_signs_in_writes_launches_and_watches_a_campaign(page, shop, clock):
     assert errors == []  # no script errors, nothing blocked by the Content-Security-Policy
 
 
-def test_it_works_on_a_phone(browser, live_server, shop, clock):
+def test_it_works_on_a_phone(browser, live_server, shop, clock, screenshot):
     context = browser.new_context(
         base_url=live_server.url,
         locale="es-CO",
@@ -235,7 +245,9 @@ CONTACTS_FILE = (
 )
 
 
-def test_it_previews_then_imports_contacts_and_reports_rejected_rows(page, shop, tmp_path, settings):
+def test_it_previews_then_imports_contacts_and_reports_rejected_rows(
+    page, shop, tmp_path, settings, screenshot
+):
     settings.DATA_DIR = tmp_path
     csv_file = tmp_path / "clientes.csv"
     csv_file.write_text(CONTACTS_FILE, encoding="utf-8")
@@ -395,7 +407,7 @@ def serious_findings(page: Page) -> list[str]:
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
-def test_it_passes_axe_on_every_owner_page(browser, live_server, shop, clock, width):
+def test_it_passes_axe_on_every_owner_page(browser, live_server, shop, clock, width, screenshot):
     if not AXE.exists():
         if os.environ.get("CI"):
             pytest.fail("CI needs axe-core: run «npm ci» at the repository's root")
@@ -456,7 +468,7 @@ def launched_campaign(clock) -> Campaign:
     return campaign
 
 
-def test_a_person_matches_an_unidentified_opt_out_on_a_phone(browser, live_server, shop, clock):
+def test_a_person_matches_an_unidentified_opt_out_on_a_phone(browser, live_server, shop, clock, screenshot):
     from goteo.models import InboundMessage
 
     contact = Contact.objects.order_by("id").first()
@@ -498,7 +510,7 @@ def test_a_person_matches_an_unidentified_opt_out_on_a_phone(browser, live_serve
     context.close()
 
 
-def test_it_connects_a_whatsapp_web_number_on_a_phone(browser, live_server, shop, settings):
+def test_it_connects_a_whatsapp_web_number_on_a_phone(browser, live_server, shop, settings, screenshot):
     """On a 390 px phone: the QR appears, then the page turns to the linked account by itself."""
     from tests.fakes.records import waha_sender
     from tests.fakes.waha_pairing import FakeWahaPairing
@@ -582,7 +594,7 @@ def test_it_lifts_a_brake_from_a_phone_after_confirming(browser, live_server, sh
     context.close()
 
 
-def test_the_import_preview_fits_a_phone(browser, live_server, shop, clock, tmp_path, settings):
+def test_the_import_preview_fits_a_phone(browser, live_server, shop, clock, tmp_path, settings, screenshot):
     settings.DATA_DIR = tmp_path
     csv_file = tmp_path / "clientes.csv"
     csv_file.write_text(CONTACTS_FILE, encoding="utf-8")

@@ -12,13 +12,18 @@ from tests import test_browser as ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The browser, the pinned clock and the shop's 100 patients, from the main browser tests.
+# The browser, the pinned clock, the shop's 100 patients and the screenshots, from the main
+# browser tests.
 browser = ui.browser
 clock = ui.clock
 shop = ui.shop
+screenshots = ui.screenshots
+screenshot = ui.screenshot
 
 
-def test_it_names_the_change_and_the_campaigns_then_updates_on_request(browser, live_server, shop, clock):
+def test_it_names_the_change_and_the_campaigns_then_updates_on_request(
+    browser, live_server, shop, clock, screenshot
+):
     promotion = Promotion.objects.create(
         name="Navidad",
         code="NAVIDAD2026",
@@ -52,7 +57,7 @@ def test_it_names_the_change_and_the_campaigns_then_updates_on_request(browser, 
     form.to_contain_text("«Navidad vieja»")
     wide = phone.evaluate("document.documentElement.scrollWidth")
     assert wide <= 390, f"the page is {wide}px wide on a 390px phone"
-    ui.screenshot(phone, "promotion_conflict_phone.png")
+    screenshot(phone, "promotion_conflict_phone.png")
     assert Promotion.objects.get().valid_until == date(2026, 2, 2)
 
     phone.get_by_label("Válida hasta").fill("2026-03-01")

@@ -11,6 +11,8 @@ from django.core.management import call_command
 
 from tests.processes import goteo_env
 
+pytestmark = pytest.mark.slow
+
 
 def quiet_pipe(tmp_path, command: str) -> subprocess.CompletedProcess[str]:
     """Run ``goteo COMMAND | head ...`` through a real shell pipe; stderr ends with goteo's exit code."""

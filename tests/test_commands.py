@@ -8,11 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from goteo.models import Campaign, Contact, Sender
+from goteo.models import Campaign, Sender
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
+from tests.commands import call, create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_legal_hours")]
 ALWAYS = {
     "window_start": time(0),
     "window_end": time.max,
@@ -21,54 +22,16 @@ ALWAYS = {
 }
 
 
-def call(*args, stdin=None, **kw):
-    out, err = StringIO(), StringIO()
-    call_command(*args, stdout=out, stderr=err, **kw)
-    return out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def no_legal_profile(monkeypatch):
-    """These commands run on the real clock at any hour, with --no-holidays and always-open
-    windows, so the legal profile is off here; tests/test_compliance.py covers it."""
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
-
-
-@pytest.fixture
-def contacts(db):
-    Contact.objects.bulk_create(
-        Contact(full_name=f"Paciente {i}", phone=f"+57300100{i:04d}", consent=True) for i in range(5)
-    )
-
-
 @pytest.fixture
 def env_memory(monkeypatch):
     monkeypatch.setenv("WHATSAPP_BACKEND", "memory")
-
-
-def create(*extra):
-    out, err = call(
-        "create_campaign",
-        "--name",
-        "Navidad",
-        "--template",
-        "Hola {name}, {benefit}",
-        "--promotion-code",
-        "NAVIDAD2026",
-        "--benefit",
-        "30% en monturas",
-        "--valid-until",
-        "2099-12-31",
-        *extra,
-    )
-    return Campaign.objects.get(pk=int(out.strip())), err
 
 
 def always_open(campaign):
     Campaign.objects.filter(pk=campaign.pk).update(**ALWAYS)
 
 
-def test_it_creates_a_draft_with_every_flag(contacts, env_memory):
+def test_it_creates_a_draft_with_every_flag(patients, env_memory):
     campaign, _ = create(
         "--daily-limit",
         "25",
@@ -90,7 +53,7 @@ def test_it_creates_a_draft_with_every_flag(contacts, env_memory):
     assert campaign.sender == Sender.get_default()
 
 
-def test_it_reads_the_template_from_a_file(contacts, tmp_path):
+def test_it_reads_the_template_from_a_file(patients, tmp_path):
     path = tmp_path / "plantilla.txt"
     path.write_text("🎄 ¡Hola {name}!", encoding="utf-8")
     out, _ = call(
@@ -109,7 +72,7 @@ def test_it_reads_the_template_from_a_file(contacts, tmp_path):
     assert Campaign.objects.get(pk=int(out)).template == "🎄 ¡Hola {name}!"
 
 
-def test_it_refuses_an_unsafe_template_naming_the_valid_ones(contacts):
+def test_it_refuses_an_unsafe_template_naming_the_valid_ones(patients):
     with pytest.raises(CommandError, match=r"plantilla: Marcador no permitido '?\{0\}'?.*\{nombre\}"):
         call(
             "create_campaign",
@@ -127,7 +90,7 @@ def test_it_refuses_an_unsafe_template_naming_the_valid_ones(contacts):
     assert not Campaign.objects.exists()
 
 
-def test_it_warns_above_thirty_a_day(contacts):
+def test_it_warns_above_thirty_a_day(patients):
     _, err = create("--daily-limit", "40")
     assert "no se recomienda" in err
 
@@ -153,7 +116,7 @@ def create_expiring_tomorrow(*extra):
     return Campaign.objects.get(pk=int(out.strip())), err
 
 
-def test_it_warns_at_creation_when_the_promotion_expires_first(contacts):
+def test_it_warns_at_creation_when_the_promotion_expires_first(patients):
     campaign, err = create_expiring_tomorrow()
     assert campaign.status == "draft"
     assert "después del vencimiento de la promoción" in err
@@ -161,7 +124,7 @@ def test_it_warns_at_creation_when_the_promotion_expires_first(contacts):
     assert "vencimiento" not in fine
 
 
-def test_start_campaign_warns_about_the_expiry_before_asking(contacts, env_memory, monkeypatch):
+def test_start_campaign_warns_about_the_expiry_before_asking(patients, env_memory, monkeypatch):
     campaign, _ = create_expiring_tomorrow()
     shown = []
     monkeypatch.setattr("builtins.input", lambda prompt: shown.append(prompt) or "n")
@@ -171,7 +134,7 @@ def test_start_campaign_warns_about_the_expiry_before_asking(contacts, env_memor
     assert out.index("vencimiento") < out.index("sigue en borrador")
 
 
-def test_it_stores_the_approved_provider_template(contacts):
+def test_it_stores_the_approved_provider_template(patients):
     campaign, _ = create("--provider-template", "promo_monturas:es:name,code")
     assert campaign.provider_template == {
         "name": "promo_monturas",
@@ -182,21 +145,21 @@ def test_it_stores_the_approved_provider_template(contacts):
         create("--provider-template", "promo:es:precio")
 
 
-def test_it_refuses_bad_days_and_windows(contacts):
+def test_it_refuses_bad_days_and_windows(patients):
     with pytest.raises(CommandError, match="--days"):
         create("--days", "lunes,funday")
     with pytest.raises(CommandError, match="--window"):
         create("--window", "9-7")
 
 
-def test_it_starts_with_start(contacts, env_memory):
+def test_it_starts_with_start(patients, env_memory):
     campaign, err = create("--start")
     campaign.refresh_from_db()
     assert campaign.status == "active" and campaign.total_count == 5
     assert "Iniciada: 5 por enviar" in err
 
 
-def test_start_campaign_shows_people_and_whatsapp_then_launches(contacts, env_memory):
+def test_start_campaign_shows_people_and_whatsapp_then_launches(patients, env_memory):
     campaign, _ = create()
     out, _ = call("start_campaign", str(campaign.pk), "--yes")
     assert "Contactos en la audiencia: 5" in out
@@ -208,7 +171,7 @@ def test_start_campaign_shows_people_and_whatsapp_then_launches(contacts, env_me
     assert campaign.status == "active"
 
 
-def test_start_campaign_asks_before_launching(contacts, env_memory, monkeypatch):
+def test_start_campaign_asks_before_launching(patients, env_memory, monkeypatch):
     campaign, _ = create()
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
     out, _ = call("start_campaign", str(campaign.pk))
@@ -217,7 +180,7 @@ def test_start_campaign_asks_before_launching(contacts, env_memory, monkeypatch)
     assert campaign.status == "draft"
 
 
-def test_process_campaigns_sends_and_reports_json(contacts, env_memory):
+def test_process_campaigns_sends_and_reports_json(patients, env_memory):
     campaign, _ = create("--delay", "0", "--start")
     always_open(campaign)
     out, _ = call("process_campaigns", "--json")
@@ -226,7 +189,7 @@ def test_process_campaigns_sends_and_reports_json(contacts, env_memory):
     assert len(MemoryTransport.outbox) == 5
 
 
-def test_process_campaigns_dry_run_sends_nothing(contacts, env_memory):
+def test_process_campaigns_dry_run_sends_nothing(patients, env_memory):
     campaign, _ = create("--delay", "0", "--start", "--daily-limit", "3")
     always_open(campaign)
     out, _ = call("process_campaigns", "--dry-run", "--json")
@@ -238,7 +201,7 @@ def test_process_campaigns_dry_run_sends_nothing(contacts, env_memory):
     assert campaign.pending_count == 5
 
 
-def test_process_campaigns_exits_non_zero_when_disconnected(contacts, env_memory):
+def test_process_campaigns_exits_non_zero_when_disconnected(patients, env_memory):
     campaign, _ = create("--delay", "0", "--start")
     always_open(campaign)
     MemoryTransport.connected = False
@@ -251,7 +214,7 @@ def test_process_campaigns_exits_non_zero_when_disconnected(contacts, env_memory
     assert campaign.pending_count == 5
 
 
-def test_campaign_status_prints_the_card_and_json(contacts, env_memory):
+def test_campaign_status_prints_the_card_and_json(patients, env_memory):
     campaign, _ = create("--start")
     out, _ = call("campaign_status", str(campaign.pk))
     assert "Total: 5 clientes" in out
@@ -275,7 +238,7 @@ def test_campaign_status_prints_the_card_and_json(contacts, env_memory):
     assert (data["total"], data["pending"], data["status"]) == (5, 5, "active")
 
 
-def test_pause_resume_cancel_and_requeue(contacts, env_memory):
+def test_pause_resume_cancel_and_requeue(patients, env_memory):
     campaign, _ = create("--start")
     assert "pausada" in call("pause_campaign", str(campaign.pk))[0]
     with pytest.raises(CommandError, match="no está en progreso"):
@@ -287,7 +250,7 @@ def test_pause_resume_cancel_and_requeue(contacts, env_memory):
     assert (campaign.status, campaign.skipped_count, campaign.pending_count) == ("cancelled", 5, 0)
 
 
-def test_requeue_failed_refuses_a_cancelled_campaign(contacts, env_memory):
+def test_requeue_failed_refuses_a_cancelled_campaign(patients, env_memory):
     campaign, _ = create("--delay", "0", "--start", "--daily-limit", "3")
     always_open(campaign)
 

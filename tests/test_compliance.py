@@ -1,6 +1,6 @@
 """Legal sending hours by country: the co, es and none profiles, at their edges."""
 
-from datetime import datetime, time
+from datetime import time
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -22,16 +22,12 @@ from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
 from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
-from tests.conftest import BOGOTA
+from tests.conftest import BOGOTA, at
 
 CO, ES, NONE = PROFILES["co"], PROFILES["es"], PROFILES["none"]
 MADRID = ZoneInfo("Europe/Madrid")
 MON_TO_SAT = frozenset(range(6))
 EVERY_DAY = frozenset(range(7))
-
-
-def at(y, m, d, hh=0, mm=0, ss=0, tz=BOGOTA):
-    return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
 
 
 def rules(profile, start=time(0), end=time.max, days=EVERY_DAY, tz=BOGOTA):

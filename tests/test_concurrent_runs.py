@@ -9,14 +9,11 @@ from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, Message, Promotion, Sender
 from tests.processes import goteo_env, start
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def no_legal_profile(monkeypatch):
-    """The runs use the real clock and an always-open window, so the legal profile is off
-    (the processes inherit the environment); tests/test_compliance.py covers it."""
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_legal_hours"),
+    pytest.mark.slow,
+]
 
 
 def launch(n: int, sender_cap: int, daily_limit: int) -> Campaign:

@@ -110,6 +110,7 @@ def run_with_closed_pipe(args, env):
     return process.returncode, err.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_closed_pipe_ends_quietly_with_the_simulation_finished(tmp_path):
     code, err = run_with_closed_pipe(["demo", "--simulate-days", "5", "--json"], goteo_env(tmp_path))
@@ -119,6 +120,7 @@ def test_a_closed_pipe_ends_quietly_with_the_simulation_finished(tmp_path):
     assert (campaign.status, campaign.simulated_count, campaign.pending_count) == ("completed", 100, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_closed_pipe_leaves_the_unsimulated_demo_ready_to_send(tmp_path):
     code, err = run_with_closed_pipe(["demo", "--json"], goteo_env(tmp_path))
@@ -128,6 +130,7 @@ def test_a_closed_pipe_leaves_the_unsimulated_demo_ready_to_send(tmp_path):
     assert (campaign.status, campaign.pending_count) == ("active", 100)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_head_reads_the_first_lines_while_the_demo_finishes(tmp_path):
     """``goteo demo --simulate-days 5 --json | head -3``, with a real shell pipe."""

@@ -22,7 +22,7 @@ from tests.fakes import meta_webhooks as meta
 from tests.fakes.cloud import ACCEPT_THEN_HANG, FakeCloudAPI, graph_error
 from tests.fakes.records import cloud_sender
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
 
 NOT_ON_WHATSAPP, TIMES_OUT, OPTS_OUT, SPAM = 5, 12, 30, 40
 
@@ -43,12 +43,6 @@ class ScriptedClock(SimulatedClock):
             if entry[0]():
                 self.actions.remove(entry)
                 entry[1]()
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_OPT_OUT_WORDS", "GOTEO_OPT_OUT_REPLY"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def process_campaigns(clock: SimulatedClock, monkeypatch) -> int:

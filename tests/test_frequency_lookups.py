@@ -1,7 +1,5 @@
 """The frequency cap's lookups: same answers through every path, whatever the sizes."""
 
-from datetime import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,13 +8,9 @@ from goteo.engine import Engine
 from goteo.frequency import Reached, has_free_pending, held_messages, recent_promotions, recently_reached
 from goteo.models import Campaign, Message
 from goteo.status import campaign_summary
-from tests.conftest import BOGOTA
+from tests.test_frequency_cap import at
 
 pytestmark = pytest.mark.django_db
-
-
-def at(d: int, hh: int = 10) -> datetime:
-    return datetime(2026, 1, d, hh, tzinfo=BOGOTA)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from goteo import engine as engine_module
 from goteo.engine import Claim, Engine
 from goteo.models import Campaign, Message, MessageStatus, Sender
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def race(make_campaign, clock) -> list[tuple[str, int]]:

@@ -20,22 +20,14 @@ from tests.dashboard import page_text, sign_in
 from tests.fakes import evolution as evo
 from tests.fakes import waha
 from tests.fakes.records import evolution_sender, waha_sender
+from tests.fakes.transport import running
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
 
 LID = "176369157804064@lid"
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_OPT_OUT_WORDS", "GOTEO_OPT_OUT_REPLY", "GOTEO_PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def api():
-    with waha.FakeWaha() as server:
-        yield server
+api = running(waha.FakeWaha)
 
 
 def evolution_upsert(key: dict, text: str, key_id: str) -> dict:

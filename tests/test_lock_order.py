@@ -18,7 +18,7 @@ from goteo.engine import Claim, Engine, RunSummary
 from goteo.models import Campaign, DailyCounter, Message, MessageStatus, Sender
 from goteo.transports import SendError
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 HOLD_SECONDS = 0.5  # how long the record keeps its rows once it moved the campaign's counters
 

@@ -11,12 +11,9 @@ from goteo.transports.pairing import CONNECTED, FAILED, IDLE, WAITING, PairingEr
 from tests.fakes.evolution import INSTANCE, WEBHOOK_SECRET
 from tests.fakes.evolution_pairing import PAIRING_CODE, FakeEvolutionPairing
 from tests.fakes.server import DROP, HANG, HTML_502, Reply, refused_url
+from tests.fakes.transport import running
 
-
-@pytest.fixture
-def api():
-    with FakeEvolutionPairing() as server:
-        yield server
+api = running(FakeEvolutionPairing)
 
 
 @pytest.fixture

@@ -9,14 +9,11 @@ import pytest
 from goteo.transports.pairing import CONNECTED, FAILED, IDLE, STARTING, WAITING, PairingError, qr_image
 from goteo.transports.waha_pairing import WahaPairing
 from tests.fakes.server import HTML_502, Reply, refused_url
+from tests.fakes.transport import running
 from tests.fakes.waha import SESSION
 from tests.fakes.waha_pairing import PAIRING_CODE, FakeWahaPairing
 
-
-@pytest.fixture
-def api():
-    with FakeWahaPairing() as server:
-        yield server
+api = running(FakeWahaPairing)
 
 
 @pytest.fixture

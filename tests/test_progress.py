@@ -12,7 +12,7 @@ from django.urls import reverse
 from goteo.engine import Engine
 from goteo.models import CampaignStatus, Contact
 from goteo.progress import campaign_progress
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 
 def counts(**given: int) -> dict[str, int]:
@@ -60,13 +60,6 @@ def test_campaign_status_json_keeps_its_keys_and_adds_the_progress(finished):
     data = json.loads(out.getvalue())
     assert (data["sent"], data["skipped"], data["total"], data["percent"]) == (8, 2, 10, 80)
     assert (data["receivable"], data["progress_percent"]) == (8, 100)
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 def test_the_dashboard_card_and_list_show_eight_of_eight(staff, finished):

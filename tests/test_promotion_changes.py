@@ -10,12 +10,7 @@ from goteo.engine import Engine
 from goteo.models import Campaign, Contact, ExcludedPhone, MessageEvent, Promotion
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_legal_profile(monkeypatch):
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_legal_hours")]
 
 
 def create(name, *promotion_args, update=False):

@@ -18,15 +18,14 @@ from tests.chaos.scenario import (
     worker_logs,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_legal_hours"),
+    pytest.mark.slow,
+]
 
 WORKERS = 8
 MESSAGES = 400
-
-
-@pytest.fixture(autouse=True)
-def _any_hour(monkeypatch):
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
 
 
 def race(tmp_path, ledger, broken=""):

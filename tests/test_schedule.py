@@ -11,18 +11,15 @@ from goteo.schedule import (
     is_holiday,
     next_send_time,
 )
+from tests.conftest import BOGOTA as BOG
+from tests.conftest import at
 
-BOG = ZoneInfo("America/Bogota")
 NY = ZoneInfo("America/New_York")
 WEEKDAYS = frozenset(range(5))
 
 
 def rules(tz=BOG, country="CO", start=time(9), end=time(19), days=WEEKDAYS):
     return SendingRules(start, end, days, tz, country)
-
-
-def at(y, m, d, hh=0, mm=0, ss=0, tz=BOG):
-    return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
 
 
 def test_it_is_open_until_one_second_before_the_end():

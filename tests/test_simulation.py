@@ -24,11 +24,6 @@ LAUNCH = datetime.combine(FRIDAY, time(9, 0), tzinfo=BOGOTA)
 
 
 @pytest.fixture
-def console_sender(db):
-    return Sender.objects.create(name="mostrador", backend="console", daily_cap=30)
-
-
-@pytest.fixture
 def printed():
     return StringIO()
 

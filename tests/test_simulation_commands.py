@@ -8,44 +8,28 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from goteo.models import Campaign, Contact, Message, MessageStatus
+from goteo.models import Campaign, Message, MessageStatus
+from tests import commands
+from tests.commands import call
 from tests.test_commands import always_open
 
 pytestmark = pytest.mark.django_db
 
 
-def call(*args):
-    out, err = StringIO(), StringIO()
-    call_command(*args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(autouse=True)
-def console(monkeypatch):
-    """The README's real-use steps without connecting WhatsApp: the default, printing number."""
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")  # always-open windows at any hour
+def console(monkeypatch, no_legal_hours):
+    """The README's real-use steps without connecting WhatsApp: the default, printing number;
+    always-open windows at any hour."""
     for name in ("WHATSAPP_BACKEND", "WHATSAPP_FILE_PATH", "GOTEO_HEALTH_CACHE_SECONDS"):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def contacts(db):
-    Contact.objects.bulk_create(
-        Contact(full_name=f"Paciente {i}", phone=f"+57300100{i:04d}", consent=True) for i in range(5)
-    )
-
-
 def create(*extra):
-    out, err = call(
-        "create_campaign",
-        *("--name", "Navidad", "--template", "Hola {name}, {benefit}", "--promotion-code", "NAVIDAD2026"),
-        *("--benefit", "30% en monturas", "--valid-until", "2099-12-31", "--delay", "0"),
-        *extra,
-    )
-    return Campaign.objects.get(pk=int(out.strip())), err
+    """The Navidad campaign, sending without a pause between messages."""
+    return commands.create("--delay", "0", *extra)
 
 
-def test_start_campaign_refuses_a_real_start_on_a_number_in_test_mode(contacts):
+def test_start_campaign_refuses_a_real_start_on_a_number_in_test_mode(patients):
     campaign, _ = create()
     out = StringIO()
 
@@ -61,7 +45,7 @@ def test_start_campaign_refuses_a_real_start_on_a_number_in_test_mode(contacts):
     assert campaign.status == "draft" and campaign.total_count == 0
 
 
-def test_start_campaign_simulates_when_asked_in_so_many_words(contacts):
+def test_start_campaign_simulates_when_asked_in_so_many_words(patients):
     campaign, _ = create()
 
     out, _ = call("start_campaign", str(campaign.pk), "--yes", "--simulate")
@@ -71,7 +55,7 @@ def test_start_campaign_simulates_when_asked_in_so_many_words(contacts):
     assert "🧪 Simulación: los mensajes se imprimen y quedan como simulados; nadie los recibe." in out
 
 
-def test_create_campaign_start_needs_simulate_on_a_number_in_test_mode(contacts):
+def test_create_campaign_start_needs_simulate_on_a_number_in_test_mode(patients):
     with pytest.raises(CommandError, match="modo de prueba") as refused:
         create("--start")
     assert "--simulate" in str(refused.value) and "No se creó la campaña" in str(refused.value)
@@ -83,13 +67,13 @@ def test_create_campaign_start_needs_simulate_on_a_number_in_test_mode(contacts)
     assert "Iniciada: 5 por enviar" in err
 
 
-def test_create_campaign_simulate_goes_with_start(contacts):
+def test_create_campaign_simulate_goes_with_start(patients):
     with pytest.raises(CommandError, match="--simulate va junto con --start"):
         create("--simulate")
     assert not Campaign.objects.exists()
 
 
-def test_process_campaigns_says_the_messages_were_simulated(contacts, capsys):
+def test_process_campaigns_says_the_messages_were_simulated(patients, capsys):
     campaign, _ = create("--start", "--simulate")
     always_open(campaign)
 
@@ -104,7 +88,7 @@ def test_process_campaigns_says_the_messages_were_simulated(contacts, capsys):
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SIMULATED}
 
 
-def test_process_campaigns_json_counts_simulated_apart(contacts, capsys):
+def test_process_campaigns_json_counts_simulated_apart(patients, capsys):
     campaign, _ = create("--start", "--simulate")
     always_open(campaign)
 
@@ -114,7 +98,7 @@ def test_process_campaigns_json_counts_simulated_apart(contacts, capsys):
     assert (summary["sent"], summary["simulated"], summary["ok"]) == (0, 5, True)
 
 
-def test_campaign_status_shows_simulated_apart(contacts, capsys):
+def test_campaign_status_shows_simulated_apart(patients, capsys):
     campaign, _ = create("--start", "--simulate")
     always_open(campaign)
     call("process_campaigns")
@@ -128,7 +112,7 @@ def test_campaign_status_shows_simulated_apart(contacts, capsys):
     assert "🧪 Simulados (nadie los recibió): 5 de 5 (100%)" in text
 
 
-def test_the_file_transport_says_delivered_to_the_file(contacts, monkeypatch, tmp_path):
+def test_the_file_transport_says_delivered_to_the_file(patients, monkeypatch, tmp_path):
     outbox = tmp_path / "salida.jsonl"
     monkeypatch.setenv("WHATSAPP_BACKEND", "file")
     monkeypatch.setenv("WHATSAPP_FILE_PATH", str(outbox))

@@ -9,13 +9,7 @@ from django.utils import timezone
 
 from goteo.models import Campaign, Contact, DailyCounter, Promotion, Sender
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_legal_profile(monkeypatch):
-    """It runs on the real clock at any hour: no legal hours, an always-open window."""
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_legal_hours")]
 
 
 @pytest.fixture

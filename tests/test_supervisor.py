@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -23,18 +22,9 @@ from tests.chaos.scenario import (
     start_workers,
     wait_all,
 )
+from tests.processes import wait_for
 
-
-@pytest.fixture(autouse=True)
-def _no_legal_hours(monkeypatch):
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+pytestmark = pytest.mark.usefixtures("no_legal_hours")
 
 
 def numbers(ledger: LedgerServer, count: int, people: int) -> list[Sender]:
@@ -44,6 +34,7 @@ def numbers(ledger: LedgerServer, count: int, people: int) -> list[Sender]:
     return senders
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_share_the_numbers_and_send_each_message_once(tmp_path):
     with LedgerServer(latency=0.02) as ledger:
@@ -66,12 +57,13 @@ def test_two_processes_share_the_numbers_and_send_each_message_once(tmp_path):
     assert len(beats) == 2 and all(beat.stopped_at is not None for beat in beats)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_stop_signal_reaches_each_process_once_so_what_is_in_flight_is_recorded(tmp_path):
     with LedgerServer(latency=1.0) as ledger:
         numbers(ledger, 2, 4)
         (supervisor,) = start_workers(1, tmp_path, args=("--processes", "2"))
-        wait_for(lambda: ledger.total() >= 2)
+        wait_for(lambda: ledger.total() >= 2, timeout=60)
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(timeout=30) == 0  # a second signal would have made it 143
     assert not ledger.duplicates()
@@ -81,6 +73,7 @@ def test_a_stop_signal_reaches_each_process_once_so_what_is_in_flight_is_recorde
     assert all(beat.stopped_at is not None for beat in WorkerHeartbeat.objects.all())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_process_that_dies_is_started_again_and_the_work_completes(tmp_path):
     with LedgerServer(latency=0.3) as ledger:
@@ -88,7 +81,7 @@ def test_a_process_that_dies_is_started_again_and_the_work_completes(tmp_path):
         (supervisor,) = start_workers(
             1, tmp_path, lease=2, args=("--processes", "2"), GOTEO_WORKER_RESTART_SECONDS="1"
         )
-        wait_for(lambda: WorkerHeartbeat.objects.count() == 2 and ledger.total() >= 2)
+        wait_for(lambda: WorkerHeartbeat.objects.count() == 2 and ledger.total() >= 2, timeout=60)
         victim = WorkerHeartbeat.objects.order_by("pid").first()
         os.kill(victim.pid, signal.SIGKILL)
         assert wait_all([supervisor]) == [0]

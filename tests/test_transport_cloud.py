@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import pytest
 
 from goteo.models import Sender
-from goteo.transports import ConfigurationError, OutgoingMessage, SendError, transport_for
+from goteo.transports import ConfigurationError, SendError, transport_for
 from goteo.transports.cloud import CloudTransport, classify_error
 from tests.fakes.cloud import ACCEPT_THEN_HANG, PHONE_NUMBER_ID, TOKEN, FakeCloudAPI, graph_error
 from tests.fakes.server import DROP, HANG, HTML_502, Reply, refused_url
+from tests.fakes.transport import outgoing as fake_outgoing
+from tests.fakes.transport import running
 
 TEMPLATE = {"name": "promo_optica", "language": "es_CO", "params": ["name", "code"]}
 VARIABLES = {
@@ -22,20 +25,10 @@ VARIABLES = {
 }
 
 
-def outgoing(to: str = "+573001112233", template: dict | None = None) -> OutgoingMessage:
-    return OutgoingMessage(
-        to=to,
-        text="¡Hola María! 30% de descuento con el código LENTES30",
-        message_id="8c7a3f2e-5d1b-4e8a-9f0c-123456789abc",
-        variables=VARIABLES,
-        provider_template=TEMPLATE if template is None else template,
-    )
+outgoing = partial(fake_outgoing, variables=VARIABLES, template=TEMPLATE)
 
 
-@pytest.fixture
-def api():
-    with FakeCloudAPI() as server:
-        yield server
+api = running(FakeCloudAPI)
 
 
 def transport(api, **extra) -> CloudTransport:

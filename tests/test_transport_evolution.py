@@ -7,23 +7,14 @@ import time
 import pytest
 
 from goteo.models import Sender
-from goteo.transports import OutgoingMessage, SendError, transport_for
+from goteo.transports import SendError, transport_for
 from goteo.transports.evolution import EvolutionTransport
 from goteo.transports.gateway import TYPING_MIN_MS, typing_ms
 from tests.fakes.evolution import API_KEY, INSTANCE, FakeEvolution, envelope
 from tests.fakes.server import DROP, HANG, HTML_502, refused_url
+from tests.fakes.transport import TEXT, outgoing, running
 
-TEXT = "¡Hola María! 30% de descuento con el código LENTES30"
-
-
-def outgoing(to: str = "+573001112233") -> OutgoingMessage:
-    return OutgoingMessage(to=to, text=TEXT, message_id="8c7a3f2e-5d1b-4e8a-9f0c-123456789abc")
-
-
-@pytest.fixture
-def api():
-    with FakeEvolution() as server:
-        yield server
+api = running(FakeEvolution)
 
 
 def test_it_sends_text_to_the_digits_with_a_typing_delay(api):

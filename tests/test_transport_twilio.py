@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import partial
 
 import pytest
 
 from goteo.models import Sender
-from goteo.transports import ConfigurationError, OutgoingMessage, SendError, transport_for
+from goteo.transports import ConfigurationError, SendError, transport_for
 from goteo.transports.twilio import TwilioTransport
 from tests.fakes.server import DROP, HANG, HTML_502, Reply, refused_url
+from tests.fakes.transport import MESSAGE_ID, running
+from tests.fakes.transport import outgoing as fake_outgoing
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, twilio_error
 
-MESSAGE_ID = "8c7a3f2e-5d1b-4e8a-9f0c-123456789abc"
 VARIABLES = {"name": "María", "full_name": "María Pérez", "code": "LENTES30"}
 
 
-def outgoing(template: dict | None = None, to: str = "+573001112233") -> OutgoingMessage:
-    return OutgoingMessage(
-        to=to,
-        text="¡Hola María! Use LENTES30",
-        message_id=MESSAGE_ID,
-        variables=VARIABLES,
-        provider_template=template or {},
-    )
-
-
-@pytest.fixture
-def api(monkeypatch):
-    monkeypatch.delenv("GOTEO_PUBLIC_URL", raising=False)
-    with FakeTwilio() as server:
-        yield server
+outgoing = partial(fake_outgoing, text="¡Hola María! Use LENTES30", variables=VARIABLES)
+api = running(FakeTwilio)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 def test_it_sends_free_text_as_a_form_with_basic_auth(api):
@@ -55,7 +45,7 @@ def test_it_sends_free_text_as_a_form_with_basic_auth(api):
 def test_it_sends_an_approved_template_by_content_sid_and_numbered_variables(api):
     template = {"content_sid": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "params": ["name", "code"]}
 
-    TwilioTransport(api.config()).send(outgoing(template))
+    TwilioTransport(api.config()).send(outgoing(template=template))
 
     form = api.requests[0].form()
     assert form["ContentSid"] == "HXb5b62575e6e4ff6129ad7c8efe1f983e"

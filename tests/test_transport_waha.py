@@ -5,23 +5,14 @@ from __future__ import annotations
 import pytest
 
 from goteo.models import Sender
-from goteo.transports import OutgoingMessage, SendError, transport_for
+from goteo.transports import SendError, transport_for
 from goteo.transports.gateway import typing_ms
 from goteo.transports.waha import WahaTransport
 from tests.fakes.server import DROP, HANG, HTML_502, Reply, refused_url
+from tests.fakes.transport import TEXT, outgoing, running
 from tests.fakes.waha import API_KEY, SESSION, FakeWaha
 
-TEXT = "¡Hola María! 30% de descuento con el código LENTES30"
-
-
-def outgoing(to: str = "+573001112233") -> OutgoingMessage:
-    return OutgoingMessage(to=to, text=TEXT, message_id="8c7a3f2e-5d1b-4e8a-9f0c-123456789abc")
-
-
-@pytest.fixture
-def api():
-    with FakeWaha() as server:
-        yield server
+api = running(FakeWaha)
 
 
 def waha(api, **extra) -> tuple[WahaTransport, list[float]]:

@@ -138,13 +138,6 @@ def test_resume_campaign_says_nothing_more_when_the_number_is_free(make_campaign
 
 
 # --- dashboard -------------------------------------------------------------------------------------
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
-
-
 def test_the_numbers_page_offers_to_lift_a_brake_and_asks_first(staff, memory_sender, clock):
     braked(memory_sender, clock.now())
 

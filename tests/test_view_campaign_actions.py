@@ -9,14 +9,7 @@ from goteo.engine import Engine
 from goteo.models import CampaignStatus, Message, MessageStatus
 from goteo.transports.base import SendError
 from goteo.transports.memory import MemoryTransport
-from tests.dashboard import page_text, pin_page_clock, sign_in
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+from tests.dashboard import page_text
 
 
 def act(staff, name, campaign, data=None):

@@ -12,16 +12,9 @@ from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
 from goteo.web.formatting import contact_noun
 from tests.conftest import BOGOTA
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 MONDAY_NOON = datetime(2026, 1, 5, 12, 0, tzinfo=BOGOTA)
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 def seed_week(make_campaign, clock) -> Campaign:

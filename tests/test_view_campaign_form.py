@@ -11,16 +11,9 @@ from django.urls import reverse
 
 from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Promotion, Sender, Tag
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 TEMPLATE = "[Hola|Buen día|Qué tal] {name}, {benefit} con {code}"
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 @pytest.fixture

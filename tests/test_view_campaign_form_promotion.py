@@ -8,17 +8,10 @@ import pytest
 from django.urls import reverse
 
 from goteo.models import Campaign, Promotion
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 from tests.test_view_campaign_form import form_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 @pytest.fixture

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from goteo.engine import Engine
 from goteo.models import Campaign
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 URL = "/dashboard/promociones/campanas/"
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 def test_it_lives_at_the_seeds_url():

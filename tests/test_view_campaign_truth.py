@@ -11,15 +11,13 @@ from goteo.engine import Engine
 from goteo.heartbeat import ScheduledRun, worker_status
 from goteo.models import Campaign, CampaignStatus, WorkerHeartbeat
 from tests.conftest import BOGOTA
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 
 @pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+def staff(staff, no_legal_hours):
+    """The signed-in client, with the legal profile off for the pages' runs."""
+    return staff
 
 
 def detail(staff, campaign: Campaign) -> str:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from goteo.models import Contact
 from goteo.web.contact_import import KEEP_SECONDS
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text, sign_in
 
 FILE = (
     "Nombres;Apellidos;Celular;Acepta;Correo\n"
@@ -26,11 +26,10 @@ FILE = (
 
 
 @pytest.fixture
-def staff(client, db, clock, monkeypatch, settings, tmp_path):
+def staff(staff, settings, tmp_path):
+    """The signed-in client; uploads land in this test's own folder."""
     settings.DATA_DIR = tmp_path
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+    return staff
 
 
 def upload(staff, content: bytes, name="clientes.csv"):

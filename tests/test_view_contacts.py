@@ -6,14 +6,7 @@ import pytest
 from django.urls import reverse
 
 from goteo.models import Contact, MessageStatus, SkipReason, Tag
-from tests.dashboard import page_text, pin_page_clock, sign_in
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+from tests.dashboard import page_text
 
 
 @pytest.fixture

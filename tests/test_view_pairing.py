@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from goteo import health
 from goteo.models import MessageStatus, Sender
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text, sign_in
 from tests.fakes import evolution as evo
 from tests.fakes.evolution_pairing import PAIRING_CODE as EVOLUTION_CODE
 from tests.fakes.evolution_pairing import FakeEvolutionPairing
@@ -27,17 +27,7 @@ GATEWAYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_PUBLIC_URL", "EVOLUTION_WEBHOOK_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 @pytest.fixture(params=sorted(GATEWAYS))

@@ -13,14 +13,7 @@ from goteo.engine import Engine
 from goteo.models import CampaignStatus, Message, MessageEvent, MessageStatus
 from goteo.web.recipients import PAGE_SIZE
 from tests.conftest import BOGOTA
-from tests.dashboard import page_text, pin_page_clock, sign_in
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
+from tests.dashboard import page_text
 
 
 def recipients(staff, campaign, **params):

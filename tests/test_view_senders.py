@@ -5,21 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
 from django.urls import reverse
 
 from goteo.models import Sender
 from goteo.transports.memory import MemoryTransport
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 
 TOKEN = "EAAG-secreto-que-nunca-se-muestra"
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
 
 
 def cloud_data(**changes):

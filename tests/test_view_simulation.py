@@ -9,22 +9,10 @@ from django.urls import reverse
 
 from goteo.engine import Engine
 from goteo.launch import campaign_launch
-from goteo.models import CampaignStatus, Contact, Sender
+from goteo.models import CampaignStatus, Contact
 from goteo.transports.console import ConsoleTransport
-from tests.dashboard import page_text, pin_page_clock, sign_in
+from tests.dashboard import page_text
 from tests.test_view_campaign_form import form_data
-
-
-@pytest.fixture
-def staff(client, db, clock, monkeypatch):
-    pin_page_clock(monkeypatch, clock)
-    sign_in(client)
-    return client
-
-
-@pytest.fixture
-def console_sender(db):
-    return Sender.objects.create(name="mostrador", backend="console", daily_cap=30)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.fakes import evolution as evo
 from tests.fakes.records import evolution_sender, twilio_sender
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
 
 # twilio/twilio-python tests/unit/test_request_validator.py: its URL, form and signatures.
 URI = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -28,12 +28,6 @@ SIGNED_WITHOUT_PORT = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
 SIGNED_WITH_443 = "kvajT1Ptam85bY51eRf/AJRuM3w="
 SIGNED_HTTP_WITH_80 = "0ZXoZLH/DfblKGATFgpif+LLRf4="
 SIGNED_HTTP_WITH_1234 = "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_PUBLIC_URL", "GOTEO_OPT_OUT_REPLY", "GOTEO_OPT_OUT_WORDS"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,10 @@ from tests.fakes import meta_webhooks as meta
 from tests.fakes.cloud import FakeCloudAPI
 from tests.fakes.records import cloud_sender, put
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
 
 WAMID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA"
 T0 = 1767366000  # 2 January 2026, 10:00 in Bogotá
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_OPT_OUT_WORDS", "GOTEO_OPT_OUT_REPLY", "WHATSAPP_APP_SECRET"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -14,15 +14,7 @@ from tests.fakes.records import evolution_sender, put
 KEY_ID = "3EB0C767D097B7C7C030"
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in (
-        "WHATSAPP_BACKEND",
-        "EVOLUTION_WEBHOOK_SECRET",
-        "GOTEO_OPT_OUT_WORDS",
-        "GOTEO_OPT_OUT_REPLY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 @pytest.fixture

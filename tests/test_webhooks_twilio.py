@@ -22,10 +22,7 @@ DOCS_PARAMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_PUBLIC_URL", "GOTEO_OPT_OUT_REPLY", "GOTEO_OPT_OUT_WORDS"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 @pytest.fixture

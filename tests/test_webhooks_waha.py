@@ -12,10 +12,7 @@ from tests.fakes.records import put, waha_sender
 SHORT_ID = "3EB08A6895830F110A5E4D"
 
 
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "WAHA_WEBHOOK_HMAC_KEY", "GOTEO_OPT_OUT_WORDS", "GOTEO_OPT_OUT_REPLY"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("plain_environment")
 
 
 @pytest.fixture

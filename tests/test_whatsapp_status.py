@@ -14,20 +14,12 @@ from goteo import health
 from goteo.models import Campaign, Sender
 from tests.fakes.cloud import TOKEN, FakeCloudAPI
 from tests.fakes.records import cloud_sender
+from tests.fakes.transport import running
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _plain_environment(monkeypatch):
-    for name in ("WHATSAPP_BACKEND", "GOTEO_HEALTH_CACHE_SECONDS"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
 
 
-@pytest.fixture
-def api():
-    with FakeCloudAPI() as server:
-        yield server
+api = running(FakeCloudAPI)
 
 
 def run(*args: str) -> tuple[int, str]:

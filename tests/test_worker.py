@@ -25,13 +25,12 @@ from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, WorkerEngine, tune_coll
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA
+from tests.processes import wait_for
 
 ALL_DAYS = "mon,tue,wed,thu,fri,sat,sun"
 
 
-@pytest.fixture(autouse=True)
-def _no_legal_hours(monkeypatch):
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+pytestmark = pytest.mark.usefixtures("no_legal_hours")
 
 
 def run_until(worker: Worker, sends: int) -> list[str]:
@@ -48,14 +47,8 @@ def run_until(worker: Worker, sends: int) -> list[str]:
     return lines
 
 
-def wait_for(condition, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 # --- signals, with the real command in a separate process ----------------------------------
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_finishes_the_message_in_flight_on_sigterm_and_exits_0(tmp_path):
     with LedgerServer(latency=1.5) as ledger:
@@ -71,6 +64,7 @@ def test_it_finishes_the_message_in_flight_on_sigterm_and_exits_0(tmp_path):
     assert beat.stopped_at is not None and beat.sent == 1 and beat.pid == worker.pid
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_exits_at_once_on_a_second_signal_and_the_message_ends_unknown(tmp_path):
     with LedgerServer(latency=60) as ledger:
@@ -96,6 +90,7 @@ def test_it_exits_at_once_on_a_second_signal_and_the_message_ends_unknown(tmp_pa
     assert Message.objects.filter(status=MessageStatus.SENT).count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_a_heartbeat_while_it_runs(tmp_path):
     with LedgerServer(latency=1.0) as ledger:
@@ -267,6 +262,7 @@ def test_it_records_an_outcome_once_the_database_is_back(make_campaign, clock, m
 
 
 # --- many senders at once, with threads and real time --------------------------------------
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_drives_many_senders_at_once():
     senders = [Sender.objects.create(name=f"numero-{n}", backend="memory", daily_cap=100) for n in range(8)]

@@ -4,6 +4,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _any_hour(monkeypatch):
-    """No legal sending hours, so races and kills can run whenever CI runs (and in workers)."""
-    monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
+def _any_hour(no_legal_hours):
+    """Races and kills run whenever CI runs (and in workers), so every chaos test has no legal hours."""

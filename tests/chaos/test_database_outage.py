@@ -24,7 +24,7 @@ from tests.chaos.scenario import (
     worker_logs,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PEOPLE = 60
 

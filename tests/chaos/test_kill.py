@@ -29,7 +29,7 @@ from tests.chaos.scenario import (
     worker_logs,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 FAULTS = {THROTTLE: 0.08, REJECT: 0.04, DROP: 0.02, STALL: 0.06, ERROR500: 0.05}
 SENDERS = 4

@@ -28,7 +28,7 @@ from tests.chaos.ledger import (
 )
 from tests.chaos.scenario import broken_promises, ledger_sender, open_campaigns
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def drain(clock: SimulatedClock) -> None:

@@ -1,11 +1,9 @@
-"""The dashboard's forms: campaigns, contacts import, senders and test messages."""
+"""The campaign's form (the wizard's fields and checks) and the test message's."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django import forms
 from django.utils import timezone
@@ -13,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
-from goteo.models.senders import Backend
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.templating import (
     TemplateError,
@@ -21,17 +18,7 @@ from goteo.templating import (
     provider_template_spec,
     validate_template,
 )
-from goteo.transports.config import SETTINGS
-
-DAY_CHOICES = [
-    ("mon", _("Lunes")),
-    ("tue", _("Martes")),
-    ("wed", _("Miércoles")),
-    ("thu", _("Jueves")),
-    ("fri", _("Viernes")),
-    ("sat", _("Sábado")),
-    ("sun", _("Domingo")),
-]
+from goteo.web.forms.inputs import DATE_FORMATS, DAY_CHOICES, TIME_FORMATS, date_input, time_input
 
 INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 
@@ -45,28 +32,19 @@ INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 ¡Visítanos y aprovecha esta oferta!"""
 
 
-# Day first and a 24-hour clock, as in Colombia, whatever the phone's settings: the browsers'
-# own date and time pickers follow the phone's locale (a.m./p.m., month first).
-DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
-TIME_FORMATS = ["%H:%M"]
-
-
-def date_input() -> forms.DateInput:
-    attrs = {"placeholder": "dd/mm/aaaa", "inputmode": "numeric", "autocomplete": "off", "class": "date"}
-    return forms.DateInput(attrs=attrs, format="%d/%m/%Y")
-
-
-def time_input() -> forms.TimeInput:
-    attrs = {"placeholder": "HH:MM", "inputmode": "numeric", "autocomplete": "off", "class": "time"}
-    return forms.TimeInput(attrs=attrs, format="%H:%M")
-
-
-MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"]
+# A moment typed day first with a 24-hour clock, like the dates and times beside it.
+MOMENT_FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
 
 
 def moment_input() -> forms.DateTimeInput:
-    """A date and time picker; the value is the number's local time."""
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    """A date and a time, in the number's local time."""
+    attrs = {
+        "placeholder": "dd/mm/aaaa HH:MM",
+        "inputmode": "numeric",
+        "autocomplete": "off",
+        "class": "moment",
+    }
+    return forms.DateTimeInput(attrs=attrs, format="%d/%m/%Y %H:%M")
 
 
 def in_zone(value: datetime | None, sender: Sender | None) -> datetime | None:
@@ -301,12 +279,6 @@ class CampaignForm(forms.ModelForm):
         return campaign
 
 
-class ImportForm(forms.Form):
-    """A CSV of contacts: name, phone, consent and optionally tags."""
-
-    file = forms.FileField(label=_("Archivo CSV"))
-
-
 class TestMessageForm(forms.Form):
     """A test message to one number, sent now by the campaign's sender."""
 
@@ -318,123 +290,3 @@ class TestMessageForm(forms.Form):
             return normalize_phone(self.cleaned_data["phone"])
         except InvalidPhone as exc:
             raise forms.ValidationError(str(exc)) from exc
-
-
-FIRST_ZONES = ["America/Bogota"]
-NEAR_PREFIXES = ("America/", "Europe/Madrid", "Atlantic/Canary", "Africa/Ceuta")
-
-
-def zone_label(zone: str) -> str:
-    return zone.replace("_", " ")
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, Any]]:
-    """America/Bogota first, then the Americas and Spain, then every other zone, sorted."""
-    zones = sorted(available_timezones())
-    near = [z for z in zones if z.startswith(NEAR_PREFIXES) and z not in FIRST_ZONES]
-    rest = [z for z in zones if z not in near and z not in FIRST_ZONES]
-    return [
-        ("", str(_("La de la instalación"))),
-        *[(z, zone_label(z)) for z in FIRST_ZONES],
-        (str(_("América y España")), [(z, zone_label(z)) for z in near]),
-        (str(_("Otras")), [(z, zone_label(z)) for z in rest]),
-    ]
-
-
-class SenderForm(forms.ModelForm):
-    """A WhatsApp number with its provider settings. Credentials are write-only.
-
-    Each provider's settings get one field named ``<backend>__<key>``; a credential field
-    is never filled in when shown, and left blank it keeps the stored value.
-    """
-
-    class Meta:
-        model = Sender
-        fields = ["name", "backend", "daily_cap", "warmup_started_on", "time_zone", "is_active"]
-        widgets = {"warmup_started_on": date_input(), "time_zone": forms.Select()}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["daily_cap"].widget.attrs["min"] = 1
-        warmup_field = self.fields["warmup_started_on"]
-        assert isinstance(warmup_field, forms.DateField)
-        warmup_field.input_formats = DATE_FORMATS
-        zone_widget = self.fields["time_zone"].widget
-        assert isinstance(zone_widget, forms.Select)
-        zone_widget.choices = time_zone_choices()
-        self.fields["time_zone"].help_text = _("Las horas de envío y los días se cuentan en esta zona.")
-        self.provider_fields: dict[str, list[str]] = {}
-        stored_config = self.instance.config or {}
-        stored_secrets = self.instance.secrets or {}
-        for backend, settings in SETTINGS.items():
-            names = []
-            for setting in settings:
-                name = f"{backend}__{setting.key}"
-                same_backend = self.instance.backend == backend
-                if setting.secret:
-                    kept = same_backend and bool(stored_secrets.get(setting.key))
-                    field: forms.Field = forms.CharField(
-                        label=setting.label,
-                        required=False,
-                        widget=forms.PasswordInput(
-                            render_value=False,
-                            attrs={
-                                "autocomplete": "new-password",
-                                "placeholder": str(_("guardado; en blanco lo conserva")) if kept else "",
-                            },
-                        ),
-                    )
-                else:
-                    field = forms.CharField(label=setting.label, required=False, max_length=500)
-                    if same_backend and stored_config.get(setting.key):
-                        field.initial = stored_config[setting.key]
-                    elif setting.default:
-                        field.widget.attrs["placeholder"] = setting.default
-                self.fields[name] = field
-                names.append(name)
-            self.provider_fields[backend] = names
-        if self.instance.from_environment:
-            self.fields["backend"].disabled = True
-            for names in self.provider_fields.values():
-                for name in names:
-                    self.fields[name].disabled = True
-
-    def provider_groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
-        """(backend, its name, bound fields) for the template, one fieldset per provider."""
-        labels = dict(Backend.choices)
-        return [
-            (backend, str(labels.get(backend, backend)), [self[name] for name in names])
-            for backend, names in self.provider_fields.items()
-        ]
-
-    def clean_time_zone(self) -> str:
-        value = self.cleaned_data["time_zone"].strip()
-        if value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise forms.ValidationError(
-                    _("Zona horaria desconocida; use p. ej. America/Bogota.")
-                ) from exc
-        return value
-
-    def save(self, commit: bool = True) -> Sender:
-        sender = super().save(commit=False)
-        if not sender.from_environment:
-            config: dict[str, Any] = {}
-            secrets: dict[str, Any] = (
-                dict(sender.secrets or {}) if self.initial.get("backend") == sender.backend else {}
-            )
-            for setting in SETTINGS.get(sender.backend, ()):
-                value = (self.cleaned_data.get(f"{sender.backend}__{setting.key}") or "").strip()
-                if setting.secret:
-                    if value:
-                        secrets[setting.key] = value
-                elif value:
-                    config[setting.key] = value
-            sender.config = config
-            sender.secrets = secrets
-        if commit:
-            sender.save()
-        return sender

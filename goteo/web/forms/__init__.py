@@ -1,0 +1,14 @@
+"""The dashboard's forms, one module per thing a form edits.
+
+- inputs: day-first dates, a 24-hour clock, the days of the week (shared by the others);
+- campaign: a campaign (the wizard) and its test message;
+- sender: a WhatsApp number;
+- contacts: a contacts file to import.
+"""
+
+from goteo.web.forms.campaign import CampaignForm, TestMessageForm
+from goteo.web.forms.contacts import ImportForm
+from goteo.web.forms.inputs import DAY_CHOICES
+from goteo.web.forms.sender import SenderForm
+
+__all__ = ["DAY_CHOICES", "CampaignForm", "ImportForm", "SenderForm", "TestMessageForm"]
