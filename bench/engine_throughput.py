@@ -22,9 +22,9 @@ def main() -> None:
     with database(args.db, args.keep):
         from django.utils import timezone
 
-        from goteo.engine import Engine
         from goteo.launch import campaign_launch
         from goteo.models import Message, Sender
+        from goteo.sending import Engine
 
         make_contacts(messages)
         sender = Sender.objects.create(name="rapido", backend="memory", daily_cap=10**6)

@@ -109,14 +109,14 @@ def prepare(url: str, senders: int) -> None:
 
 def run(threads: int) -> tuple[float, float]:
     """The worker's wall time and processor time to send everything, in this process."""
-    import goteo.engine
+    import goteo.sending.claim
     from goteo.models import Message
     from goteo.transports import TRANSPORTS
     from goteo.worker import Worker, tune_collector
 
     TRANSPORTS["ledger"] = "tests.chaos.ledger.LedgerTransport"
-    whole_seconds = goteo.engine.jittered
-    goteo.engine.jittered = lambda delay, rng: whole_seconds(delay, rng) * DELAY
+    whole_seconds = goteo.sending.claim.jittered
+    goteo.sending.claim.jittered = lambda delay, rng: whole_seconds(delay, rng) * DELAY
     worker = Worker(threads=threads, heartbeat_seconds=5, exit_when_idle=True)
     tune_collector()  # as run_worker does
     before = resource.getrusage(resource.RUSAGE_SELF)

@@ -5,7 +5,13 @@ the audit log right, so the admin shows them read-only and offers the verbs as a
 Sender credentials are never shown.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,27 +32,33 @@ from goteo.models import (
     WorkerHeartbeat,
 )
 
+if TYPE_CHECKING:
+    # django-stubs makes ModelAdmin generic; Django's own class cannot be subscripted at run time.
+    ModelAdmin = admin.ModelAdmin[Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+
 # goteo's name instead of "Administración de Django" on the bundled site's admin.
 admin.site.site_header = _("goteo · administración")
 admin.site.site_title = _("goteo")
 admin.site.index_title = _("Datos de las promociones")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Rows written by goteo itself: looked at, never edited by hand."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ModelAdmin):
     list_display = ["full_name", "phone", "landline", "consent", "opted_out", "created_at"]
     list_filter = ["consent", "opted_out", "landline", "tags"]
     search_fields = ["full_name", "phone"]
@@ -55,7 +67,7 @@ class ContactAdmin(admin.ModelAdmin):
     actions = ["opt_out"]
 
     @admin.action(description=_("Dar de baja (omite sus mensajes pendientes)"))
-    def opt_out(self, request, queryset):
+    def opt_out(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
         skipped = sum(
             contact.opt_out(f"admin:{request.user.get_username()}", timezone.now()) for contact in queryset
         )
@@ -63,7 +75,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ModelAdmin):
     list_display = ["name", "status", "sender", "total_count", "sent_count", "pending_count", "failed_count"]
     list_filter = ["status", "sender"]
     list_select_related = ["sender"]
@@ -86,7 +98,7 @@ class CampaignAdmin(admin.ModelAdmin):
     actions = ["pause", "resume"]
 
     @admin.action(description=_("Pausar"))
-    def pause(self, request, queryset):
+    def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         reason = _("Pausada por %(persona)s desde la administración") % {
             "persona": request.user.get_username()
         }
@@ -94,7 +106,7 @@ class CampaignAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(n)s campañas pausadas.") % {"n": n})
 
     @admin.action(description=_("Reanudar"))
-    def resume(self, request, queryset):
+    def resume(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         n = sum(campaign.resume() for campaign in queryset)
         self.message_user(request, _("%(n)s campañas reanudadas.") % {"n": n}, messages.SUCCESS)
 
@@ -120,7 +132,7 @@ class MessageEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Sender)
-class SenderAdmin(admin.ModelAdmin):
+class SenderAdmin(ModelAdmin):
     list_display = ["name", "backend", "from_environment", "daily_cap", "is_active", "paused_until"]
     exclude = ["secrets"]
     # A brake is lifted with the action, which records who and when, not by editing the date.
@@ -128,18 +140,18 @@ class SenderAdmin(admin.ModelAdmin):
     actions = ["unbrake"]
 
     @admin.action(description=_("Levantar freno"))
-    def unbrake(self, request, queryset):
+    def unbrake(self, request: HttpRequest, queryset: QuerySet[Sender]) -> None:
         now = timezone.now()
         n = sum(lift(sender, request.user.get_username(), now) for sender in queryset)
         self.message_user(request, _("%(n)s frenos levantados.") % {"n": n}, messages.SUCCESS)
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(ModelAdmin):
     list_display = ["code", "name", "benefit", "valid_until"]
     search_fields = ["code", "name"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Promotion, form: Any, change: bool) -> None:
         """A later expiry puts back in line what its campaigns skipped as expired."""
         before = form.initial.get("valid_until")
         super().save_model(request, obj, form, change)
@@ -154,12 +166,12 @@ class PromotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ModelAdmin):
     search_fields = ["name"]
 
 
 @admin.register(ExcludedPhone)
-class ExcludedPhoneAdmin(admin.ModelAdmin):
+class ExcludedPhoneAdmin(ModelAdmin):
     list_display = ["phone", "list_name", "source", "note", "added_at"]
     list_filter = ["list_name"]
     search_fields = ["phone", "note"]

@@ -3,6 +3,10 @@ sending commands need a migrated database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core.checks import Error, register
 from django.core.management.base import CommandError
 from django.db import connections
@@ -31,7 +35,7 @@ def sqlite_problems(alias: str = "default") -> list[str]:
 
 
 @register("goteo")
-def check_sqlite(app_configs=None, **kwargs) -> list[Error]:
+def check_sqlite(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
     """goteo.E001: SQLite without IMMEDIATE transactions, WAL and synchronous=FULL."""
     return [
         Error(

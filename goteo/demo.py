@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import Campaign, Contact, DailyCounter, ExcludedPhone, Promotion, Sender, Tag
 from goteo.models.senders import Backend
+from goteo.sending import Engine
 from goteo.transports.base import OutgoingMessage, Transport
 
 DEMO_TAG = "demo"

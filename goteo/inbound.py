@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -19,6 +20,9 @@ from goteo import replies
 from goteo.models import Contact, InboundMessage, Sender, WhatsAppLid
 from goteo.phones import mask_phone
 from goteo.webhooks.events import Inbound, StopPromotions, lid_from, phone_from
+
+if TYPE_CHECKING:  # receipts imports this module
+    from goteo.receipts import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +147,7 @@ def store(
         return None
 
 
-def receive(event: Inbound, backend: str, now: datetime, outcome) -> InboundMessage | None:
+def receive(event: Inbound, backend: str, now: datetime, outcome: Outcome) -> InboundMessage | None:
     """Store one inbound message, tie it to a person and apply an opt-out it asks for."""
     from goteo.receipts import find_senders, is_opt_out
 
@@ -173,7 +177,9 @@ def receive(event: Inbound, backend: str, now: datetime, outcome) -> InboundMess
     return message
 
 
-def identify(message: InboundMessage, phone: str, how: str, now: datetime, outcome, by: str) -> None:
+def identify(
+    message: InboundMessage, phone: str, how: str, now: datetime, outcome: Outcome | None, by: str
+) -> None:
     """Tie ``message`` to ``phone`` (and its contact); an opt-out applies and is confirmed."""
     from goteo.receipts import opt_out_phone
 
@@ -187,7 +193,7 @@ def identify(message: InboundMessage, phone: str, how: str, now: datetime, outco
     replies.queue_confirmation(message, now)
 
 
-def stop_promotions(event: StopPromotions, backend: str, now: datetime, outcome) -> None:
+def stop_promotions(event: StopPromotions, backend: str, now: datetime, outcome: Outcome) -> None:
     """WhatsApp's own "stop promotions": applied, or kept for a person without a phone."""
     from goteo.receipts import find_senders, opt_out_phone
 

@@ -11,10 +11,14 @@ import logging
 from typing import Any
 
 SPANISH = {
-    # goteo.engine
+    # goteo.sending
     "send to %s failed (%s): %s": "el envío a %s falló (%s): %s",
     "scheduled campaign %s could not start: %s": "la campaña programada %s no pudo empezar: %s",
     "late result for message %s: recorded as sent": "resultado tardío del mensaje %s: queda como enviado",
+    "late result for message %s: it had moved on; nothing recorded": (
+        "resultado tardío del mensaje %s: su estado ya había cambiado; no se registra nada"
+    ),
+    "sending message %s raised an unexpected error": "el envío del mensaje %s falló con un error inesperado",
     "%d message(s) left sending by a stopped worker are now unknown": (
         "%d mensaje(s) que un worker detenido dejó enviándose quedan sin confirmar"
     ),

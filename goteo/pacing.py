@@ -20,4 +20,7 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     """How long a message that was definitely not sent waits before its next attempt."""
     if retry_after is not None:
         return max(retry_after, 1.0)
-    return BASE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    doublings: int = 2 ** max(
+        attempts - 1, 0
+    )  # typeshed types int ** int as Any (a negative power is a float)
+    return BASE_BACKOFF_SECONDS * doublings

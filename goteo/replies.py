@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -103,7 +103,14 @@ def send_due(
     return sent
 
 
-def send_for_sender(sender, replies, now, transport_factory, say) -> int:
+def send_for_sender(
+    sender: Sender,
+    replies: Iterable[Reply],
+    now: datetime,
+    transport_factory: Callable[[Sender], Transport],
+    say: Callable[[str], None],
+) -> int:
+    """Send ``sender``'s waiting replies in order until one cannot go; returns how many were sent."""
     transport: Transport | None = None
     sent = 0
     try:
@@ -163,7 +170,14 @@ def claim(reply: Reply, sender: Sender, now: datetime) -> uuid.UUID | None:
     return token
 
 
-def deliver(reply: Reply, token: uuid.UUID, sender: Sender, transport: Transport, now: datetime, say) -> bool:
+def deliver(
+    reply: Reply,
+    token: uuid.UUID,
+    sender: Sender,
+    transport: Transport,
+    now: datetime,
+    say: Callable[[str], None],
+) -> bool:
     """Send one claimed reply and record what happened; False when the number must stop."""
     mine = Reply.objects.filter(pk=reply.pk, status=ReplyStatus.SENDING, claim_token=token)
     try:

@@ -10,8 +10,8 @@ person resumes after reading the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from goteo.compliance import active_profile
 from goteo.conf import env_bool
@@ -19,29 +19,30 @@ from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.risk import BAD, brake_if_risky, senders_activity
 from goteo.simulation import pause_mismatched
 
-if TYPE_CHECKING:
-    from goteo.engine import RunSummary
+
+@dataclass
+class Applied:
+    """What the safeguards did: a note per campaign paused, a line per number braked."""
+
+    notes: list[str] = field(default_factory=list)
+    braked: list[str] = field(default_factory=list)
 
 
-def apply_safeguards(
-    now: datetime,
-    campaign_ids: list[int] | None,
-    summary: RunSummary,
-    report: Callable[[str], None],
-) -> None:
-    """Pause unlawful campaigns and brake risky numbers; notes go to ``summary``."""
+def apply_safeguards(now: datetime, campaign_ids: list[int] | None, report: Callable[[str], None]) -> Applied:
+    """Pause unlawful campaigns and brake risky numbers; returns what it did."""
+    applied = Applied()
     campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related("sender")
     if campaign_ids is not None:
         campaigns = campaigns.filter(pk__in=campaign_ids)
-    pause_mismatched(campaigns, summary, report)  # test mode: a simulation never sends for real
+    applied.notes += pause_mismatched(campaigns, report)  # test mode: a simulation never sends for real
     profile = active_profile()
     for campaign in campaigns:
         reason = campaign.pause_if_unlawful(profile)
         if reason:
-            summary.notes.append(f"{campaign.name}: pausada. {reason}")
+            applied.notes.append(f"{campaign.name}: pausada. {reason}")
             report(f"⏸ {campaign.name}: pausada. {reason}")
     if not env_bool("GOTEO_RISK_BRAKE", True):  # the shop turned goteo's own brake off
-        return
+        return applied
     with_work = campaigns.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
     senders = list(Sender.objects.filter(campaigns__in=with_work, is_active=True).distinct())
     activities = senders_activity(senders, now)
@@ -50,5 +51,6 @@ def apply_safeguards(
         risk = brake_if_risky(sender, now, activities[sender.pk])
         if risk.level == BAD and not was_braked:
             reasons = "; ".join(risk.reasons)
-            summary.braked.append(f"{sender.name}: riesgo alto ({reasons})")
+            applied.braked.append(f"{sender.name}: riesgo alto ({reasons})")
             report(f"🛑 {sender.name}: riesgo alto de bloqueo ({reasons}); campañas en pausa.")
+    return applied

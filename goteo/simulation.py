@@ -13,19 +13,11 @@ campaign is made for that.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from goteo.models import Campaign, Message, MessageEvent, MessageStatus, Sender
-from goteo.phones import mask_phone
+from goteo.models import Campaign, Sender
 from goteo.transports import ConfigurationError, transport_class
-from goteo.writes import write_transaction
-
-if TYPE_CHECKING:
-    from goteo.engine import Claim, Engine, RunSummary
 
 CONNECT_DOCS = "«Conectar WhatsApp» del README y docs/providers.md"
 SIMULATE_HINT = "Para simular, añada --simulate."  # the commands' way to ask for a simulation
@@ -83,62 +75,13 @@ def mode_mismatch(campaign: Campaign) -> str:
     return ""
 
 
-def pause_mismatched(
-    campaigns: Iterable[Campaign], summary: RunSummary, report: Callable[[str], None]
-) -> None:
-    """Pause each active campaign whose number is not in the mode it was started in."""
+def pause_mismatched(campaigns: Iterable[Campaign], report: Callable[[str], None]) -> list[str]:
+    """Pause each active campaign whose number is not in the mode it was started in; a
+    note for each."""
+    notes = []
     for campaign in campaigns:
         reason = mode_mismatch(campaign)
         if reason and campaign.pause(reason):
-            summary.notes.append(f"{campaign.name}: pausada. {reason}")
+            notes.append(f"{campaign.name}: pausada. {reason}")
             report(f"⏸ {campaign.name}: pausada. {reason}")
-
-
-def record_simulated(engine: Engine, claim: Claim, provider_id: str, summary: RunSummary) -> None:
-    """Engine.record_sent for a message a simulating transport took: ``simulated``, no
-    ``sent_at``. A message the sweep marked unknown meanwhile becomes simulated too: it
-    was only printed."""
-    now = engine.clock.now()
-    fields: dict[str, Any] = {"finished_at": now, "provider_message_id": provider_id or "", "last_error": ""}
-    with write_transaction():
-        if not engine.finish(claim, MessageStatus.SIMULATED, now, provider_id, **fields):
-            late = Message.objects.filter(
-                pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token
-            )
-            Message.move(late, MessageStatus.SIMULATED, now, **fields)
-        engine.complete_if_done(claim.campaign, now)
-    summary.simulated += 1
-    who = f"{claim.outgoing.variables.get('full_name', '')} ({mask_phone(claim.outgoing.to)})"
-    engine.report(f"🧪 {who} {claim.outcome}")
-
-
-def finish_stale_simulations(messages: QuerySet[Message], now: datetime, actor: str) -> int:
-    """The simulations' messages among ``messages`` still ``sending`` (their process stopped)
-    become ``simulated``, not ``unknown``: a simulation only prints, so nobody can have
-    received them, and they must not hold anyone back. Returns how many."""
-    ids = list(
-        messages.filter(status=MessageStatus.SENDING, campaign__simulation=True).values_list("id", flat=True)
-    )
-    if not ids:
-        return 0
-    detail = "el proceso se detuvo mientras lo simulaba; nadie lo recibió"
-    with write_transaction():
-        moved = Message.move(
-            Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
-            MessageStatus.SIMULATED,
-            now,
-            finished_at=now,
-            last_error=detail,
-        )
-        MessageEvent.objects.bulk_create(
-            MessageEvent(
-                message_id=i,
-                at=now,
-                from_status=MessageStatus.SENDING,
-                to_status=MessageStatus.SIMULATED,
-                actor=actor[:150],
-                detail=detail,
-            )
-            for i in ids
-        )
-    return moved
+    return notes

@@ -1,6 +1,6 @@
 """goteo's URLs, for the bundled site or a host project's ``include("goteo.urls")``."""
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
@@ -23,7 +23,7 @@ CAMPAIGNS = "dashboard/promociones/campanas/"
 CAMPAIGN = CAMPAIGNS + "<int:pk>/"
 PAIRING = "dashboard/promociones/numeros/<int:pk>/whatsapp/"
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False), name="home"),
     path("dashboard/", RedirectView.as_view(pattern_name="goteo:campaign_list", permanent=False)),
     path("dashboard/ingresar/", auth.login, name="login"),

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from goteo import health
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus
+from goteo.sending import Engine
 from goteo.transports.cloud import CloudTransport
 from tests.fakes.cloud import FakeCloudAPI
 from tests.fakes.evolution import FakeEvolution
@@ -19,7 +19,7 @@ from tests.fakes.records import cloud_sender, evolution_sender, waha_sender
 from tests.fakes.server import DROP, HANG, refused_url
 from tests.fakes.waha import FakeWaha
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from goteo.checks import check_sqlite, require_migrated, sqlite_problems
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")

@@ -168,7 +168,7 @@ def test_dates_are_taken_as_colombians_write_them(text, day):
     assert parse_day(text) == day
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_create_campaign_takes_valid_until_as_31_12_2026(monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     monkeypatch.setenv("WHATSAPP_BACKEND", "memory")
@@ -188,7 +188,7 @@ def test_create_campaign_takes_valid_until_as_31_12_2026(monkeypatch):
     assert Campaign.objects.get(pk=int(out.getvalue())).promotion.valid_until == date(2026, 12, 31)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_warmup_takes_since_as_05_01_2026(monkeypatch):
     monkeypatch.setenv("WHATSAPP_BACKEND", "memory")
     out = StringIO()
@@ -211,7 +211,7 @@ def create_error(*options: str) -> str:
     return str(error.value)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_create_campaign_names_fields_in_spanish(monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     assert create_error("--template=Hola {apodo}").startswith("plantilla: Marcador no permitido")
@@ -220,7 +220,7 @@ def test_create_campaign_names_fields_in_spanish(monkeypatch):
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_createsuperuser_says_it_in_spanish(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "una-clave-larga")
     out = StringIO()

@@ -13,7 +13,7 @@ from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.commands import call, create
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_legal_hours")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_legal_hours")]
 ALWAYS = {
     "window_start": time(0),
     "window_end": time.max,

@@ -16,10 +16,10 @@ from goteo.compliance import (
     effective_hours,
     get_profile,
 )
-from goteo.engine import Engine
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact
 from goteo.schedule import SendingRules
+from goteo.sending import Engine
 from goteo.status import next_send_at
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA, at
@@ -164,7 +164,7 @@ def draft(make_campaign, **fields):
     return make_campaign(3, launch=False, **fields)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_an_unlawful_campaign_when_it_is_validated(make_campaign):
     campaign = draft(make_campaign, send_days="mon,sun", window_start=time(6))
     with pytest.raises(ValidationError) as error:
@@ -173,7 +173,7 @@ def test_it_refuses_an_unlawful_campaign_when_it_is_validated(make_campaign):
     assert "07:00 a 19:00" in " ".join(error.value.message_dict["window_start"])
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_to_launch_an_unlawful_campaign(make_campaign, clock):
     campaign = draft(make_campaign, send_days="sat,sun")
     with pytest.raises(LaunchError, match="domingos"):
@@ -182,7 +182,7 @@ def test_it_refuses_to_launch_an_unlawful_campaign(make_campaign, clock):
     assert campaign.status == "draft" and campaign.total_count == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_create_campaign_with_the_rule(memory_sender):
     Contact.objects.create(full_name="Ana", phone="+573001112233", consent=True)
     with pytest.raises(CommandError, match=r"días de envío: Ley 2300 de 2023 \(Colombia\): .* domingos"):
@@ -201,7 +201,7 @@ def test_it_refuses_create_campaign_with_the_rule(memory_sender):
     assert not Campaign.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_warns_at_creation_that_saturday_ends_at_three(memory_sender):
     err = StringIO()
     call_command(
@@ -219,7 +219,7 @@ def test_it_warns_at_creation_that_saturday_ends_at_three(memory_sender):
     assert "Aviso: Los sábados se envía solo de 09:00 a 15:00" in err.getvalue()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_sends_on_saturday_until_three_and_resumes_on_monday(make_campaign, clock):
     campaign = make_campaign(5, send_days="mon,tue,wed,thu,fri,sat", delay_seconds=10)
     clock.set(at(2026, 1, 3, 14, 59, 55))
@@ -233,7 +233,7 @@ def test_it_sends_on_saturday_until_three_and_resumes_on_monday(make_campaign, c
     assert next_send_at(campaign, clock.now()) == at(2026, 1, 5, 9)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_pauses_a_campaign_when_the_profile_changes_under_it(make_campaign, clock, monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     campaign = make_campaign(5, send_days="mon,tue,wed,thu,fri,sat,sun", window_start=time(6))
@@ -247,7 +247,7 @@ def test_it_pauses_a_campaign_when_the_profile_changes_under_it(make_campaign, c
     assert any("pausada" in note for note in summary.notes)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_never_sends_outside_the_profile_even_before_the_pause(make_campaign, clock, monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     campaign = make_campaign(2, window_start=time(6))

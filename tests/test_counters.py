@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from goteo.engine import take_slot
 from goteo.models import DailyCounter
+from goteo.sending.dialect import take_slot
 
 DAY = date(2026, 1, 2)
 

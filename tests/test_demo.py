@@ -34,7 +34,7 @@ def shop(db):
     return own
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_a_database_with_the_shops_data_and_touches_nothing(shop, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(CommandError) as error:
@@ -49,21 +49,21 @@ def test_it_refuses_a_database_with_the_shops_data_and_touches_nothing(shop, mon
     assert not Sender.objects.filter(name="demo").exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_with_a_database_url_it_says_to_use_another_place(shop, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://tienda@localhost/goteo")
     with pytest.raises(CommandError, match="La base de datos de DATABASE_URL ya tiene datos de su negocio"):
         demo()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_real_number_named_demo_is_never_used(monkeypatch):
     Sender.objects.create(name="demo", backend="cloud")
     with pytest.raises(CommandError, match="1 número de WhatsApp llamado «demo»"):
         demo()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_in_an_empty_database_it_uses_its_own_code_and_can_run_again():
     demo()
     out = demo()  # a second run replaces the first demo
@@ -76,14 +76,14 @@ def test_in_an_empty_database_it_uses_its_own_code_and_can_run_again():
     assert "DEMO-NAVIDAD" in Message.objects.first().rendered_text
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_json_without_simulation_is_one_json_line():
     line = demo("--json").strip()
     summary = json.loads(line)
     assert (summary["total"], summary["pending"]) == (100, 100)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_process_campaigns_sends_the_demo_campaign(monkeypatch):
     demo()
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")

@@ -22,7 +22,7 @@ from tests.fakes import meta_webhooks as meta
 from tests.fakes.cloud import ACCEPT_THEN_HANG, FakeCloudAPI, graph_error
 from tests.fakes.records import cloud_sender
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_environment")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("plain_environment")]
 
 NOT_ON_WHATSAPP, TIMES_OUT, OPTS_OUT, SPAM = 5, 12, 30, 40
 

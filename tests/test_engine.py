@@ -7,13 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from goteo.engine import Engine, RunSummary
 from goteo.models import Campaign, DailyCounter, Message, MessageEvent, MessageStatus
+from goteo.sending import Engine, RunSummary, Step
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(clock, ids=None, **kw):
@@ -269,7 +269,7 @@ def test_a_late_result_after_the_sweep_is_recorded_as_sent(make_campaign, clock)
     claim = engine.claim(campaign.sender, [campaign], clock.now())
     clock.advance(minutes=11)
     engine.sweep_stale(clock.now())
-    from goteo.engine import RunSummary
+    from goteo.sending import RunSummary
 
     engine.record_sent(claim, "wamid.late", RunSummary())
     message = campaign.messages.get()
@@ -382,7 +382,7 @@ def test_it_stops_at_once_for_a_campaign_paused_after_its_rules_were_read(make_c
     engine = Engine(clock)
     step_once(engine, campaign)
     Campaign.objects.get(pk=campaign.pk).pause("por una persona")  # the engine still holds the row
-    assert step_once(engine, campaign) is not None
+    assert step_once(engine, campaign).step is not Step.HANDLED
     assert len(MemoryTransport.outbox) == 1
     campaign.refresh_from_db()
     assert (campaign.pending_count, campaign.sending_count, campaign.sent_count) == (2, 0, 1)

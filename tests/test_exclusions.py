@@ -6,15 +6,15 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from goteo.engine import Engine
 from goteo.exclusions import import_exclusions, remove_exclusions
 from goteo.importing import ImportFileError, import_contacts
 from goteo.launch import campaign_launch, preview_recipients
 from goteo.models import Campaign, Contact, ExcludedPhone, Message, MessageStatus, Promotion, SkipReason
+from goteo.sending import Engine
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 NOW = datetime(2026, 1, 2, 10, tzinfo=BOGOTA)
 
 

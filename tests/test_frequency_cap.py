@@ -4,16 +4,16 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from goteo.engine import Engine
 from goteo.frequency import eligible_from, held_by_day, period_start, wait_reason
 from goteo.launch import campaign_launch
 from goteo.models import Message, MessageStatus, Sender
+from goteo.sending import Engine
 from goteo.status import campaign_forecast, campaign_summary, next_recipients, next_send_at
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(d: int, hh: int = 10, mm: int = 0) -> datetime:

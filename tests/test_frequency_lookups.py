@@ -4,13 +4,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from goteo.engine import Engine
 from goteo.frequency import Reached, has_free_pending, held_messages, recent_promotions, recently_reached
 from goteo.models import Campaign, Message
+from goteo.sending import Engine
 from goteo.status import campaign_summary
 from tests.test_frequency_cap import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

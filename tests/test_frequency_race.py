@@ -13,9 +13,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from goteo import engine as engine_module
-from goteo.engine import Claim, Engine
 from goteo.models import Campaign, Message, MessageStatus, Sender
+from goteo.sending import Claim, Engine
+from goteo.sending import sql as engine_module
+from goteo.sending.claim import Claimer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -26,10 +27,10 @@ def race(make_campaign, clock) -> list[tuple[str, int]]:
     campaigns = [make_campaign(2), make_campaign(0, sender=other)]
     overlap = 1.0 if connection.vendor == "postgresql" else 0.2  # SQLite: the other waits its turn
     both_inside = threading.Barrier(2, timeout=overlap)
-    original = Engine.claim_message
+    original = Claimer.claim_message
 
-    def claim_then_wait(engine, *args):
-        outcome = original(engine, *args)
+    def claim_then_wait(claimer, *args):
+        outcome = original(claimer, *args)
         with contextlib.suppress(threading.BrokenBarrierError):
             both_inside.wait()
         return outcome
@@ -39,7 +40,7 @@ def race(make_campaign, clock) -> list[tuple[str, int]]:
     def claim(campaign):
         try:
             engine = Engine(clock)
-            engine.claim_message = claim_then_wait.__get__(engine)  # type: ignore[method-assign]
+            engine.claimer.claim_message = claim_then_wait.__get__(engine.claimer)  # type: ignore[method-assign]
             sender = Sender.objects.get(pk=campaign.sender_id)
             fresh = Campaign.objects.select_related("promotion", "sender").get(pk=campaign.pk)
             results.append(engine.claim(sender, [fresh], clock.now()))

@@ -4,12 +4,12 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from goteo.engine import Engine
 from goteo.idle import idle_reason
 from goteo.models import Campaign, CampaignStatus
+from goteo.sending import Engine
 from tests.conftest import BOGOTA, FRIDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -10,14 +10,14 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.translation import override
 
-from goteo.engine import Engine
 from goteo.launch import campaign_launch, preview_recipients
 from goteo.models import Campaign, Contact, Message, MessageStatus, Promotion, SkipReason
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 NOW = datetime(2026, 1, 2, 9, 0, tzinfo=BOGOTA)
 MOBILE, LANDLINE = "+573009787566", "+576044445555"  # (604) is Medellín's fixed-line prefix
 

@@ -14,8 +14,8 @@ import time
 import pytest
 from django.db import connection, connections
 
-from goteo.engine import Claim, Engine, RunSummary
 from goteo.models import Campaign, DailyCounter, Message, MessageStatus, Sender
+from goteo.sending import Claim, Engine, RunSummary, record
 from goteo.transports import SendError
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -83,14 +83,14 @@ def test_a_claim_and_a_failed_sends_record_never_deadlock(make_campaign, clock, 
 def test_it_catches_a_record_that_moves_the_counters_before_giving_back_the_slots(
     make_campaign, clock, monkeypatch
 ):
-    finish = Engine.finish
+    finish = record.finish
 
-    def counters_first(self, claim, to_status, now, detail="", *, release=False, **fields):
-        done = finish(self, claim, to_status, now, detail, **fields)
+    def counters_first(claim, to_status, now, actor, detail="", *, release=False, **fields):
+        done = finish(claim, to_status, now, actor, detail, **fields)
         if done and release:
-            self.release_slots(claim)
+            record.release_slots(claim)
         return done
 
-    monkeypatch.setattr(Engine, "finish", counters_first)
+    monkeypatch.setattr(record, "finish", counters_first)
     errors = record_while_claiming(make_campaign, clock, monkeypatch)
     assert any("deadlock" in str(e) for e in errors), errors

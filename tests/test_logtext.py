@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import goteo
-from goteo.engine import Engine
 from goteo.logtext import SPANISH, ConsoleFormatter
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 
@@ -40,7 +40,7 @@ def test_the_console_handler_uses_the_spanish_formatter():
     assert isinstance(console_formatter(), ConsoleFormatter)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_send_reads_in_spanish_on_the_console(make_campaign, clock, caplog):
     campaign = make_campaign(1)
 

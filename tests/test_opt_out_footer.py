@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from goteo.engine import Engine
 from goteo.models import Campaign
+from goteo.sending import Engine
 from goteo.templating import Variables, add_footer, message_seed, opt_out_footer, render_promotion
 from goteo.transports.memory import MemoryTransport
 
@@ -35,7 +35,7 @@ def test_it_goes_on_its_own_paragraph_once():
     assert add_footer("Hola", "") == "Hola"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_is_added_to_every_promotion_and_sent(make_campaign, clock):
     campaign = make_campaign(3, emojis="✨")
     texts = list(campaign.messages.values_list("rendered_text", flat=True))
@@ -44,13 +44,13 @@ def test_it_is_added_to_every_promotion_and_sent(make_campaign, clock):
     assert [m.text for m in MemoryTransport.outbox] == texts
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_can_be_turned_off_per_campaign(make_campaign):
     campaign = make_campaign(2, opt_out_footer=False)
     assert not campaign.messages.filter(rendered_text__contains="BAJA").exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_shows_in_the_preview_exactly_as_stored(make_campaign):
     campaign = make_campaign(1, template="[Hola|Buenas] {name}, {benefit}")
     message = campaign.messages.get()
@@ -64,7 +64,7 @@ def test_it_shows_in_the_preview_exactly_as_stored(make_campaign):
     assert preview.endswith(FOOTER)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_is_required_under_the_spanish_profile(make_campaign, monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "es")
     campaign = make_campaign(1, launch=False, opt_out_footer=False, window_start="10:00")
@@ -78,7 +78,7 @@ def test_it_is_required_under_the_spanish_profile(make_campaign, monkeypatch):
         campaign.full_clean()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_is_left_out_by_create_campaign_on_request(memory_sender):
     out = StringIO()
     call_command(

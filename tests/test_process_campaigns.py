@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from goteo.clock import SimulatedClock
 from tests.conftest import BOGOTA, FRIDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

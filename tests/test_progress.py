@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import CampaignStatus, Contact
 from goteo.progress import campaign_progress
+from goteo.sending import Engine
 from tests.dashboard import page_text
 
 

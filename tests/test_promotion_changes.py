@@ -6,11 +6,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from goteo.engine import Engine
 from goteo.models import Campaign, Contact, ExcludedPhone, MessageEvent, Promotion
+from goteo.sending import Engine
 from tests.conftest import BOGOTA
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_legal_hours")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_legal_hours")]
 
 
 def create(name, *promotion_args, update=False):

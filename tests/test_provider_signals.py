@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Contact, MessageStatus, Sender
+from goteo.sending import Engine
 from goteo.transports import OutgoingMessage, SendError
 from goteo.transports.twilio import TwilioTransport
 from tests.fakes import meta_webhooks as meta
@@ -21,7 +21,7 @@ from tests.fakes.twilio import FakeTwilio, twilio_error
 from tests.test_webhooks_twilio import SID, status_params
 from tests.test_webhooks_twilio import post as post_twilio
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -9,12 +9,12 @@ import pytest
 from django.db import transaction
 
 from goteo import replies
-from goteo.engine import Engine
 from goteo.models import DailyCounter, InboundMessage, Reply, ReplyStatus, Sender
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = "+573001112233"
 
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import Contact, Message, Sender, Tag
 from goteo.risk import BAD, OK, WARNING, Activity, assess, brake_if_risky, sender_risk
+from goteo.sending import Engine
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import warmup_stage
@@ -112,7 +112,7 @@ def bad_day(make_campaign, clock, memory_sender):
     return campaign
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_reads_the_activity_of_a_number(bad_day, clock, memory_sender):
     risk = sender_risk(memory_sender, clock.now())
     assert risk.level == BAD
@@ -120,7 +120,7 @@ def test_it_reads_the_activity_of_a_number(bad_day, clock, memory_sender):
     assert "4 de 12 destinatarios sin WhatsApp (33 %)" in risk.reasons
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_counts_opt_outs_after_a_promotion(make_campaign, clock, memory_sender):
     make_campaign(20)
     Engine(clock, max_wait=3600).run()
@@ -130,7 +130,7 @@ def test_it_counts_opt_outs_after_a_promotion(make_campaign, clock, memory_sende
     assert "1 de 20 personas se dieron de baja (5 %)" in risk.reasons
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_brakes_a_risky_number_before_it_sends_again(bad_day, make_campaign, clock, memory_sender):
     second = make_campaign(5)
     clock.advance(hours=1)
@@ -154,7 +154,7 @@ def new_people_campaign(make_campaign, clock, n):
     return campaign
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_does_not_brake_again_for_the_same_evidence_after_a_person_resumes(
     bad_day, make_campaign, clock, memory_sender
 ):
@@ -170,7 +170,7 @@ def test_it_does_not_brake_again_for_the_same_evidence_after_a_person_resumes(
     assert risk.level == WARNING  # the number is still new: 23 sent and no warm-up
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_brakes_after_two_provider_brakes(make_campaign, clock, memory_sender):
     campaign = make_campaign(3)
     for days_ago in (3, 1):
@@ -183,7 +183,7 @@ def test_it_brakes_after_two_provider_brakes(make_campaign, clock, memory_sender
     assert "2 frenos del proveedor en 14 días" in campaign.pause_reason
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_brakes_on_a_red_quality_rating(make_campaign, clock, memory_sender):
     campaign = make_campaign(2)
     Sender.objects.filter(pk=memory_sender.pk).update(health={"extra": {"quality_rating": "RED"}})
@@ -193,7 +193,7 @@ def test_it_brakes_on_a_red_quality_rating(make_campaign, clock, memory_sender):
     assert MemoryTransport.outbox == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_shows_the_risk_in_campaign_status_and_sender_risk(bad_day):
     # The commands read the real clock: the failures happened an hour ago.
     Message.objects.update(claimed_at=timezone.now() - timedelta(hours=1))
@@ -209,7 +209,7 @@ def test_it_shows_the_risk_in_campaign_status_and_sender_risk(bad_day):
     assert json.loads(out.getvalue())["senders"][0]["level"] == "bad"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_only_warns_when_the_brake_is_turned_off(make_campaign, clock, memory_sender, monkeypatch):
     monkeypatch.setenv("GOTEO_RISK_BRAKE", "off")
     campaign = make_campaign(2)

@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 
 import pytest
 
-from goteo.engine import Engine
 from goteo.exclusions import import_exclusions
 from goteo.launch import campaign_launch
 from goteo.models import (
@@ -21,11 +20,12 @@ from goteo.models import (
     SkipReason,
     Tag,
 )
+from goteo.sending import Engine
 from goteo.status import campaign_summary
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def at(day: int, hh: int = 9) -> datetime:

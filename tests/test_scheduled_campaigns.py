@@ -9,13 +9,15 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, SkipReason
 from goteo.scheduling import campaign_schedule, launch_due, parse_moment
+from goteo.sending import Engine
 from goteo.worker import Worker
 from tests.conftest import BOGOTA
 
 THURSDAY = datetime(2026, 12, 3, 10, 0, tzinfo=BOGOTA)  # before the weekend of 5-6 December
+pytestmark = pytest.mark.django_db(transaction=True)
+
 SATURDAY_NINE = datetime(2026, 12, 5, 9, 0, tzinfo=BOGOTA)
 MONDAY_NINE = datetime(2026, 12, 7, 9, 0, tzinfo=BOGOTA)  # Tuesday 8 December is a holiday in Colombia
 
@@ -63,7 +65,6 @@ def run_at(moment: datetime) -> None:
     Engine(clock, max_wait=3600).run()
 
 
-@pytest.mark.django_db
 def test_it_reads_a_start_written_either_way_in_the_numbers_zone():
     assert parse_moment("2026-12-15 09:00", BOGOTA) == datetime(2026, 12, 15, 9, 0, tzinfo=BOGOTA)
     assert parse_moment("15/12/2026  09:00", BOGOTA) == datetime(2026, 12, 15, 9, 0, tzinfo=BOGOTA)
@@ -71,7 +72,6 @@ def test_it_reads_a_start_written_either_way_in_the_numbers_zone():
         parse_moment("15 de diciembre", BOGOTA)
 
 
-@pytest.mark.django_db
 def test_it_keeps_a_scheduled_campaign_waiting_and_sends_nothing_before_its_start(people, at_thursday):
     campaign, err = create("--sender", people.name, "--start-at", "07/12/2026 09:00", "--start")
     assert campaign.status == CampaignStatus.SCHEDULED
@@ -89,7 +89,6 @@ def test_it_keeps_a_scheduled_campaign_waiting_and_sends_nothing_before_its_star
     assert "Estado: Programada — empieza el lunes 7 a las 09:00" in out
 
 
-@pytest.mark.django_db
 def test_it_counts_the_forecast_from_the_start_across_a_weekend_and_a_holiday(people, at_thursday):
     campaign, _err = create("--sender", people.name, "--start-at", "2026-12-05 09:00", "--start")
     status = json.loads(command("campaign_status", str(campaign.pk), "--json")[0])
@@ -113,7 +112,6 @@ def test_it_counts_the_forecast_from_the_start_across_a_weekend_and_a_holiday(pe
     assert campaign.status == CampaignStatus.COMPLETED
 
 
-@pytest.mark.django_db
 def test_it_skips_what_remains_once_the_campaign_ends(people, at_thursday):
     campaign, err = create(
         "--sender", people.name, "--start-at", "07/12/2026 09:00", "--end-at", "07/12/2026 19:00", "--start"
@@ -130,7 +128,6 @@ def test_it_skips_what_remains_once_the_campaign_ends(people, at_thursday):
     ) == {SkipReason.ENDED}
 
 
-@pytest.mark.django_db
 def test_it_refuses_a_start_in_the_past_or_written_wrong(people, at_thursday):
     with pytest.raises(CommandError, match="ya pasó"):
         create("--sender", people.name, "--start-at", "01/12/2026 09:00")
@@ -141,7 +138,6 @@ def test_it_refuses_a_start_in_the_past_or_written_wrong(people, at_thursday):
     assert not Campaign.objects.exists()
 
 
-@pytest.mark.django_db
 def test_it_can_be_changed_or_cancelled_while_scheduled(people, at_thursday, admin_client):
     campaign, _err = create("--sender", people.name, "--start-at", "07/12/2026 09:00", "--start")
     edit = admin_client.get(f"/dashboard/promociones/campanas/{campaign.pk}/editar/")
@@ -158,7 +154,6 @@ def test_it_can_be_changed_or_cancelled_while_scheduled(people, at_thursday, adm
     assert not Message.objects.exists()
 
 
-@pytest.mark.django_db
 def test_it_goes_back_to_draft_with_the_reason_when_it_can_no_longer_start(people, make_campaign):
     campaign = make_campaign(3, launch=False, valid_until=date(2026, 12, 6), start_at=MONDAY_NINE)
     assert campaign_schedule(campaign, THURSDAY) is None
@@ -169,7 +164,6 @@ def test_it_goes_back_to_draft_with_the_reason_when_it_can_no_longer_start(peopl
     assert "venció" in campaign.pause_reason and "no pudo empezar" in lines[0]
 
 
-@pytest.mark.django_db
 def test_the_worker_sleeps_until_the_start_instead_of_polling(people, make_campaign, monkeypatch):
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "none")
     friday_evening = datetime(2026, 12, 4, 19, 30, tzinfo=BOGOTA)

@@ -8,16 +8,16 @@ from io import StringIO
 import pytest
 from django.db.models import F
 
-from goteo.engine import Engine
 from goteo.frequency import held_messages
 from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, Contact, Message, MessageEvent, MessageStatus, Sender
 from goteo.risk import BAD, brake_if_risky, sender_activity
+from goteo.sending import Engine
 from goteo.transports.console import ConsoleTransport
 from goteo.transports.memory import MemoryTransport
 from tests.conftest import BOGOTA, FRIDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MONDAY = datetime(2026, 1, 5, 10, 0, tzinfo=BOGOTA)
 LAUNCH = datetime.combine(FRIDAY, time(9, 0), tzinfo=BOGOTA)

@@ -13,7 +13,7 @@ from tests import commands
 from tests.commands import call
 from tests.test_commands import always_open
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)

@@ -29,9 +29,9 @@ from hypothesis.stateful import (
 )
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Claim, Engine, RunSummary
 from goteo.models import Campaign, DailyCounter, Message, MessageEvent, MessageStatus, Sender
 from goteo.receipts import handle_events
+from goteo.sending import Claim, Engine, RunSummary
 from goteo.transports import SendError
 from goteo.webhooks.events import DELIVERED, Receipt
 from tests.chaos import broken

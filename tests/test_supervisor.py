@@ -94,7 +94,7 @@ def test_a_process_that_dies_is_started_again_and_the_work_completes(tmp_path):
 
 
 # --- in one process ------------------------------------------------------------------------
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_shard_drives_only_its_numbers(clock):
     senders = [Sender.objects.create(name=f"numero-{n}", backend="memory", daily_cap=100) for n in range(4)]
     for sender in senders:
@@ -106,7 +106,7 @@ def test_a_shard_drives_only_its_numbers(clock):
         assert sent == (2 if shard_of(sender.pk, 2) == 1 else 0), sender.pk
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_copy_stops_by_itself_when_its_supervisor_is_gone(make_campaign, clock):
     make_campaign(3)
     lines: list[str] = []

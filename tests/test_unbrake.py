@@ -12,14 +12,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, MessageStatus, Sender
 from goteo.risk import BAD, brake_if_risky, sender_risk
+from goteo.sending import Engine
 from tests.dashboard import make_user, page_text, pin_page_clock, sign_in
 from tests.fakes.records import cloud_sender, evolution_sender
 from tests.fakes.server import refused_url
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 REASON = "Freno automático: WhatsApp cerró la sesión del número (se desvinculó el dispositivo)"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import CampaignStatus, Message, MessageStatus
+from goteo.sending import Engine
 from goteo.transports.base import SendError
 from goteo.transports.memory import MemoryTransport
 from tests.dashboard import page_text

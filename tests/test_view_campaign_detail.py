@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+from goteo.sending import Engine
 from goteo.web.formatting import contact_noun
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text

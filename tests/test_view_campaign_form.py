@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import Campaign, CampaignStatus, Contact, ExcludedPhone, Promotion, Sender, Tag
+from goteo.sending import Engine
 from tests.dashboard import page_text
 
 TEMPLATE = "[Hola|Buen día|Qué tal] {name}, {benefit} con {code}"

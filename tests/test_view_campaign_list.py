@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import Campaign
+from goteo.sending import Engine
 from tests.dashboard import page_text
 
 URL = "/dashboard/promociones/campanas/"

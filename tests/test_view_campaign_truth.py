@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.heartbeat import ScheduledRun, worker_status
 from goteo.models import Campaign, CampaignStatus, WorkerHeartbeat
+from goteo.sending import Engine
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text
 

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 import goteo
-from goteo.engine import Engine
 from goteo.models import Campaign, Message, MessageStatus, Tag, WorkerHeartbeat
+from goteo.sending import Engine
 from tests.dashboard import page_text, pin_page_clock, sign_in
 
 COMMANDS = sorted(

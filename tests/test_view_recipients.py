@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.models import CampaignStatus, Message, MessageEvent, MessageStatus
+from goteo.sending import Engine
 from goteo.web.recipients import PAGE_SIZE
 from tests.conftest import BOGOTA
 from tests.dashboard import page_text

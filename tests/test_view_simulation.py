@@ -7,9 +7,9 @@ from io import StringIO
 import pytest
 from django.urls import reverse
 
-from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import CampaignStatus, Contact
+from goteo.sending import Engine
 from goteo.transports.console import ConsoleTransport
 from tests.dashboard import page_text
 from tests.test_view_campaign_form import form_data

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.models import Sender
+from goteo.sending import Engine
 from goteo.status import campaign_forecast, campaign_summary
 from goteo.transports.memory import MemoryTransport
 from goteo.warmup import parse_schedule, warmup_cap, warmup_ends_on, warmup_schedule, warmup_stage
@@ -67,13 +67,13 @@ def new_sender(db):
     return Sender.objects.create(name="nuevo", backend="memory", daily_cap=30, warmup_started_on=START)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_uses_the_warm_up_cap_for_the_sender(new_sender):
     assert new_sender.cap_on(nth_day(7)) == 5
     assert new_sender.cap_on(nth_day(8)) == 10
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_sends_five_a_day_in_the_first_week_then_ten(make_campaign, clock, new_sender):
     make_campaign(40, sender=new_sender, daily_limit=20, delay_seconds=0)
     sent_by_day = {}
@@ -87,7 +87,7 @@ def test_it_sends_five_a_day_in_the_first_week_then_ten(make_campaign, clock, ne
     assert sent_by_day == {2: 5, 5: 5, 8: 5, 9: 10}  # Thursday 8 is day 7, Friday 9 is day 8
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_forecasts_with_the_warm_up(make_campaign, clock, new_sender):
     warming = make_campaign(30, sender=new_sender, daily_limit=20)
     # 5 on each of Fri 2, Mon 5, Tue 6, Wed 7, Thu 8 (25), then 10 from Friday 9 (day 8).
@@ -97,7 +97,7 @@ def test_it_forecasts_with_the_warm_up(make_campaign, clock, new_sender):
     assert campaign_forecast(warming, clock.now()) == date(2026, 1, 5)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_shows_the_stage_in_campaign_status(make_campaign, clock, new_sender):
     campaign = make_campaign(3, sender=new_sender)
     assert campaign_summary(campaign, clock.now())["warmup"] == (
@@ -113,7 +113,7 @@ def test_it_shows_the_stage_in_campaign_status(make_campaign, clock, new_sender)
     assert "Número nuevo: 🟢 riesgo bien" in out.getvalue()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_marks_a_number_as_new_from_the_command(memory_sender):
     out = StringIO()
     call_command("warmup", "pruebas", "--since", "2026-01-02", stdout=out)

@@ -16,12 +16,13 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine, RunSummary
 from goteo.heartbeat import record_scheduled_run, worker_status, worker_status_text
 from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
+from goteo.sending import Engine, RunSummary
+from goteo.sending.retry import RetryWhileDatabaseAway
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
-from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, WorkerEngine, tune_collector
+from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, tune_collector
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA
@@ -112,7 +113,7 @@ def heartbeat(name: str, at: datetime, stopped: bool = False) -> None:
     )
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_says_a_worker_is_active(clock):
     heartbeat("tienda:41", clock.now() - timedelta(seconds=5))
     assert worker_status_text(clock.now()) == "Worker activo hace 5 s (tienda:41)."
@@ -120,7 +121,7 @@ def test_it_says_a_worker_is_active(clock):
     assert worker_status_text(clock.now()) == "2 workers activos; el último se vio hace 5 s."
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_warns_when_no_worker_runs_during_a_window(make_campaign, clock):
     make_campaign(3)  # Friday 10:00, inside its 09:00-19:00 window
     text = worker_status_text(clock.now())
@@ -129,7 +130,7 @@ def test_it_warns_when_no_worker_runs_during_a_window(make_campaign, clock):
     assert "el último se vio hace 3 h" in worker_status_text(clock.now())
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_warns_when_a_window_passed_without_a_worker(make_campaign, clock):
     make_campaign(3)
     heartbeat("tienda:41", clock.now() - timedelta(days=1))
@@ -139,7 +140,7 @@ def test_it_warns_when_a_window_passed_without_a_worker(make_campaign, clock):
     assert worker_status_text(clock.now()) == "Worker: ninguno activo (el último se vio hace 2 h)."
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_counts_a_scheduled_run_as_someone_sending(make_campaign, clock):
     make_campaign(30, daily_limit=20)
     Engine(clock, max_wait=3600).run()
@@ -152,7 +153,7 @@ def test_it_counts_a_scheduled_run_as_someone_sending(make_campaign, clock):
     assert worker_status(clock.now())["warning"] == ""
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_warns_when_scheduled_runs_stop_while_a_campaign_could_send(make_campaign, clock):
     make_campaign(3)
     record_scheduled_run(clock.now() - timedelta(minutes=10))
@@ -162,7 +163,7 @@ def test_it_warns_when_scheduled_runs_stop_while_a_campaign_could_send(make_camp
     assert text.startswith("⚠ Ningún worker activo (el último process_campaigns corrió hace 25 min)")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_records_each_process_campaigns_run(make_campaign):
     make_campaign(2)
     call_command("process_campaigns", stdout=io.StringIO())
@@ -172,7 +173,7 @@ def test_it_records_each_process_campaigns_run(make_campaign):
     assert WorkerHeartbeat.objects.get().last_seen_at == run.last_seen_at  # a dry run sends nothing
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_shows_the_worker_line_in_campaign_status(make_campaign):
     make_campaign(3)
     out = io.StringIO()
@@ -181,14 +182,14 @@ def test_it_shows_the_worker_line_in_campaign_status(make_campaign):
 
 
 # --- scheduling, in the main thread with a simulated clock ---------------------------------
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_sleeps_until_the_window_opens_instead_of_polling(make_campaign, clock, monkeypatch):
     make_campaign(3)
     clock.set(datetime(2026, 1, 2, 19, 30, tzinfo=BOGOTA))  # Friday, after the window
     claims, wakeups = [], []
-    original_claim = WorkerEngine.claim
+    original_claim = Engine.claim
     monkeypatch.setattr(
-        WorkerEngine, "claim", lambda self, *a: claims.append(clock.now()) or original_claim(self, *a)
+        Engine, "claim", lambda self, *a: claims.append(clock.now()) or original_claim(self, *a)
     )
     worker = Worker(clock, threads=0, heartbeat_seconds=3600, rescan_seconds=3600, sweep_seconds=3600)
     original_housekeeping = worker.housekeeping
@@ -200,7 +201,7 @@ def test_it_sleeps_until_the_window_opens_instead_of_polling(make_campaign, cloc
     assert len(wakeups) < 80  # about one an hour over 61.5 hours, never one a second
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_sends_at_each_campaigns_pace(make_campaign, clock):
     make_campaign(4, delay_seconds=30)
     worker = Worker(clock, threads=0, heartbeat_seconds=600)
@@ -210,7 +211,7 @@ def test_it_sends_at_each_campaigns_pace(make_campaign, clock):
     assert all(20 <= g <= 40 for g in gaps), gaps  # 30 s with ±30 % jitter
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_keeps_each_days_cap_across_midnight_on_a_daylight_saving_day(db):
     """Chile moves its clocks from 00:00 to 01:00 on 6 September 2026: midnight never happens."""
     santiago = ZoneInfo("America/Santiago")
@@ -225,18 +226,18 @@ def test_it_keeps_each_days_cap_across_midnight_on_a_daylight_saving_day(db):
     assert sent[3].sent_at.astimezone(santiago) == datetime(2026, 9, 6, 1, 0, tzinfo=santiago)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_keeps_going_after_a_database_error_in_a_step(make_campaign, clock, monkeypatch):
     make_campaign(3, delay_seconds=0)
     failures = [OperationalError("server closed the connection unexpectedly")]
-    original_step = WorkerEngine.step
+    original_step = Engine.step
 
     def step(self, *args):
         if failures:
             raise failures.pop()
         return original_step(self, *args)
 
-    monkeypatch.setattr(WorkerEngine, "step", step)
+    monkeypatch.setattr(Engine, "step", step)
     started = clock.now()
     lines = run_until(Worker(clock, threads=0, heartbeat_seconds=600), 3)
     assert any(line.startswith("⚠ Error al enviar") for line in lines)
@@ -244,7 +245,7 @@ def test_it_keeps_going_after_a_database_error_in_a_step(make_campaign, clock, m
     assert (clock.now() - started).total_seconds() >= 5  # the sender rested before retrying
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_records_an_outcome_once_the_database_is_back(make_campaign, clock, monkeypatch):
     make_campaign(1)
     failures = [OperationalError("terminating connection"), OperationalError("the database is starting up")]
@@ -283,7 +284,7 @@ def test_it_drives_many_senders_at_once():
         assert all(g >= 0.69 for g in gaps), gaps  # each number keeps its own pace
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_spends_no_query_per_message_beyond_the_claim_and_its_record(make_campaign, clock, monkeypatch):
     """The number's next slot comes from its claim and its campaigns are reused: no re-reads."""
     monkeypatch.setenv("GOTEO_FREQUENCY_DAYS", "0")
@@ -305,11 +306,11 @@ def test_it_refuses_a_worker_without_threads():
         call_command("run_worker", threads=0)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_gives_back_a_slot_once_when_an_outcome_is_written_twice(make_campaign, clock):
     """A retried write (the database dropped the answer to its commit) must not refund twice."""
     campaign = make_campaign(2, delay_seconds=0)
-    engine = WorkerEngine(clock)
+    engine = Engine(clock, record_retry=RetryWhileDatabaseAway(clock))
     campaigns = engine.active_campaigns(campaign.sender, None)
     first = engine.claim(campaign.sender, campaigns, clock.now())
     engine.claim(campaign.sender, campaigns, clock.now())
@@ -326,7 +327,7 @@ def drain(clock) -> None:
     assert Worker(clock, threads=0, rescan_seconds=30, exit_when_idle=True).run() == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_brakes_a_risky_number_before_it_sends_again(make_campaign, clock, memory_sender):
     first = make_campaign(12, daily_limit=30)
     phones = set(first.messages.order_by("id").values_list("phone", flat=True)[:4])
@@ -348,7 +349,7 @@ def test_it_brakes_a_risky_number_before_it_sends_again(make_campaign, clock, me
     assert second.sent_count == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_it_pauses_a_campaign_the_legal_profile_no_longer_allows(make_campaign, clock, monkeypatch):
     campaign = make_campaign(5, send_days=ALL_DAYS, window_start=clock_time(6))
     monkeypatch.setenv("GOTEO_COMPLIANCE_PROFILE", "co")
@@ -370,7 +371,7 @@ def test_it_freezes_what_start_up_loaded_and_collects_new_objects_less_often():
         gc.set_threshold(*threshold)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_an_idle_run_ends_as_soon_as_its_last_number_is_done_not_at_the_next_rescan(make_campaign, clock):
     make_campaign(3, delay_seconds=10)
     started = clock.now()
@@ -380,7 +381,7 @@ def test_an_idle_run_ends_as_soon_as_its_last_number_is_done_not_at_the_next_res
     assert clock.now() - started < timedelta(minutes=2)  # two pauses of about 10 s, not an hour
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_number_whose_campaign_ran_out_closes_at_once_not_after_its_pause(make_campaign, clock):
     make_campaign(3, delay_seconds=10)
     worker = Worker(clock, threads=0, rescan_seconds=3600, exit_when_idle=True)
@@ -389,7 +390,7 @@ def test_a_number_whose_campaign_ran_out_closes_at_once_not_after_its_pause(make
     assert last is not None and clock.now() - last < timedelta(seconds=5)  # the pause is 7 to 13 s
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_number_keeps_its_pace_into_its_next_campaign(make_campaign, clock):
     make_campaign(2, delay_seconds=10)
     make_campaign(2, delay_seconds=10)  # its audience is everyone: two new people, two held by the cap

@@ -10,6 +10,7 @@ import argparse
 import re
 import sys
 from datetime import date, datetime
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -63,7 +64,7 @@ def spanish_argparse_message(message: str) -> str:
 class SpanishParser(CommandParser):
     """A command's parser whose errors, usage and help read in Spanish."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         message = spanish_argparse_message(message)
         if not self.called_from_command_line:
             raise CommandError(f"Error: {message}")
@@ -92,7 +93,7 @@ class GoteoCommand(BaseCommand):
 
     needs_migrated_database = True
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs) -> CommandParser:
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         # Django builds a CommandParser with no way to choose the class; SpanishParser only
         # overrides methods, so the built parser takes it on as it is.
@@ -102,7 +103,7 @@ class GoteoCommand(BaseCommand):
                 action.help = HELP_TEXT[action.dest]
         return parser
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         try:
             if self.needs_migrated_database:
                 require_migrated()

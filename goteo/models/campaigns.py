@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, datetime, time
 from typing import Any
 
@@ -17,6 +17,7 @@ from goteo.models.contacts import Contact
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.schedule import SendingRules
+from goteo.writes import write_transaction
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
@@ -33,6 +34,36 @@ class CampaignStatus(models.TextChoices):
 
 
 COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown", "simulated")
+
+
+class CampaignQuerySet(models.QuerySet["Campaign"]):
+    def expire(
+        self, now: datetime, ids: list[int] | None = None, report: Callable[[str], None] | None = None
+    ) -> int:
+        """Skip what remains of the campaigns (``ids``, else all) whose promotion or own end is
+        over; a line to ``report`` for each. Returns how many messages were skipped."""
+        campaigns = self.filter(status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED])
+        if ids is not None:
+            campaigns = campaigns.filter(pk__in=ids)
+        skipped = 0
+        for campaign in campaigns.select_related("promotion", "sender"):
+            if not campaign.is_over(now):
+                continue
+            with write_transaction():
+                # Again under the promotion's lock: one moved later meanwhile (Promotion.revise,
+                # which writes it first) keeps its messages.
+                campaign.promotion = Promotion.objects.select_for_update().get(pk=campaign.promotion_id)
+                if not campaign.is_over(now):
+                    continue
+                expired = campaign.is_expired(now)
+                skipped += campaign.messages.expire(now, ended=not expired)
+                Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
+                    status=CampaignStatus.COMPLETED, finished_at=now
+                )
+            if report is not None:
+                what = "la promoción venció" if expired else "la campaña terminó"
+                report(f"⌛ {campaign.name}: {what}; lo pendiente se omite.")
+        return skipped
 
 
 class Campaign(models.Model):
@@ -109,6 +140,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminada"), null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -326,8 +359,6 @@ class Campaign(models.Model):
 
     def cancel(self, now: datetime) -> int:
         """Stop for good: every pending message becomes skipped. Returns how many."""
-        from goteo.models.messages import Message, SkipReason
-
         with transaction.atomic():
             Campaign.objects.filter(
                 pk=self.pk,
@@ -338,7 +369,7 @@ class Campaign(models.Model):
                     CampaignStatus.PAUSED,
                 ],
             ).update(status=CampaignStatus.CANCELLED, finished_at=now)
-            skipped = Message.skip_pending(self.messages.all(), SkipReason.CANCELLED, now)
+            skipped = self.messages.cancel(now)
         self.refresh_from_db()
         return skipped
 
@@ -347,11 +378,9 @@ class Campaign(models.Model):
 
         A cancelled campaign sends nothing more, so nothing is requeued there (returns 0).
         """
-        from goteo.models.messages import Message
-
         if self.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
             return 0
-        n = Message.requeue_failed(self.messages.all(), now)
+        n = self.messages.requeue_failed(now)
         if n:
             Campaign.objects.filter(pk=self.pk, status=CampaignStatus.COMPLETED).update(
                 status=CampaignStatus.ACTIVE, finished_at=None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -48,7 +49,7 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep ``phone`` E.164 whoever saves: an invalid number is kept as typed, phone empty.
 
         A host project may create contacts without a form; a launch then skips an empty

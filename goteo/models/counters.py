@@ -44,7 +44,8 @@ class DailyCounter(models.Model):
         # One statement whether or not the day's row exists yet (the day's first send).
         with connection.cursor() as cursor:
             cursor.execute(RESERVE, [scope, connection.ops.adapt_datefield_value(day), cap])
-            return cursor.rowcount == 1
+            taken: bool = cursor.rowcount == 1
+            return taken
 
     @classmethod
     def release(cls, scope: str, day: date) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -12,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact
+from goteo.writes import write_transaction
+
+log = logging.getLogger("goteo.engine")  # the sending's housekeeping logs under the sending's name
 
 
 class MessageStatus(models.TextChoices):
@@ -43,6 +48,81 @@ def landlines_allowed() -> bool:
     from django.conf import settings
 
     return bool(getattr(settings, "GOTEO_ALLOW_LANDLINES", False))
+
+
+class MessageQuerySet(QuerySet["Message"]):
+    """Verbs on a set of messages: the sending's housekeeping, and what a campaign does to its own."""
+
+    def cancel(self, now: datetime) -> int:
+        """Skip the pending ones: their campaign was cancelled. Returns how many."""
+        return Message.skip_pending(self, SkipReason.CANCELLED, now)
+
+    def expire(self, now: datetime, *, ended: bool = False) -> int:
+        """Skip the pending ones: their promotion is over (``ended``: their campaign's end came).
+        Returns how many."""
+        return Message.skip_pending(self, SkipReason.ENDED if ended else SkipReason.EXPIRED, now)
+
+    def requeue_failed(self, now: datetime) -> int:
+        """Message.requeue_failed on these messages."""
+        return Message.requeue_failed(self, now)
+
+    def sweep_stale(self, now: datetime, actor: str) -> int:
+        """Messages left ``sending`` by a dead worker become ``unknown``, never pending."""
+        lease = getattr(settings, "GOTEO_SENDING_LEASE_SECONDS", 600)
+        stale = self.filter(claimed_at__lt=now - timedelta(seconds=lease))
+        moved = stale.mark_unknown(
+            "el proceso que lo enviaba se detuvo; puede haber salido: revisar", now, actor
+        )
+        if moved:
+            log.warning("%d message(s) left sending by a stopped worker are now unknown", moved)
+        return moved
+
+    def abandon(self, claims: dict[int, uuid.UUID], now: datetime, actor: str) -> int:
+        """Claims (message id -> claim token) a process will not finish become ``unknown`` now.
+
+        For a forced stop: the messages may be on their way to the provider, so they are
+        never sent again. A claim already recorded (its token moved on) is left alone.
+        """
+        mine = self.filter(pk__in=list(claims), claim_token__in=list(claims.values()))
+        reason = "el worker se detuvo a la fuerza mientras lo enviaba; puede haber salido: revisar"
+        return mine.mark_unknown(reason, now, actor)
+
+    def mark_unknown(self, reason: str, now: datetime, actor: str) -> int:
+        """The ones still ``sending`` become ``unknown`` with ``reason`` and an event each; a
+        simulation's become ``simulated`` (goteo.simulation: they were at most printed, so
+        nobody received them and they must not hold anyone back). Returns how many."""
+        sending = self.filter(status=MessageStatus.SENDING)
+        simulated = "el proceso se detuvo mientras lo simulaba; nadie lo recibió"
+        moved = 0
+        for to_status, detail, rows in (
+            (MessageStatus.SIMULATED, simulated, sending.filter(campaign__simulation=True)),
+            (MessageStatus.UNKNOWN, reason, sending.filter(campaign__simulation=False)),
+        ):
+            ids = list(rows.values_list("id", flat=True))
+            if not ids:
+                continue
+            with write_transaction():
+                count = Message.move(
+                    Message.objects.filter(pk__in=ids, status=MessageStatus.SENDING),
+                    to_status,
+                    now,
+                    last_error=detail,
+                    finished_at=now,
+                )
+                MessageEvent.objects.bulk_create(
+                    MessageEvent(
+                        message_id=i,
+                        at=now,
+                        from_status=MessageStatus.SENDING,
+                        to_status=to_status,
+                        actor=actor[:150],
+                        detail=detail,
+                    )
+                    for i in ids
+                )
+            if to_status == MessageStatus.UNKNOWN:
+                moved += count
+        return moved
 
 
 class Message(models.Model):
@@ -77,6 +157,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,7 @@ class WorkerHeartbeat(models.Model):
         return self.name
 
     @classmethod
-    def beat(cls, name: str, now: datetime, **fields) -> None:
+    def beat(cls, name: str, now: datetime, **fields: Any) -> None:
         """Record that worker ``name`` is alive at ``now`` (creating its row once)."""
         with write_transaction():
             updated = cls.objects.filter(name=name).update(last_seen_at=now, **fields)
@@ -53,7 +54,8 @@ class WorkerHeartbeat(models.Model):
     @classmethod
     def last_seen(cls) -> datetime | None:
         """When any worker was last seen, or None if none ever ran."""
-        return cls.objects.aggregate(last=models.Max("last_seen_at"))["last"]
+        last: datetime | None = cls.objects.aggregate(last=models.Max("last_seen_at"))["last"]
+        return last
 
     @classmethod
     def forget_old(cls, now: datetime, days: int = 30) -> int:

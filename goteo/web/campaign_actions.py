@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.brakes import resume_warning
 from goteo.launch import LaunchError
-from goteo.models import Campaign, CampaignStatus
+from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.schedule import describe_start
 from goteo.scheduling import campaign_schedule
 from goteo.templating import TemplateError, Variables, split_emojis
@@ -155,7 +155,7 @@ def campaign_test_message(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def send_test(sender, phone: str, text: str, variables: Variables) -> dict[str, str]:
+def send_test(sender: Sender, phone: str, text: str, variables: Variables) -> dict[str, str]:
     """Send through the sender's transport; the provider's answer or its error, in words."""
     outgoing = OutgoingMessage(
         to=phone, text=text, message_id=f"prueba-{uuid.uuid4()}", variables=variables.as_dict()

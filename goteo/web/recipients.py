@@ -110,7 +110,7 @@ def campaign_recipients(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign(pk)
     status = request.GET.get("estado", "")
     query = request.GET.get("q", "").strip()[:100]
-    rows = Message.objects.filter(campaign=campaign).only(*LISTED_FIELDS)
+    rows: QuerySet[Message] = Message.objects.filter(campaign=campaign).only(*LISTED_FIELDS)
     if status in MessageStatus.values:
         rows = rows.filter(status=status)
     else:

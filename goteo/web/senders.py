@@ -6,6 +6,7 @@ field keeps the stored one.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +25,8 @@ from goteo.web.campaigns import sender_standing
 from goteo.web.forms import SenderForm
 
 
-def sender_row(sender: Sender, now) -> dict[str, Any]:
+def sender_row(sender: Sender, now: datetime) -> dict[str, Any]:
+    """One number's line on the numbers page: its connection, brake and standing at ``now``."""
     status = health.sender_status(sender, now)
     return {
         "sender": sender,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
@@ -87,7 +88,7 @@ def twilio_verified(request: HttpRequest) -> bool:
 
 @csrf_exempt
 @require_POST
-def twilio_status(request: HttpRequest, message_id) -> HttpResponse:
+def twilio_status(request: HttpRequest, message_id: uuid.UUID | str) -> HttpResponse:
     """Twilio's StatusCallback for one message (our uuid is in the URL)."""
     if not twilio_verified(request):
         log.warning("Twilio status callback with a missing or wrong signature refused")

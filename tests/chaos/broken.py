@@ -19,8 +19,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import F
 
-from goteo.engine import Engine, Wait
 from goteo.models import Campaign, DailyCounter, Message, MessageStatus
+from goteo.models.messages import MessageQuerySet
+from goteo.sending import Engine, Step, Wait
+from goteo.sending.claim import Claimer, build_claim
 from goteo.transports import SendError
 
 JITTER = 0.003  # the gap between reading and writing that a real process may have
@@ -49,8 +51,8 @@ def naive_claim(self, sender, campaigns, now, day):
             attempts=F("attempts") + 1,
         )
         Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
-        return self.build_claim(candidate, token, campaign, sender, day)
-    return Wait(None, "nothing")
+        return build_claim(candidate, token, campaign, sender, day)
+    return Wait(None, Step.NOTHING)
 
 
 def count_then_claim(self, sender, campaigns, now, day):
@@ -61,7 +63,7 @@ def count_then_claim(self, sender, campaigns, now, day):
         .count()
     )
     if claimed_today >= sender.cap_on(day):
-        return Wait(None, "sender cap")
+        return Wait(None, Step.SENDER_CAP)
     time.sleep(random.uniform(0, COUNT_JITTER))
     for campaign in campaigns:
         candidates = list(
@@ -84,11 +86,11 @@ def count_then_claim(self, sender, campaigns, now, day):
                 Campaign.shift_count(campaign.pk, MessageStatus.PENDING, MessageStatus.SENDING)
                 # Recorded after the fact, so the status pages see the day as full.
                 DailyCounter.reserve(sender.counter_scope, day, 10**9)
-                return self.build_claim(candidate, token, campaign, sender, day)
-    return Wait(None, "nothing")
+                return build_claim(candidate, token, campaign, sender, day)
+    return Wait(None, Step.NOTHING)
 
 
-def at_least_once_sweep(self, now):
+def at_least_once_sweep(self, now, actor=""):
     """Messages left sending go back to pending: a dead worker's message is sent again."""
     lease = getattr(settings, "GOTEO_SENDING_LEASE_SECONDS", 600)
     stale = Message.objects.filter(
@@ -106,13 +108,16 @@ def at_least_once_failure(self, claim, error, summary):
 
 ORIGINAL_RECORD_FAILURE = Engine.record_failure
 VARIANTS = {
-    "naive_claim": {"claim_in_transaction": naive_claim},
-    "count_then_claim": {"claim_in_transaction": count_then_claim},
-    "at_least_once": {"sweep_stale": at_least_once_sweep, "record_failure": at_least_once_failure},
+    "naive_claim": {(Claimer, "claim_in_transaction"): naive_claim},
+    "count_then_claim": {(Claimer, "claim_in_transaction"): count_then_claim},
+    "at_least_once": {
+        (MessageQuerySet, "sweep_stale"): at_least_once_sweep,
+        (Engine, "record_failure"): at_least_once_failure,
+    },
 }
 
 
 def apply(name: str) -> None:
-    """Replace the named pieces of the engine in this process."""
-    for attribute, function in VARIANTS[name].items():
-        setattr(Engine, attribute, function)
+    """Replace the named pieces of the sending in this process."""
+    for (owner, attribute), function in VARIANTS[name].items():
+        setattr(owner, attribute, function)

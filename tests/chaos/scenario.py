@@ -18,7 +18,6 @@ from pathlib import Path
 from django.db.models import Q
 from django.utils import timezone
 
-from goteo.engine import Engine
 from goteo.launch import campaign_launch
 from goteo.models import (
     Campaign,
@@ -30,6 +29,7 @@ from goteo.models import (
     Promotion,
     Sender,
 )
+from goteo.sending import Engine
 from tests.chaos.ledger import LedgerServer
 from tests.processes import goteo_env
 

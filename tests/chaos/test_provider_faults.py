@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from goteo.clock import SimulatedClock
-from goteo.engine import Engine
 from goteo.models import DailyCounter, Message, MessageStatus
+from goteo.sending import Engine
 from goteo.worker import Worker
 from tests.chaos.ledger import (
     DROP,
@@ -28,7 +28,7 @@ from tests.chaos.ledger import (
 )
 from tests.chaos.scenario import broken_promises, ledger_sender, open_campaigns
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def drain(clock: SimulatedClock) -> None:

@@ -42,10 +42,10 @@ def main() -> None:
 
     scale = float(os.environ.get("GOTEO_TEST_PAUSE_SCALE") or 1)
     if scale != 1:
-        import goteo.engine
+        import goteo.sending.claim
 
-        whole_seconds = goteo.engine.jittered
-        goteo.engine.jittered = lambda delay, rng: whole_seconds(delay, rng) * scale
+        whole_seconds = goteo.sending.claim.jittered
+        goteo.sending.claim.jittered = lambda delay, rng: whole_seconds(delay, rng) * scale
 
     barrier = os.environ.get("GOTEO_TEST_BARRIER")
     if barrier:

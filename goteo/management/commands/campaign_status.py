@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from goteo.heartbeat import worker_status_text
@@ -37,11 +38,11 @@ JSON_KEYS = [
 class Command(GoteoCommand):
     help = "Muestra el avance de una campaña (o de todas las que no están terminadas)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("campaign_id", nargs="?", type=int, metavar="CAMPAÑA")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, campaign_id=None, json=False, **options):
+    def handle(self, *args: Any, campaign_id: int | None = None, json: bool = False, **options: Any) -> None:
         now = timezone.now()
         if campaign_id is not None:
             campaigns = [get_campaign(campaign_id)]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ def parse_window(text: str) -> tuple[time, time]:
 class Command(GoteoCommand):
     help = "Crea una campaña en borrador (o la inicia con --start) e imprime su id."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         text = parser.add_mutually_exclusive_group(required=True)
         text.add_argument(
@@ -87,7 +87,7 @@ class Command(GoteoCommand):
             help="con --start: iniciarla como simulación en un número en modo de prueba (nada sale por WhatsApp)",
         )
 
-    def handle(self, *args, **o):
+    def handle(self, *args: Any, **o: Any) -> None:
         now = timezone.now()
         if o["simulate"] and not o["start"]:
             raise CommandError("--simulate va junto con --start: se simula al iniciar la campaña.")
@@ -206,7 +206,7 @@ class Command(GoteoCommand):
         except Sender.DoesNotExist:
             raise CommandError(f"No existe el número {name!r}.") from None
 
-    def promotion(self, o, now, sender: Sender) -> tuple[Promotion, str]:
+    def promotion(self, o: dict[str, Any], now: datetime, sender: Sender) -> tuple[Promotion, str]:
         """The promotion named by --promotion-code, and what changed in it ("" if nothing).
 
         An existing promotion is reused as it is; changing it (and so every campaign that uses

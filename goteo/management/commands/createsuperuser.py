@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import Any
 
 from django.contrib.auth.management.commands import createsuperuser as django_createsuperuser
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 
 from goteo.management.base import GoteoCommand
 
@@ -52,13 +53,13 @@ def spanish_line(text: str) -> str:
 class SpanishOutput:
     """Wraps a command's OutputWrapper, writing Django's known lines in Spanish."""
 
-    def __init__(self, wrapped) -> None:
+    def __init__(self, wrapped: OutputWrapper) -> None:
         self.wrapped = wrapped
 
-    def write(self, msg: str = "", *args, **kwargs) -> None:
+    def write(self, msg: str = "", *args: Any, **kwargs: Any) -> None:
         self.wrapped.write(spanish_line(msg), *args, **kwargs)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.wrapped, name)
 
 
@@ -79,17 +80,17 @@ def spanish_prompts() -> Iterator[None]:
         yield
     finally:
         del module.input  # type: ignore[attr-defined]
-        module.getpass = system_getpass  # type: ignore[assignment]
+        module.getpass = system_getpass
 
 
 class Command(GoteoCommand, django_createsuperuser.Command):
     help = "Crea un usuario administrador del panel."
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         with spanish_prompts():
             return super().execute(*args, **options)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> str | None:
         self.stdout, self.stderr = SpanishOutput(self.stdout), SpanishOutput(self.stderr)  # type: ignore[assignment]
         try:
             return super().handle(*args, **options)

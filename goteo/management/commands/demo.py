@@ -7,10 +7,11 @@ stops reading (``| head -3``), it finishes the demo quietly, so nothing is left 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.conf import env_str
@@ -35,7 +36,7 @@ class Command(GoteoCommand):
         "propios; opcionalmente simula los días de envío."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--simulate-days",
             type=int,
@@ -56,7 +57,9 @@ class Command(GoteoCommand):
             help="una línea JSON por día simulado (o con el resumen, sin simular)",
         )
 
-    def handle(self, *args, simulate_days, start_date, patients, json, **options):
+    def handle(
+        self, *args: Any, simulate_days: int, start_date: date, patients: int, json: bool, **options: Any
+    ) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         out = self.out = PipeOutput(self.stdout)
         tz = timezone.get_default_timezone()

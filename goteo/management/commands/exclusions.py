@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Count, Max
 from django.utils.timezone import localtime
 
@@ -16,7 +18,7 @@ from goteo.phones import InvalidPhone, normalize_phone
 class Command(GoteoCommand):
     help = "Muestra las listas de exclusión; con opciones, lista, consulta o quita números."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         action = parser.add_mutually_exclusive_group()
         action.add_argument("--show", action="store_true", help="imprime los números (de --list o de todas)")
         action.add_argument("--check", metavar="TELÉFONO", help="dice si un número está excluido y dónde")
@@ -26,7 +28,16 @@ class Command(GoteoCommand):
         action.add_argument("--remove-list", metavar="LISTA", help="borra una lista entera")
         parser.add_argument("--list", dest="list_name", help="limita --show y --remove a esta lista")
 
-    def handle(self, *args, show=False, check=None, remove=None, remove_list=None, list_name=None, **options):
+    def handle(
+        self,
+        *args: Any,
+        show: bool = False,
+        check: str | None = None,
+        remove: list[str] | None = None,
+        remove_list: str | None = None,
+        list_name: str | None = None,
+        **options: Any,
+    ) -> None:
         if check:
             return self.check_phone(check)
         if remove:

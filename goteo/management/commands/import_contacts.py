@@ -1,8 +1,9 @@
 """``goteo import_contacts FILE.csv``: add or update contacts from a spreadsheet."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.importing import ImportFileError, import_contacts
@@ -16,10 +17,10 @@ class Command(GoteoCommand):
         "consentimiento y opcionalmente etiquetas."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, metavar="ARCHIVO")
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args: Any, file: Path, **options: Any) -> None:
         if not file.is_file():
             raise CommandError(f"No existe el archivo {file}.")
         try:

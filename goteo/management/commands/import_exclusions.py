@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.exclusions import DEFAULT_LIST, import_exclusions
@@ -19,7 +20,7 @@ class Command(GoteoCommand):
         "columna de teléfonos, o un número por línea. Esos números no reciben ninguna promoción."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, metavar="ARCHIVO")
         parser.add_argument(
             "--list",
@@ -33,7 +34,7 @@ class Command(GoteoCommand):
             help="la lista queda igual al archivo: se quitan los números que ya no aparecen",
         )
 
-    def handle(self, *args, file: Path, list_name: str, replace: bool, **options):
+    def handle(self, *args: Any, file: Path, list_name: str, replace: bool, **options: Any) -> None:
         if not file.is_file():
             raise CommandError(f"No existe el archivo {file}.")
         try:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 
 from goteo.clock import SystemClock
-from goteo.engine import Engine, RunSummary
 from goteo.heartbeat import ScheduledRun
 from goteo.idle import IdleReason, idle_reason
 from goteo.management.base import GoteoCommand
 from goteo.management.output import counted, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
+from goteo.sending import Engine, RunSummary
 from goteo.simulation import simulation_notice
 from goteo.status import campaign_summary, next_recipients
 
@@ -22,12 +23,19 @@ from goteo.status import campaign_summary, next_recipients
 class Command(GoteoCommand):
     help = "Envía los mensajes permitidos ahora en cada campaña activa y termina."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--campaign", type=int, action="append", help="solo esta campaña (repetible)")
         parser.add_argument("--dry-run", action="store_true", help="muestra quién recibiría ahora; no envía")
         parser.add_argument("--json", action="store_true", help="imprime un resumen en JSON")
 
-    def handle(self, *args, campaign=None, dry_run=False, json=False, **options):
+    def handle(
+        self,
+        *args: Any,
+        campaign: list[int] | None = None,
+        dry_run: bool = False,
+        json: bool = False,
+        **options: Any,
+    ) -> None:
         clock = SystemClock()
         missing = sorted(
             set(campaign or ())
@@ -84,11 +92,11 @@ class Command(GoteoCommand):
     def say(self, line: str) -> None:
         self.stdout.write(line)
 
-    def dry_run(self, now, campaign_ids, as_json):
+    def dry_run(self, now: datetime, campaign_ids: list[int] | None, as_json: bool) -> None:
         campaigns = Campaign.objects.filter(status__in=WATCHED).select_related("promotion", "sender")
         if campaign_ids:
             campaigns = campaigns.filter(pk__in=campaign_ids)
-        report = []
+        report: list[dict[str, Any]] = []
         for campaign in campaigns:
             is_open = campaign.status == CampaignStatus.ACTIVE and campaign.sending_rules().is_open(now)
             people = next_recipients(campaign, now) if is_open else []

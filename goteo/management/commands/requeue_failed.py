@@ -1,6 +1,8 @@
 """``goteo requeue_failed ID``: try failed messages again."""
 
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.management.base import GoteoCommand
@@ -12,10 +14,10 @@ from goteo.models.messages import landlines_allowed
 class Command(GoteoCommand):
     help = "Vuelve a poner en cola los mensajes fallidos (no a quienes se dieron de baja)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
 
-    def handle(self, *args, campaign_id, **options):
+    def handle(self, *args: Any, campaign_id: int, **options: Any) -> None:
         campaign = get_campaign(campaign_id)
         if campaign.status == CampaignStatus.CANCELLED:
             raise CommandError(f"La campaña {campaign.name} está cancelada; no se reintenta nada.")

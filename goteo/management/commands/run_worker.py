@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.db import connections
 
 from goteo.checks import require_migrated
@@ -24,7 +25,7 @@ class Command(GoteoCommand):
     )
     needs_migrated_database = False  # checked in handle, after its own options
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--threads",
             type=int,
@@ -59,7 +60,17 @@ class Command(GoteoCommand):
             help="termina cuando no queda nada que enviar por ahora (cron y pruebas)",
         )
 
-    def handle(self, *args, threads, processes, name, heartbeat, rescan, exit_when_idle, **options):
+    def handle(
+        self,
+        *args: Any,
+        threads: int,
+        processes: int,
+        name: str | None,
+        heartbeat: float,
+        rescan: float,
+        exit_when_idle: bool,
+        **options: Any,
+    ) -> None:
         if threads < 1:
             raise CommandError("--threads debe ser al menos 1.")
         if processes < 1:

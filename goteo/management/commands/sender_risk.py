@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.management.base import GoteoCommand
@@ -17,11 +19,11 @@ class Command(GoteoCommand):
         "bajas, calidad en Meta y calentamiento."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("sender", nargs="?", metavar="NÚMERO", help="solo este número")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, sender=None, json=False, **options):
+    def handle(self, *args: Any, sender: str | None = None, json: bool = False, **options: Any) -> None:
         now = timezone.now()
         senders = Sender.objects.filter(name=sender) if sender else Sender.objects.filter(is_active=True)
         if sender and not senders:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo import health
@@ -10,7 +12,7 @@ from goteo.draft import draft_outlook, first_day
 from goteo.launch import LaunchError, audience, preview_recipients
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, mark_and_detail, skip_label
-from goteo.models import CampaignStatus
+from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment
 from goteo.scheduling import campaign_schedule, start_text
@@ -21,7 +23,7 @@ from goteo.status import campaign_summary
 class Command(GoteoCommand):
     help = "Inicia una campaña: muestra destinatarios, quiénes reciben hoy y el estado de WhatsApp."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("campaign_id", type=int, metavar="CAMPAÑA")
         parser.add_argument("--yes", action="store_true", help="no pedir confirmación")
         parser.add_argument(
@@ -30,7 +32,7 @@ class Command(GoteoCommand):
             help="iniciarla como simulación en un número en modo de prueba (nada sale por WhatsApp)",
         )
 
-    def handle(self, *args, campaign_id, yes, simulate=False, **options):
+    def handle(self, *args: Any, campaign_id: int, yes: bool, simulate: bool = False, **options: Any) -> None:
         now = timezone.now()
         campaign = get_campaign(campaign_id)
         if campaign.status != CampaignStatus.DRAFT:
@@ -106,6 +108,6 @@ class Command(GoteoCommand):
         if not connected:
             self.stderr.write("Aviso: WhatsApp no está conectado; no se enviará nada hasta que lo esté.")
 
-    def whatsapp(self, campaign) -> tuple[bool, str]:
+    def whatsapp(self, campaign: Campaign) -> tuple[bool, str]:
         status = health.sender_status(campaign.sender, timezone.now())
         return status.connected, status.detail

@@ -1,6 +1,8 @@
 """``goteo unbrake NUMBER``: let a braked number send again, after a person has looked."""
 
-from django.core.management.base import CommandError
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.brakes import braked_until_text, console_actor, find_sender, lift, paused_by_brake
@@ -14,12 +16,12 @@ class Command(GoteoCommand):
         "Las campañas pausadas por el freno siguen en pausa hasta reanudarlas."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "number", metavar="NÚMERO", help="nombre del número (p. ej. principal) o su teléfono"
         )
 
-    def handle(self, *args, number, **options):
+    def handle(self, *args: Any, number: str, **options: Any) -> None:
         sender = find_sender(number)
         if sender is None:
             raise CommandError(f"No hay ningún número llamado o con teléfono «{number}».")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from goteo.management.base import GoteoCommand, parse_day
@@ -18,7 +19,7 @@ class Command(GoteoCommand):
         "máximo). Sin opciones muestra el plan."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "sender", nargs="?", metavar="NÚMERO", help="nombre del número (por defecto, el del entorno)"
         )
@@ -29,7 +30,15 @@ class Command(GoteoCommand):
             "--off", action="store_true", help="el número ya tiene historial: sin calentamiento"
         )
 
-    def handle(self, *args, sender=None, start=False, since=None, off=False, **options):
+    def handle(
+        self,
+        *args: Any,
+        sender: str | None = None,
+        start: bool = False,
+        since: date | None = None,
+        off: bool = False,
+        **options: Any,
+    ) -> None:
         number = self.find(sender)
         today = number.local_day(timezone.now())
         if start or since or off:

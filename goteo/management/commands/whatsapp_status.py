@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
+from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from goteo import health
@@ -20,7 +22,7 @@ class Command(GoteoCommand):
         "Termina con código 0 solo si todos los números activos están conectados."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="imprime el resultado en JSON")
         parser.add_argument(
             "--fresh",
@@ -28,7 +30,7 @@ class Command(GoteoCommand):
             help="consulta al proveedor aunque haya una respuesta reciente",
         )
 
-    def handle(self, *args, json=False, fresh=False, **options):
+    def handle(self, *args: Any, json: bool = False, fresh: bool = False, **options: Any) -> None:
         now = timezone.now()
         rows, marks = [], []
         senders = active_senders()
