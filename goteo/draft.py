@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.db.models import QuerySet
 
-from goteo.audience import reachable_count
+from goteo.audience import AudienceError, audience, reachable_count
 from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
 from goteo.models import Campaign, Contact, DailyCounter
 from goteo.schedule import next_send_time
@@ -28,6 +28,17 @@ def draft_outlook(
         return 0, None, ""
     finish = draft_forecast(campaign, count, now, draft_waiting(campaign, contacts, now))
     return count, finish, expiry_warning(finish, campaign.promotion.valid_until)
+
+
+def scheduled_outlook(campaign: Campaign, now: datetime) -> tuple[datetime | None, date | None]:
+    """A scheduled campaign's first send and last day, counted from its start (as launched then)."""
+    start = campaign.starts_from(now)
+    try:
+        contacts = audience(campaign)
+    except AudienceError:
+        return None, None
+    _count, finish, _warning = draft_outlook(campaign, contacts, start)
+    return first_day(campaign, start).when, finish
 
 
 @dataclass(frozen=True)

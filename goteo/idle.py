@@ -14,7 +14,7 @@ from typing import Any
 from goteo.forecast import all_held_until, next_send_at, used_today
 from goteo.frequency import held_messages
 from goteo.models import Campaign, CampaignStatus
-from goteo.schedule import SPANISH_WEEKDAYS, describe_moment, is_holiday
+from goteo.schedule import SPANISH_WEEKDAYS, describe_moment, describe_start, is_holiday
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
     status = campaign.status
     if status == CampaignStatus.DRAFT:
         return IdleReason("not_started", "en borrador: todavía no se ha iniciado")
+    if status == CampaignStatus.SCHEDULED and campaign.start_at is not None:
+        start = describe_start(campaign.start_at, now, campaign.sender.tz)
+        return IdleReason("scheduled", f"programada para {start}", campaign.start_at)
     if status == CampaignStatus.PAUSED:
         why = f": {campaign.pause_reason}" if campaign.pause_reason else ""
         sender = campaign.sender
@@ -65,6 +68,8 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
         return IdleReason(
             "expired", f"la promoción venció el {valid_until:%d/%m/%Y}; lo pendiente se omitirá"
         )
+    if campaign.has_ended(now):
+        return IdleReason("ended", "la campaña terminó; lo pendiente se omitirá")
     sender = campaign.sender
     if not sender.is_active:
         return IdleReason("sender_inactive", f"el número {sender.name} está desactivado")

@@ -63,7 +63,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     ``simulate`` starts it as a simulation, which a number in test mode requires and a
     number connected to WhatsApp refuses (goteo.simulation).
     """
-    if campaign.status != CampaignStatus.DRAFT:
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         raise LaunchError(
             f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
         )
@@ -90,7 +90,8 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     table = MessageTable(campaign.pk, now)
     with transaction.atomic():
         # A conditional update: a second launch of the same draft waits for this one, then refuses.
-        claimed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+        waiting = [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
+        claimed = Campaign.objects.filter(pk=campaign.pk, status__in=waiting).update(
             status=CampaignStatus.ACTIVE, started_at=now, simulation=simulate
         )
         if claimed != 1:

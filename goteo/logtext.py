@@ -13,6 +13,7 @@ from typing import Any
 SPANISH = {
     # goteo.sending
     "send to %s failed (%s): %s": "el envío a %s falló (%s): %s",
+    "scheduled campaign %s could not start: %s": "la campaña programada %s no pudo empezar: %s",
     "late result for message %s: recorded as sent": "resultado tardío del mensaje %s: queda como enviado",
     "late result for message %s: it had moved on; nothing recorded": (
         "resultado tardío del mensaje %s: su estado ya había cambiado; no se registra nada"

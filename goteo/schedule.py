@@ -249,6 +249,18 @@ def describe_moment(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
     return f"{local.strftime('%d/%m/%Y')} {hour}"
 
 
+def describe_start(when: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """ "el martes 15 a las 09:00" (with the month, "de enero", when it is not this month's)."""
+    local, today = when.astimezone(tz), now.astimezone(tz).date()
+    month = (
+        ""
+        if (local.year, local.month) == (today.year, today.month)
+        else f" de {SPANISH_MONTHS[local.month - 1]}"
+    )
+    year = "" if local.year == today.year else f" de {local.year}"
+    return f"el {SPANISH_WEEKDAYS[local.weekday()]} {local.day}{month}{year} a las {local:%H:%M}"
+
+
 def describe_day(day: date | None) -> str:
     """ "jueves 8 de enero de 2026"."""
     if day is None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, next_send_at
 from goteo.frequency import held_messages
 from goteo.models import Campaign, CampaignStatus
 from goteo.progress import campaign_progress
-from goteo.schedule import describe_day, describe_moment
+from goteo.schedule import describe_day, describe_moment, describe_start
 
 
 def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
@@ -25,6 +26,8 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
     held = held_messages(campaign, now) if counts["pending"] else {}
     when = next_send_at(campaign, now, held)
     forecast = campaign_forecast(campaign, now, held) if campaign.status == CampaignStatus.ACTIVE else None
+    if campaign.status == CampaignStatus.SCHEDULED:  # no messages yet: as if launched at its start
+        when, forecast = scheduled_outlook(campaign, now)
     tz = campaign.sender.tz
     warmup = campaign.sender.warmup_stage(campaign.local_today(now))
 
@@ -32,6 +35,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         return round(100 * n / total) if total else 0
 
     progress = campaign_progress(counts)
+    scheduled = campaign.status == CampaignStatus.SCHEDULED
 
     return {
         "id": campaign.pk,
@@ -55,8 +59,13 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "progress_percent": progress.percent,
         "next_send_at": when,
         "next_send_text": describe_moment(when, now, tz),
-        "estimated_completion": forecast if counts["pending"] else None,
-        "estimated_completion_text": describe_day(forecast) if counts["pending"] else "—",
+        "estimated_completion": forecast if counts["pending"] or scheduled else None,
+        "estimated_completion_text": describe_day(forecast) if counts["pending"] or scheduled else "—",
+        "start_at": campaign.start_at,
+        "start_text": (
+            f"empieza {describe_start(campaign.start_at, now, tz)}" if scheduled and campaign.start_at else ""
+        ),
+        "end_at": campaign.end_at,
         "daily_limit": campaign.daily_limit,
         "sender": campaign.sender.name,
         "frequency_held": len(held),

@@ -47,6 +47,7 @@ from goteo.lanes import Lane, LaneResult, advance, next_due
 from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Message, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
+from goteo.scheduling import launch_due, next_start
 from goteo.sending import Engine, default_worker_name, refresh_connections
 from goteo.sending.retry import RetryWhileDatabaseAway, drop_connection
 from goteo.sending.run import CampaignCache, campaigns_by_sender
@@ -114,6 +115,7 @@ class Worker:
         self.say = report or (lambda line: None)
         self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
         self.record_retry = RetryWhileDatabaseAway(self.clock)
+        self.next_launch: datetime | None = None  # the next scheduled campaign's start, read at each rescan
 
     # --- signals ------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -190,7 +192,12 @@ class Worker:
                 # Replies people are owed (an opt-out's confirmation), within each number's rules.
                 replies.send_due(now, transport_factory=self.transport_factory, report=self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
+            if self.next_launch is not None and now >= self.next_launch:
+                # A scheduled campaign starts: launched at its moment, then its number's lane opens.
+                launch_due(now, self.say)
+                self.next_rescan = now
             if now >= self.next_rescan:
+                self.next_launch = next_start()
                 self.rescan(now)
                 self.next_rescan = now + timedelta(seconds=self.rescan_seconds)
                 rescanned = True
@@ -279,6 +286,8 @@ class Worker:
     def next_event(self, now: datetime) -> datetime:
         """When the main thread has something to do next."""
         moments = [self.next_beat, self.next_sweep, self.next_rescan]
+        if self.next_launch is not None:
+            moments.append(self.next_launch)
         moments += [lane.due for lane in self.lanes.values() if not lane.busy]
         return max(min(moments), now)
 

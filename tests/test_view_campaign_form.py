@@ -230,7 +230,7 @@ def test_it_does_not_edit_a_launched_campaign(staff, make_campaign):
 
     response = staff.get(reverse("goteo:campaign_edit", args=[campaign.pk]), follow=True)
 
-    assert "Solo se pueden editar los borradores." in page_text(response)
+    assert "Solo se pueden editar los borradores y las campañas programadas." in page_text(response)
 
 
 FOOTER = "Responde BAJA para no recibir más promociones"

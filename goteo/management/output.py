@@ -104,7 +104,9 @@ def summary_card(s: dict[str, Any]) -> str:
         f"❓ Sin confirmar: {s['unknown']}",
         f"[{progress_bar(min(100, s['progress_percent'] + s['percent_simulated']))}] {s['progress_percent']}%"
         + (f" (+{s['percent_simulated']}% simulados)" if s["percent_simulated"] else ""),
-        f"Estado: {s['status_label']}" + (f" — {s['pause_reason']}" if s.get("pause_reason") else ""),
+        f"Estado: {s['status_label']}"
+        + (f" — {s['start_text']}" if s.get("start_text") else "")
+        + (f" — {s['pause_reason']}" if s.get("pause_reason") else ""),
         f"Próximo envío: {s['next_send_text']}",
         f"Terminará: {s['estimated_completion_text']}",
     ]

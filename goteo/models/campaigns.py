@@ -25,6 +25,7 @@ RECOMMENDED_DAILY_LIMIT = 30
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Borrador")
+    SCHEDULED = "scheduled", _("Programada")
     ACTIVE = "active", _("En progreso")
     PAUSED = "paused", _("Pausada")
     COMPLETED = "completed", _("Completada")
@@ -38,27 +39,29 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
     def expire(
         self, now: datetime, ids: list[int] | None = None, report: Callable[[str], None] | None = None
     ) -> int:
-        """Skip what remains of the campaigns (``ids``, else all) whose promotion is over; a
-        line to ``report`` for each. Returns how many messages were skipped."""
+        """Skip what remains of the campaigns (``ids``, else all) whose promotion or own end is
+        over; a line to ``report`` for each. Returns how many messages were skipped."""
         campaigns = self.filter(status__in=[CampaignStatus.ACTIVE, CampaignStatus.PAUSED])
         if ids is not None:
             campaigns = campaigns.filter(pk__in=ids)
         skipped = 0
         for campaign in campaigns.select_related("promotion", "sender"):
-            if not campaign.is_expired(now):
+            if not campaign.is_over(now):
                 continue
             with write_transaction():
                 # Again under the promotion's lock: one moved later meanwhile (Promotion.revise,
                 # which writes it first) keeps its messages.
                 campaign.promotion = Promotion.objects.select_for_update().get(pk=campaign.promotion_id)
-                if not campaign.is_expired(now):
+                if not campaign.is_over(now):
                     continue
-                skipped += campaign.messages.expire(now)
+                expired = campaign.is_expired(now)
+                skipped += campaign.messages.expire(now, ended=not expired)
                 Campaign.objects.filter(pk=campaign.pk, sending_count=0).update(
                     status=CampaignStatus.COMPLETED, finished_at=now
                 )
             if report is not None:
-                report(f"⌛ {campaign.name}: la promoción venció; lo pendiente se omite.")
+                what = "la promoción venció" if expired else "la campaña terminó"
+                report(f"⌛ {campaign.name}: {what}; lo pendiente se omite.")
         return skipped
 
 
@@ -120,6 +123,19 @@ class Campaign(models.Model):
     unknown_count = models.IntegerField(_("sin confirmar"), default=0, editable=False)
     simulated_count = models.IntegerField(_("simulados"), default=0, editable=False)
 
+    start_at = models.DateTimeField(
+        _("empieza"),
+        null=True,
+        blank=True,
+        help_text=_("Programada: no se envía nada antes de este momento."),
+    )
+    end_at = models.DateTimeField(
+        _("termina"),
+        null=True,
+        blank=True,
+        help_text=_("Lo que quede pendiente después se omite: «la campaña terminó»."),
+    )
+
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     started_at = models.DateTimeField(_("iniciada"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminada"), null=True, blank=True)
@@ -175,6 +191,18 @@ class Campaign(models.Model):
         """True once the promotion's valid-until day is over in the sender's time zone."""
         return self.promotion.valid_until < self.local_today(now)
 
+    def has_ended(self, now: datetime) -> bool:
+        """True once the campaign's own end (``end_at``) has come."""
+        return self.end_at is not None and self.end_at <= now
+
+    def is_over(self, now: datetime) -> bool:
+        """Nothing more may be sent: the promotion expired or the campaign's end came."""
+        return self.is_expired(now) or self.has_ended(now)
+
+    def starts_from(self, now: datetime) -> datetime:
+        """The moment its forecast counts from: its start when that is still ahead, else ``now``."""
+        return self.start_at if self.start_at is not None and self.start_at > now else now
+
     @property
     def counter_scope(self) -> str:
         return f"campaign:{self.pk}"
@@ -212,6 +240,8 @@ class Campaign(models.Model):
             raise ValidationError({"window_end": _("La hora final debe ser posterior a la inicial.")})
         if self.daily_limit < 1:
             raise ValidationError({"daily_limit": _("El límite diario debe ser al menos 1.")})
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": _("El final debe ser posterior al comienzo.")})
         problems: dict[str, list[str]] = {}
         for violation in self.legal_problems():
             problems.setdefault(violation.field, []).append(violation.message)
@@ -324,7 +354,13 @@ class Campaign(models.Model):
         """
         with transaction.atomic():
             Campaign.objects.filter(
-                pk=self.pk, status__in=[CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED]
+                pk=self.pk,
+                status__in=[
+                    CampaignStatus.DRAFT,
+                    CampaignStatus.SCHEDULED,
+                    CampaignStatus.ACTIVE,
+                    CampaignStatus.PAUSED,
+                ],
             ).update(status=CampaignStatus.CANCELLED, finished_at=now)
             skipped = self.messages.cancel(now, by=by)
         self.refresh_from_db()

@@ -29,6 +29,7 @@ class SkipReason(models.TextChoices):
     INVALID_PHONE = "invalid_phone", _("teléfono inválido")
     DUPLICATE_PHONE = "duplicate_phone", _("teléfono repetido en la campaña")
     EXPIRED = "expired", _("la promoción venció")
+    ENDED = "ended", _("la campaña terminó")
     CANCELLED = "cancelled", _("campaña cancelada")
     EXCLUDED = "excluded", _("en lista de exclusión")
     OPERATOR = "operator", _("omitido por una persona")
@@ -43,7 +44,11 @@ def landlines_allowed() -> bool:
 
 
 # Skipping is the shop's doing unless the reason says who else it was.
-SKIPPED_BY = {SkipReason.OPTED_OUT.value: Actor.RECIPIENT, SkipReason.EXPIRED.value: Actor.HOUSEKEEPING}
+SKIPPED_BY = {
+    SkipReason.OPTED_OUT.value: Actor.RECIPIENT,
+    SkipReason.EXPIRED.value: Actor.HOUSEKEEPING,
+    SkipReason.ENDED.value: Actor.HOUSEKEEPING,
+}
 CHUNK = 500  # ids per statement, well under SQLite's bound on a statement's variables
 
 
@@ -133,9 +138,10 @@ class MessageQuerySet(models.QuerySet["Message"]):
         """Skip the pending ones: their campaign was cancelled. Returns how many."""
         return Message.skip_pending(self, SkipReason.CANCELLED, now, by=by)
 
-    def expire(self, now: datetime) -> int:
-        """Skip the pending ones: their promotion is over. Returns how many."""
-        return Message.skip_pending(self, SkipReason.EXPIRED, now)
+    def expire(self, now: datetime, *, ended: bool = False) -> int:
+        """Skip the pending ones: their promotion is over (``ended``: their campaign's end came).
+        Returns how many."""
+        return Message.skip_pending(self, SkipReason.ENDED if ended else SkipReason.EXPIRED, now)
 
     def requeue_failed(self, now: datetime, by: str = "") -> int:
         """Message.requeue_failed on these messages."""

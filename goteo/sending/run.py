@@ -25,6 +25,7 @@ from goteo import health, replies
 from goteo.clock import Clock, SystemClock
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.safeguards import apply_safeguards
+from goteo.scheduling import launch_due
 from goteo.sending.claim import Claim, Claimer, Step, Wait
 from goteo.sending.dialect import dialect
 from goteo.sending.record import Outcome, Recorder
@@ -80,6 +81,7 @@ class RunSummary:
     skipped: int = 0
     swept: int = 0
     expired: int = 0
+    started: int = 0  # scheduled campaigns that started (goteo.scheduling)
     disconnected: list[str] = field(default_factory=list)
     braked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -104,6 +106,7 @@ class RunSummary:
             "skipped": self.skipped,
             "swept": self.swept,
             "expired": self.expired,
+            "started": self.started,
             "disconnected": self.disconnected,
             "braked": self.braked,
             "notes": self.notes,
@@ -186,6 +189,7 @@ class Engine:
         ids = list(campaign_ids) if campaign_ids is not None else None
         now = self.clock.now()
         summary.swept = self.sweep_stale(now)
+        summary.started = launch_due(now, self.report)  # scheduled campaigns whose start came
         summary.expired = self.expire_campaigns(now, ids)
         applied = apply_safeguards(now, ids, self.report)  # legal profile, senders' risk
         summary.notes += applied.notes
@@ -259,7 +263,7 @@ class Engine:
             transport.close()
 
     def can_send_now(self, campaign: Campaign, now: datetime) -> bool:
-        return campaign.sending_rules().is_open(now) and not campaign.is_expired(now)
+        return campaign.sending_rules().is_open(now) and not campaign.is_over(now)
 
     def step(
         self,

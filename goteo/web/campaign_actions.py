@@ -15,8 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.brakes import resume_warning
 from goteo.content import Content, trial_outgoing
-from goteo.launch import LaunchError, campaign_launch
-from goteo.models import CampaignStatus, Sender
+from goteo.launch import LaunchError
+from goteo.models import Campaign, CampaignStatus, Sender
+from goteo.schedule import describe_start
+from goteo.scheduling import campaign_schedule
 from goteo.templating import TemplateError
 from goteo.transports import ConfigurationError, OutgoingMessage, SendError, transport_for
 from goteo.web import base
@@ -31,14 +33,28 @@ def back(pk: int) -> HttpResponse:
 @base.staff_required
 @require_POST
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
-    """Launch a draft: one message per person, then it starts sending."""
-    campaign = get_campaign(pk)
+    """Launch a draft (one message per person, then it sends), or schedule it for its start."""
+    return start_or_schedule(request, get_campaign(pk))
+
+
+def start_or_schedule(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """Launch the campaign now, or leave it «Programada» until its start; say which."""
+    now = base.now()
     try:
-        result = campaign_launch(campaign, base.now(), simulate=bool(request.POST.get("simulate")))
+        result = campaign_schedule(campaign, now, simulate=bool(request.POST.get("simulate")))
     except (LaunchError, TemplateError) as exc:
         messages.error(request, str(exc))
-        return back(pk)
-    base.log.info("campaign %s launched by %s", pk, base.actor(request))
+        return back(campaign.pk)
+    if result is None:
+        assert campaign.start_at is not None
+        base.log.info("campaign %s scheduled by %s", campaign.pk, base.actor(request))
+        messages.success(
+            request,
+            _("Campaña programada: empieza %(cuando)s. Hasta entonces no se envía nada.")
+            % {"cuando": describe_start(campaign.start_at, now, campaign.sender.tz)},
+        )
+        return back(campaign.pk)
+    base.log.info("campaign %s launched by %s", campaign.pk, base.actor(request))
     messages.success(
         request,
         _("Campaña iniciada: %(pendientes)s mensajes por enviar, %(omitidos)s omitidos.")
@@ -46,7 +62,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     )
     for warning in result.warnings:
         messages.warning(request, warning)
-    return back(pk)
+    return back(campaign.pk)
 
 
 @base.staff_required

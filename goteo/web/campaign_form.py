@@ -17,11 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from goteo.audience import AudienceError, audience, reachable_count, sendable
 from goteo.content import Content
 from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
-from goteo.launch import LaunchError, campaign_launch
 from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
-from goteo.templating import PLACEHOLDERS, TemplateError, message_seed
+from goteo.scheduling import unschedule
+from goteo.templating import PLACEHOLDERS, message_seed
 from goteo.web import base
+from goteo.web.campaign_actions import start_or_schedule
 from goteo.web.campaigns import get_campaign
 from goteo.web.formatting import day_text, number
 from goteo.web.forms import CampaignForm
@@ -153,23 +154,17 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
             campaign = form.save(now=now, actor=base.actor(request))
         if form.promotion_note:
             messages.info(request, form.promotion_note)
+        if wants == "save" and campaign.status == CampaignStatus.SCHEDULED:
+            if campaign.start_at is None:
+                unschedule(campaign)
+                messages.success(request, _("Sin fecha de comienzo: vuelve a ser un borrador."))
+            else:
+                messages.success(request, _("Cambios guardados; sigue programada."))
+            return redirect("goteo:campaign_detail", pk=campaign.pk)
         if wants == "save":
             messages.success(request, _("Borrador guardado. Puede iniciarlo cuando quiera."))
             return redirect("goteo:campaign_detail", pk=campaign.pk)
-        try:
-            result = campaign_launch(campaign, now, simulate=bool(request.POST.get("simulate")))
-        except (LaunchError, TemplateError) as exc:
-            messages.error(request, str(exc))
-            return redirect("goteo:campaign_detail", pk=campaign.pk)
-        base.log.info("campaign %s created and launched by %s", campaign.pk, base.actor(request))
-        messages.success(
-            request,
-            _("Campaña iniciada: %(pendientes)s mensajes por enviar, %(omitidos)s omitidos.")
-            % {"pendientes": result.pending, "omitidos": sum(result.skipped.values())},
-        )
-        for warning in result.warnings:
-            messages.warning(request, warning)
-        return redirect("goteo:campaign_detail", pk=campaign.pk)
+        return start_or_schedule(request, campaign)
     return render(
         request,
         "goteo/campaigns/form.html",
@@ -204,10 +199,10 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 @base.staff_required
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a draft; launched campaigns keep the rules they were launched with."""
+    """Change a draft or a scheduled campaign; launched ones keep the rules they were launched with."""
     campaign = get_campaign(pk)
-    if campaign.status != CampaignStatus.DRAFT:
-        messages.error(request, _("Solo se pueden editar los borradores."))
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        messages.error(request, _("Solo se pueden editar los borradores y las campañas programadas."))
         return redirect("goteo:campaign_detail", pk=pk)
     return campaign_form_page(request, campaign)
 

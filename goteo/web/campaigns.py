@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from goteo import health
+from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, left_by_expiry, next_send_at
 from goteo.frequency import held_messages
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
@@ -25,6 +26,7 @@ from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
+from goteo.schedule import describe_start
 from goteo.simulation import sender_simulates
 from goteo.web import base
 from goteo.web.chart import chart
@@ -70,6 +72,8 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
         "frequency_held": 0,
         "frequency_held_until": "",
     }
+    if campaign.status == CampaignStatus.SCHEDULED and campaign.start_at is not None:
+        return data | scheduled_card(campaign, now, forecast=forecast)
     left = left_by_expiry(campaign, now)
     if left is not None:
         return data | expired_card(campaign, left)
@@ -91,6 +95,23 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
             ) % {"fecha": valid_until.strftime("%d/%m/%Y")}
     elif campaign.finished_at:
         data["estimated_completion_text"] = day_text(campaign.finished_at.astimezone(tz).date())
+    return data
+
+
+def scheduled_card(campaign: Campaign, now: datetime, *, forecast: bool) -> dict[str, Any]:
+    """A campaign waiting for its start: when it starts, its first send and last day from then."""
+    assert campaign.start_at is not None
+    tz = campaign.sender.tz
+    data: dict[str, Any] = {
+        "status_label": _("Programada: empieza %(cuando)s")
+        % {"cuando": describe_start(campaign.start_at, now, tz)},
+        "next_send_text": moment_text(campaign.start_at, now, tz),
+    }
+    if forecast:  # the list skips it: it counts the audience
+        when, finish = scheduled_outlook(campaign, now)
+        if when is not None:
+            data["next_send_text"] = moment_text(when, now, tz)
+        data["estimated_completion_text"] = day_text(finish) if finish else ""
     return data
 
 

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from goteo.audience import AudienceError, audience
 from goteo.draft import draft_outlook
-from goteo.launch import LaunchError, campaign_launch
+from goteo.launch import LaunchError
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
 from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
+from goteo.scheduling import campaign_schedule, parse_moment, start_text
 from goteo.simulation import SIMULATE_HINT, sender_simulates
 from goteo.templating import TemplateError, parse_provider_template
 
@@ -68,7 +69,19 @@ class Command(GoteoCommand):
             "promo_monturas:es:name,code; los marcadores llenan {{1}}, {{2}}... en orden",
         )
         parser.add_argument("--sender", help="nombre del número (por defecto, el del entorno)")
-        parser.add_argument("--start", action="store_true", help="iniciarla de inmediato")
+        parser.add_argument(
+            "--start", action="store_true", help="iniciarla de inmediato (o programarla, con --start-at)"
+        )
+        parser.add_argument(
+            "--start-at",
+            metavar="FECHA_HORA",
+            help="no enviar antes de este momento, p. ej. '15/12/2026 09:00' o '2026-12-15 09:00' (hora del número)",
+        )
+        parser.add_argument(
+            "--end-at",
+            metavar="FECHA_HORA",
+            help="lo que quede pendiente después de este momento se omite («la campaña terminó»)",
+        )
         parser.add_argument(
             "--simulate",
             action="store_true",
@@ -86,6 +99,12 @@ class Command(GoteoCommand):
         except ValueError as exc:
             raise CommandError(f"--days: {exc}") from None
         sender = self.sender(o["sender"])
+        start_at, end_at = (self.moment(o, name, sender) for name in ("start_at", "end_at"))
+        if start_at is not None and start_at <= now and not o["start"]:
+            raise CommandError(
+                f"--start-at: {o['start_at']} ya pasó; indique un momento futuro, o use --start para "
+                "iniciarla ahora. No se creó la campaña."
+            )
         try:
             provider_template = parse_provider_template(o["provider_template"])
         except TemplateError as exc:
@@ -110,6 +129,8 @@ class Command(GoteoCommand):
                 max_attempts=o["max_attempts"],
                 opt_out_footer=not o["no_opt_out_footer"],
                 provider_template=provider_template,
+                start_at=start_at,
+                end_at=end_at,
             )
             if o["emojis"] is not None:
                 campaign.emojis = o["emojis"]
@@ -121,19 +142,23 @@ class Command(GoteoCommand):
             campaign.save()
             if o["start"]:
                 try:
-                    result = campaign_launch(campaign, now, simulate=o["simulate"])
+                    result = campaign_schedule(campaign, now, simulate=o["simulate"])
                 except LaunchError as exc:
                     hint = "" if o["simulate"] or not sender_simulates(sender) else f" {SIMULATE_HINT}"
                     raise CommandError(f"{exc}{hint} No se creó la campaña.") from None
             else:
-                _count, _finish, warning = draft_outlook(campaign, audience(campaign), now)
+                _count, _finish, warning = draft_outlook(
+                    campaign, audience(campaign), campaign.starts_from(now)
+                )
         if revised:
             self.stderr.write(revised)
         if campaign.daily_limit_warning:
             self.stderr.write(f"Aviso: {campaign.daily_limit_warning}")
         for notice in campaign.legal_notices():
             self.stderr.write(f"Aviso: {notice}")
-        if o["start"]:
+        if o["start"] and result is None:
+            self.stderr.write(f"Programada: {start_text(campaign, now)}; hasta entonces no se envía nada.")
+        elif o["start"] and result is not None:
             for launch_warning in result.warnings:
                 if launch_warning != campaign.daily_limit_warning:
                     self.stderr.write(f"Aviso: {launch_warning}")
@@ -144,6 +169,15 @@ class Command(GoteoCommand):
         elif warning:
             self.stderr.write(f"Aviso: {warning}")
         self.stdout.write(str(campaign.pk))
+
+    def moment(self, o: dict[str, Any], name: str, sender: Sender) -> datetime | None:
+        """--start-at or --end-at, in the number's time zone (None when not given)."""
+        if not o[name]:
+            return None
+        try:
+            return parse_moment(o[name], sender.tz)
+        except ValueError as exc:
+            raise CommandError(f"--{name.replace('_', '-')}: {exc}. No se creó la campaña.") from None
 
     def check_audience(self, campaign: Campaign) -> None:
         """Refuse an audience goteo cannot read or a tag no contact has ever had."""

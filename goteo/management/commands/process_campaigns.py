@@ -94,14 +94,12 @@ class Command(GoteoCommand):
         self.stdout.write(line)
 
     def dry_run(self, now: datetime, campaign_ids: list[int] | None, as_json: bool) -> None:
-        campaigns = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related(
-            "promotion", "sender"
-        )
+        campaigns = Campaign.objects.filter(status__in=WATCHED).select_related("promotion", "sender")
         if campaign_ids:
             campaigns = campaigns.filter(pk__in=campaign_ids)
         report: list[dict[str, Any]] = []
         for campaign in campaigns:
-            is_open = campaign.sending_rules().is_open(now)
+            is_open = campaign.status == CampaignStatus.ACTIVE and campaign.sending_rules().is_open(now)
             people = next_recipients(campaign, now) if is_open else []
             report.append(
                 {
@@ -129,13 +127,17 @@ class Command(GoteoCommand):
                 self.say(f"  · {person['name']} ({person['phone']})")
 
 
+# What a run looks at and reports on: the campaigns sending, and those waiting for their start.
+WATCHED = [CampaignStatus.ACTIVE, CampaignStatus.SCHEDULED]
+
+
 def sent_counts(campaign_ids: list[int] | None) -> dict[int, int]:
     """What each campaign the run looks at has sent so far, simulated sends included: the
     active ones, and any asked for by id."""
     campaigns = (
         Campaign.objects.filter(pk__in=campaign_ids)
         if campaign_ids
-        else Campaign.objects.filter(status=CampaignStatus.ACTIVE)
+        else Campaign.objects.filter(status__in=WATCHED)
     )
     return {
         pk: sent + simulated

@@ -10,12 +10,13 @@ from django.utils import timezone
 from goteo import health
 from goteo.audience import AudienceError, audience, preview_recipients
 from goteo.draft import draft_outlook, first_day
-from goteo.launch import LaunchError, campaign_launch
+from goteo.launch import LaunchError
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, mark_and_detail, skip_label
 from goteo.models import Campaign, CampaignStatus
 from goteo.phones import mask_phone
 from goteo.schedule import describe_day, describe_moment
+from goteo.scheduling import campaign_schedule, start_text
 from goteo.simulation import SIMULATE_HINT, connection_mark, launch_refusal
 from goteo.status import campaign_summary
 
@@ -54,7 +55,7 @@ class Command(GoteoCommand):
         try:
             in_audience = audience(campaign).count()
             self.stdout.write(f"Contactos en la audiencia: {in_audience}")
-            day = first_day(campaign, now)
+            day = first_day(campaign, campaign.starts_from(now))
             sendable, first = preview_recipients(campaign, day.count)
             day = day.capped(sendable)
         except AudienceError as exc:
@@ -67,7 +68,7 @@ class Command(GoteoCommand):
         )
         for name, phone in first:
             self.stdout.write(f"  · {name} ({mask_phone(phone)})")
-        _count, finish, warning = draft_outlook(campaign, audience(campaign), now)
+        _count, finish, warning = draft_outlook(campaign, audience(campaign), campaign.starts_from(now))
         self.stdout.write(f"Terminaría: {describe_day(finish) if finish else 'nunca con estas reglas'}")
         if warning:
             self.stdout.write(f"⚠ {warning}")
@@ -88,9 +89,15 @@ class Command(GoteoCommand):
                 self.stdout.write("No se inició; la campaña sigue en borrador.")
                 return
         try:
-            result = campaign_launch(campaign, now, simulate=simulate)
+            result = campaign_schedule(campaign, now, simulate=simulate)
         except LaunchError as exc:
             raise CommandError(str(exc)) from None
+        if result is None:
+            self.stdout.write(
+                f"Programada: {start_text(campaign, now)}; hasta entonces no se envía nada y puede "
+                "cambiarla o cancelarla."
+            )
+            return
         self.stdout.write(f"Mensajes creados: {result.total} ({result.pending} por enviar)")
         for reason, n in sorted(result.skipped.items()):
             self.stdout.write(f"  omitidos, {skip_label(reason)}: {n}")

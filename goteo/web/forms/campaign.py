@@ -32,6 +32,29 @@ INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 ¡Visítanos y aprovecha esta oferta!"""
 
 
+# A moment typed day first with a 24-hour clock, like the dates and times beside it.
+MOMENT_FORMATS = ["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+
+
+def moment_input() -> forms.DateTimeInput:
+    """A date and a time, in the number's local time."""
+    attrs = {
+        "placeholder": "dd/mm/aaaa HH:MM",
+        "inputmode": "numeric",
+        "autocomplete": "off",
+        "class": "moment",
+    }
+    return forms.DateTimeInput(attrs=attrs, format="%d/%m/%Y %H:%M")
+
+
+def in_zone(value: datetime | None, sender: Sender | None) -> datetime | None:
+    """A moment typed in the form, read as the number's local time (not the server's)."""
+    if value is None or sender is None:
+        return value
+    typed = timezone.localtime(value) if timezone.is_aware(value) else value
+    return typed.replace(tzinfo=sender.tz)
+
+
 def audience_choices() -> list[tuple[str, str]]:
     """All consenting contacts, or one tag."""
     choices = [("all", str(_("Todos los contactos que aceptan promociones")))]
@@ -94,8 +117,12 @@ class CampaignForm(forms.ModelForm):
             "skip_holidays",
             "opt_out_footer",
             "provider_template",
+            "start_at",
+            "end_at",
         ]
         widgets = {
+            "start_at": moment_input(),
+            "end_at": moment_input(),
             "template": forms.Textarea(attrs={"rows": 12}),
             "window_start": time_input(),
             "window_end": time_input(),
@@ -115,6 +142,12 @@ class CampaignForm(forms.ModelForm):
         assert isinstance(audience_field, forms.ChoiceField)
         audience_field.choices = audience_choices()
         self.fields["daily_limit"].widget.attrs["min"] = 1
+        for name in ("start_at", "end_at"):
+            moment_field = self.fields[name]
+            assert isinstance(moment_field, forms.DateTimeField)
+            moment_field.input_formats = MOMENT_FORMATS
+        self.fields["start_at"].help_text = _("Opcional. Hora del número; hasta entonces no se envía nada.")
+        self.fields["end_at"].help_text = _("Opcional. Lo que quede pendiente después se omite.")
         for name in ("window_start", "window_end"):
             time_field = self.fields[name]
             assert isinstance(time_field, forms.TimeField)
@@ -150,6 +183,10 @@ class CampaignForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
+        for name in ("start_at", "end_at"):
+            data[name] = in_zone(data.get(name), data.get("sender"))
+        if data.get("start_at") and data.get("end_at") and data["end_at"] <= data["start_at"]:
+            self.add_error("end_at", _("El final debe ser posterior al comienzo."))
         if data.get("promotion"):
             return data
         code = data.get("new_promotion_code")
