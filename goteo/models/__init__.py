@@ -5,6 +5,7 @@ from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
 from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
+from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
 from goteo.models.messages import Message, MessageEvent, MessageStatus, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
@@ -12,11 +13,13 @@ from goteo.models.workers import WorkerHeartbeat
 
 __all__ = [
     "Campaign",
+    "CampaignMedia",
     "CampaignStatus",
     "Contact",
     "DailyCounter",
     "ExcludedPhone",
     "InboundMessage",
+    "MediaKind",
     "Message",
     "MessageEvent",
     "MessageStatus",
@@ -26,6 +29,7 @@ __all__ = [
     "Sender",
     "SkipReason",
     "Tag",
+    "UploadedMedia",
     "WhatsAppLid",
     "WorkerHeartbeat",
 ]
