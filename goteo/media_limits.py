@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop
 
 IMAGE = "image"
 DOCUMENT = "document"
@@ -153,9 +153,10 @@ def size_problem(backend: str, kind: str, size: int) -> str:
 
 
 def megabytes(size: int) -> str:
-    """7549747 -> "7,2 MB"; 5242880 -> "5 MB" (decimal comma, as the shop writes it)."""
+    """7549747 -> "7,2 MB"; 5242880 -> "5 MB" (a decimal comma in Spanish, a point in English)."""
     value = size / MB
     if value < 0.1:
         return f"{max(1, round(size / 1024))} KB"
-    text = f"{value:.1f}".replace(".", ",").removesuffix(",0")
+    point = "." if (get_language() or "es").startswith("en") else ","
+    text = f"{value:.1f}".replace(".", point).removesuffix(f"{point}0")
     return f"{text} MB"

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.utils.translation import override
 
 from goteo.media import attach_media, launch_problem, media_for, public_url
 from goteo.media_limits import MB, MediaRejected
@@ -97,6 +98,16 @@ def test_it_refuses_an_image_over_whatsapps_limit_naming_the_limit(make_campaign
         attach(campaign, samples.jpeg(int(7.2 * MB)), "grande.jpg")
 
     assert str(refused.value) == "La imagen pesa 7,2 MB; WhatsApp acepta hasta 5 MB por imagen."
+
+
+@pytest.mark.django_db
+def test_the_limit_reads_in_english_on_an_english_page(make_campaign):
+    campaign = make_campaign(1, launch=False, sender=cloud_sender())
+
+    with override("en"), pytest.raises(MediaRejected) as refused:
+        attach(campaign, samples.jpeg(int(7.2 * MB)), "grande.jpg")
+
+    assert str(refused.value) == "The image weighs 7.2 MB; WhatsApp takes up to 5 MB per image."
 
 
 @pytest.mark.django_db
