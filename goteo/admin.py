@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from goteo.brakes import lift
 from goteo.models import (
     Campaign,
+    CampaignMedia,
     Contact,
     DailyCounter,
     ExcludedPhone,
@@ -28,6 +29,7 @@ from goteo.models import (
     Reply,
     Sender,
     Tag,
+    UploadedMedia,
     WhatsAppLid,
     WorkerHeartbeat,
 )
@@ -217,3 +219,15 @@ class ReplyAdmin(ReadOnlyAdmin):
 class WhatsAppLidAdmin(ReadOnlyAdmin):
     list_display = ["lid", "phone", "source", "learned_at"]
     search_fields = ["lid", "phone"]
+
+
+@admin.register(CampaignMedia)
+class CampaignMediaAdmin(ReadOnlyAdmin):
+    # Attached through the campaign (goteo.media.attach_media), which checks the file.
+    list_display = ["campaign", "original_name", "kind", "mime", "size", "created_at"]
+    exclude = ["file"]
+
+
+@admin.register(UploadedMedia)
+class UploadedMediaAdmin(ReadOnlyAdmin):
+    list_display = ["media", "account", "provider_id", "uploaded_at"]

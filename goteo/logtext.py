@@ -68,6 +68,10 @@ SPANISH = {
     "contacts imported by %s: %s created, %s updated, %s rejected, %s warnings": (
         "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados, %s avisos"
     ),
+    # goteo.transports.cloud
+    "Cloud API refused the media id of %s (%s); uploading it again": (
+        "la Cloud API rechazó el id del archivo %s (%s); se sube de nuevo"
+    ),
     # goteo.brakes, goteo.receipts
     "sender %s: brake lifted by its provider: %s": "número %s: su proveedor levantó el freno: %s",
     "sender %s: brake lifted by %s (it said: %s)": "número %s: freno levantado por %s (decía: %s)",

@@ -13,6 +13,7 @@ from goteo.web import (
     contacts,
     inbound,
     pairing,
+    public_media,
     recipients,
     senders,
 )
@@ -74,4 +75,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="sender_unbrake",
     ),
     path("webhooks/", include("goteo.webhooks.urls")),
+    # A campaign's file for the providers that download it: no sign-in, the token is the secret.
+    path("m/<str:token>/<str:name>", public_media.public_media, name="public_media"),
 ]

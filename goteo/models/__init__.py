@@ -6,6 +6,7 @@ from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
 from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
 from goteo.models.lifecycle import Actor, IllegalTransition, MessageStatus
+from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
 from goteo.models.messages import Message, MessageEvent, MessageQuerySet, SkipReason
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
@@ -14,12 +15,14 @@ from goteo.models.workers import WorkerHeartbeat
 __all__ = [
     "Actor",
     "Campaign",
+    "CampaignMedia",
     "CampaignStatus",
     "Contact",
     "DailyCounter",
     "ExcludedPhone",
     "IllegalTransition",
     "InboundMessage",
+    "MediaKind",
     "Message",
     "MessageEvent",
     "MessageQuerySet",
@@ -30,6 +33,7 @@ __all__ = [
     "Sender",
     "SkipReason",
     "Tag",
+    "UploadedMedia",
     "WhatsAppLid",
     "WorkerHeartbeat",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMedia, OutgoingMessage, SendError, Transport
 from goteo.transports.config import ConfigurationError, sender_config
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ __all__ = [
     "TRANSPORTS",
     "ConfigurationError",
     "ConnectionStatus",
+    "OutgoingMedia",
     "OutgoingMessage",
     "SendError",
     "Transport",

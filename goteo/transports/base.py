@@ -28,6 +28,11 @@ class SendError(Exception):
       brake         a spam or quality signal: not sent; the number stops for the day
                     (or for ``retry_after`` seconds when longer, as Twilio's 63018 asks)
                     and its campaigns pause until a person resumes them
+
+    ``campaign_wide``: the refusal is about the campaign, not this person or number (its
+    picture is too large or of a type the provider refuses). Nothing was sent; every
+    other message of the campaign would fail the same way, so the campaign pauses with
+    the reason and its messages stay pending.
     """
 
     RETRY = "retry"
@@ -45,6 +50,7 @@ class SendError(Exception):
         code: str = "",
         retry_after: float | None = None,
         opted_out: bool = False,
+        campaign_wide: bool = False,
     ) -> None:
         if kind not in self.KINDS:
             raise ValueError(f"unknown SendError kind {kind!r}")
@@ -54,6 +60,7 @@ class SendError(Exception):
         self.code = code
         self.retry_after = retry_after
         self.opted_out = opted_out
+        self.campaign_wide = campaign_wide
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.reason}" if self.code else self.reason
@@ -70,14 +77,43 @@ class SendError(Exception):
 
 
 @dataclass(frozen=True)
+class OutgoingMedia:
+    """A campaign's picture, PDF or video as a transport sends it (goteo.media.media_for).
+
+    ``path`` is the stored file on this machine ("" when the storage is remote), ``url``
+    its public address ("" without GOTEO_PUBLIC_URL); ``key`` names the file for the
+    providers that keep an uploaded copy (the Cloud API's media ids).
+    """
+
+    key: str
+    kind: str  # image | document | video
+    mime: str
+    file_name: str
+    size: int
+    campaign_id: int
+    path: str = ""
+    url: str = ""
+
+    def read(self) -> bytes:
+        """The file's bytes, from this machine or from the storage."""
+        if self.path:
+            with open(self.path, "rb") as stored:
+                return stored.read()
+        from goteo.media import stored_bytes
+
+        return stored_bytes(self.key)
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """What a transport needs to send one message."""
 
     to: str  # E.164 with the leading +
-    text: str
+    text: str  # with ``media``, its caption
     message_id: str  # goteo's id for the message, echoed back in receipts where possible
     variables: dict[str, str] = field(default_factory=dict)  # name, full_name, code, ...
     provider_template: dict[str, Any] = field(default_factory=dict)
+    media: OutgoingMedia | None = None
 
 
 @dataclass(frozen=True)

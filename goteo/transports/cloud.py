@@ -9,6 +9,7 @@ import httpx
 from django.utils.translation import gettext, gettext_noop
 
 from goteo.phones import mask_phone
+from goteo.transports import cloud_media
 from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
 from goteo.transports.config import ConfigurationError
 from goteo.transports.http import json_body, make_client, request, snippet
@@ -175,9 +176,15 @@ class CloudTransport(Transport):
             headers={"Authorization": f"Bearer {self.config['token']}"},
             read_timeout=float(self.config.get("read_timeout") or 20),
         )
+        media_path = f"/{self.version}/{self.phone_number_id}/media"
+        self.uploads = cloud_media.Uploads(self.client, media_path, self.phone_number_id)
 
-    def payload(self, message: OutgoingMessage) -> dict[str, Any]:
-        """The JSON body for ``message``: a template when the campaign has one, else text."""
+    def payload(self, message: OutgoingMessage, media_id: str = "") -> dict[str, Any]:
+        """The JSON body for ``message``: a template when the campaign has one, else text.
+
+        With a file (``media_id``, uploaded), the text is its caption, or the file is the
+        approved template's header.
+        """
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -185,16 +192,44 @@ class CloudTransport(Transport):
             "biz_opaque_callback_data": message.message_id,
         }
         template = message.provider_template or {}
+        media = message.media
         if template.get("name"):
             body["type"] = "template"
             body["template"] = template_component(template, message.variables)
+            if media is not None:
+                body["template"] = cloud_media.with_header(body["template"], media, media_id)
+        elif media is not None:
+            body["type"] = media.kind
+            body[media.kind] = cloud_media.media_object(media, media_id, message.text)
         else:
             body["type"] = "text"
             body["text"] = {"preview_url": False, "body": message.text}
         return body
 
     def send(self, message: OutgoingMessage) -> str:
-        body = self.payload(message)
+        media = message.media
+        if media is None:
+            return self.post(message)
+        try:
+            return self.post(message, self.uploads.media_id(media))
+        except SendError as error:
+            if not cloud_media.stale_media(error):
+                raise
+            logger.info(
+                "Cloud API refused the media id of %s (%s); uploading it again", media.file_name, error
+            )
+        # The send was refused, so nothing went out: upload again and resend once.
+        self.uploads.forget(media)
+        try:
+            return self.post(message, self.uploads.media_id(media))
+        except SendError as error:
+            if cloud_media.stale_media(error):
+                raise cloud_media.refused_file(media, error.reason) from error
+            raise
+
+    def post(self, message: OutgoingMessage, media_id: str = "") -> str:
+        """One ``messages`` request; the provider's message id, or ``SendError``."""
+        body = self.payload(message, media_id)
         url = f"/{self.version}/{self.phone_number_id}/messages"
         response = request(self.client, "POST", url, json=body)
         if response.status_code >= 300:

@@ -8,10 +8,22 @@ from __future__ import annotations
 import sys
 import uuid
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
+from goteo.media_limits import megabytes
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMedia, OutgoingMessage, Transport
+
+KIND_WORDS = {
+    "image": gettext_noop("imagen"),
+    "document": gettext_noop("documento"),
+    "video": gettext_noop("video"),
+}
+
+
+def media_line(media: OutgoingMedia) -> str:
+    """ "imagen: monturas.jpg (image/jpeg, 240 KB)": what goes above the caption."""
+    return f"{gettext(KIND_WORDS[media.kind])}: {media.file_name} ({media.mime}, {megabytes(media.size)})"
 
 
 class ConsoleTransport(Transport):
@@ -22,7 +34,10 @@ class ConsoleTransport(Transport):
 
     def send(self, message: OutgoingMessage) -> str:
         stream = self.config.get("stream") or sys.stdout
-        stream.write(f"--- WhatsApp a {mask_phone(message.to)} ---\n{message.text}\n\n")
+        attached = ""
+        if message.media is not None:
+            attached = f"[{media_line(message.media)}]\n"
+        stream.write(f"--- WhatsApp a {mask_phone(message.to)} ---\n{attached}{message.text}\n\n")
         stream.flush()
         return f"console-{uuid.uuid4().hex[:12]}"
 

@@ -1,7 +1,8 @@
-"""Evolution API (a self-hosted WhatsApp-Web gateway): sendText with a typing delay."""
+"""Evolution API (a self-hosted WhatsApp-Web gateway): sendText or sendMedia with a typing delay."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -9,8 +10,16 @@ from urllib.parse import quote
 import httpx
 from django.utils.translation import gettext, gettext_noop
 
+from goteo.media_limits import size_problem
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
+from goteo.transports.base import (
+    ConnectionStatus,
+    OutgoingMedia,
+    OutgoingMessage,
+    SendError,
+    Transport,
+    unreachable,
+)
 from goteo.transports.config import ConfigurationError
 from goteo.transports.gateway import typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
@@ -24,6 +33,26 @@ STATES = {
     "close": gettext_noop("sesión cerrada: escanee el código QR de la instancia en Evolution"),
     "refused": gettext_noop("WhatsApp rechazó la conexión de la instancia"),
 }
+
+
+# sendMedia's refusals of the file itself, before anything is sent
+# (src/api/controllers/sendMessage.controller.ts, ``sendMedia``).
+MEDIA_REFUSALS = ("Owned media must be a url or base64", "For base64 the file name must be informed")
+
+
+def media_body(media: OutgoingMedia, caption: str) -> dict[str, Any]:
+    """sendMedia's fields (``mediaMessageSchema`` in src/validate/message.schema.ts): the
+    file as goteo's public URL when there is one, else as plain base64."""
+    problem = size_problem("evolution", media.kind, media.size)
+    if problem:
+        raise SendError(SendError.PERMANENT, problem, code="media-size", campaign_wide=True)
+    return {
+        "mediatype": media.kind,
+        "mimetype": media.mime,
+        "caption": caption,
+        "fileName": media.file_name,
+        "media": media.url or base64.b64encode(media.read()).decode("ascii"),
+    }
 
 
 def digits(phone: str) -> str:
@@ -64,6 +93,13 @@ def classify_response(response: httpx.Response) -> SendError:
         )
     if status == 429:
         return SendError(SendError.RETRY, gettext("Evolution pidió esperar (HTTP 429)"), code=tag)
+    if status == 400 and any(mark in text for mark in MEDIA_REFUSALS):
+        return SendError(
+            SendError.PERMANENT,
+            gettext("Evolution no acepta el archivo de la campaña: %(detail)s") % {"detail": text},
+            code=tag,
+            campaign_wide=True,
+        )
     if status == 400 and ("requires property" in text or "is required" in text.lower()):
         return SendError(
             SendError.PERMANENT,
@@ -80,7 +116,8 @@ def classify_response(response: httpx.Response) -> SendError:
 
 
 class EvolutionTransport(Transport):
-    """Sends through ``POST /message/sendText/<instance>`` with the ``apikey`` header."""
+    """Sends through ``POST /message/sendText/<instance>`` (``sendMedia`` with a file) with
+    the ``apikey`` header."""
 
     name = "evolution"
 
@@ -97,11 +134,11 @@ class EvolutionTransport(Transport):
         self.client = make_client(self.base_url, headers=self.headers, read_timeout=self.read_timeout)
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "number": digits(message.to),
-            "text": message.text,
-            "linkPreview": False,
-        }
+        body: dict[str, Any] = {"number": digits(message.to)}
+        if message.media is not None:
+            body |= media_body(message.media, message.text)
+        else:
+            body |= {"text": message.text, "linkPreview": False}
         if self.typing:
             body["delay"] = typing_ms(message.text)
         return body
@@ -115,10 +152,11 @@ class EvolutionTransport(Transport):
             write=self.read_timeout,
             pool=5.0,
         )
+        endpoint = "sendMedia" if message.media is not None else "sendText"
         response = request(
             self.client,
             "POST",
-            f"/message/sendText/{self.instance}",
+            f"/message/{endpoint}/{self.instance}",
             json=body,
             timeout=timeout,
         )

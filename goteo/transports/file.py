@@ -7,10 +7,11 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext
 
-from goteo.transports.base import OutgoingMessage, SendError, Transport
+from goteo.transports.base import OutgoingMedia, OutgoingMessage, SendError, Transport
 
 
 def default_outbox() -> Path:
@@ -20,8 +21,21 @@ def default_outbox() -> Path:
     return Path(raw).expanduser() if raw else data_dir() / "outbox.jsonl"
 
 
+def media_record(media: OutgoingMedia) -> dict[str, Any]:
+    """The ``media`` object of a line: what the program reading the outbox needs to send it."""
+    return {
+        "kind": media.kind,
+        "mime": media.mime,
+        "file_name": media.file_name,
+        "size": media.size,
+        "path": media.path,
+        "url": media.url,
+    }
+
+
 class FileTransport(Transport):
-    """Writes ``{"to", "text", "id", "at"}`` lines to WHATSAPP_FILE_PATH (outbox.jsonl)."""
+    """Writes ``{"to", "text", "id", "at"}`` lines to WHATSAPP_FILE_PATH (outbox.jsonl), and
+    a ``media`` object when the campaign has a file (the text is then its caption)."""
 
     name = "file"
 
@@ -31,16 +45,16 @@ class FileTransport(Transport):
 
     def send(self, message: OutgoingMessage) -> str:
         provider_id = f"file-{uuid.uuid4().hex[:12]}"
-        line = json.dumps(
-            {
-                "id": provider_id,
-                "message_id": message.message_id,
-                "to": message.to,
-                "text": message.text,
-                "at": datetime.now(UTC).isoformat(),
-            },
-            ensure_ascii=False,
-        )
+        record: dict[str, Any] = {
+            "id": provider_id,
+            "message_id": message.message_id,
+            "to": message.to,
+            "text": message.text,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        if message.media is not None:
+            record["media"] = media_record(message.media)
+        line = json.dumps(record, ensure_ascii=False)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as outbox:

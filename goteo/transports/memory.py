@@ -11,7 +11,7 @@ from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, 
 
 
 class MemoryTransport(Transport):
-    """Keeps every sent message in ``MemoryTransport.outbox``.
+    """Keeps every sent message in ``MemoryTransport.outbox`` (with its ``media``, if any).
 
     Tests steer it through class attributes: ``connected``, and ``script``, a function
     called with each message that may raise ``SendError`` to simulate a provider fault.

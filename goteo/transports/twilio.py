@@ -10,8 +10,16 @@ import httpx
 from django.utils.translation import gettext
 
 from goteo.conf import env_str
+from goteo.media_limits import size_problem
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
+from goteo.transports.base import (
+    ConnectionStatus,
+    OutgoingMedia,
+    OutgoingMessage,
+    SendError,
+    Transport,
+    unreachable,
+)
 from goteo.transports.config import ConfigurationError
 from goteo.transports.http import json_body, make_client, request, snippet
 
@@ -37,6 +45,10 @@ SLOW_RETRY_CODES = frozenset({63038, 63049})
 NUMBER_LIMIT_CODES = frozenset({63018})
 # 63051: "WhatsApp Business Account is Locked" (Meta's 131031): Meta stopped the account.
 BRAKE_CODES = frozenset({63051})
+# The campaign's file, refused for everyone: 11751 "Media exceeds messaging provider size
+# limit", 12300 "Invalid Content-Type" (the answer at MediaUrl did not match the file) and
+# 63019 "Media failed to download" (twilio.com/docs/api/errors/<code>).
+MEDIA_CODES = frozenset({11751, 12300, 63019})
 
 
 def whatsapp_address(phone: str) -> str:
@@ -60,6 +72,13 @@ def classify_error(status: int, code: int | None, detail: str) -> SendError:
             SendError.DISCONNECTED,
             gettext("Twilio rechazó la cuenta o el remitente: %(detail)s") % d,
             code=tag,
+        )
+    if code in MEDIA_CODES:
+        return SendError(
+            SendError.PERMANENT,
+            gettext("Twilio no acepta el archivo de la campaña: %(detail)s") % d,
+            code=tag,
+            campaign_wide=True,
         )
     if code in OPT_OUT_CODES:
         return SendError(
@@ -144,6 +163,30 @@ def status_callback_url(config: dict[str, Any], message_id: str) -> str:
     return base + path
 
 
+def media_url(media: OutgoingMedia) -> str:
+    """The address Twilio downloads the campaign's file from (``MediaUrl``).
+
+    Twilio only takes files by URL, so without GOTEO_PUBLIC_URL, or over Twilio's limit,
+    the campaign cannot be sent: nothing goes out and it pauses with the reason. Twilio
+    shows no caption under a document ("Guidance on WhatsApp Media Messages"): the Body
+    still goes with it.
+    """
+    problem = size_problem("twilio", media.kind, media.size)
+    if problem:
+        raise SendError(SendError.PERMANENT, problem, code="media-size", campaign_wide=True)
+    if not media.url:
+        raise SendError(
+            SendError.PERMANENT,
+            gettext(
+                "Twilio descarga el archivo de la campaña desde goteo: defina GOTEO_PUBLIC_URL "
+                "con la dirección pública de goteo"
+            ),
+            code="public-url",
+            campaign_wide=True,
+        )
+    return media.url
+
+
 class TwilioTransport(Transport):
     """Sends through ``POST /2010-04-01/Accounts/<sid>/Messages.json``."""
 
@@ -185,6 +228,8 @@ class TwilioTransport(Transport):
                 fields["ContentVariables"] = json.dumps(variables, ensure_ascii=False)
         else:
             fields["Body"] = message.text
+            if message.media is not None:
+                fields["MediaUrl"] = media_url(message.media)
         callback = status_callback_url(self.config, message.message_id)
         if callback:
             fields["StatusCallback"] = callback

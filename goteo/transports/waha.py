@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from typing import Any
@@ -10,8 +11,16 @@ from urllib.parse import quote
 import httpx
 from django.utils.translation import gettext, gettext_noop
 
+from goteo.media_limits import size_problem
 from goteo.phones import mask_phone
-from goteo.transports.base import ConnectionStatus, OutgoingMessage, SendError, Transport, unreachable
+from goteo.transports.base import (
+    ConnectionStatus,
+    OutgoingMedia,
+    OutgoingMessage,
+    SendError,
+    Transport,
+    unreachable,
+)
 from goteo.transports.config import ConfigurationError
 from goteo.transports.gateway import typing_ms, unknown_state
 from goteo.transports.http import json_body, make_client, request, snippet
@@ -32,6 +41,25 @@ SESSION_DOWN = frozenset({"http401", "http403", "http422"})
 # WhatsApp's "reach-out time-lock" for contacts that never wrote to the number.
 TIMELOCK_MARK = "error 463"
 LOOKUP_TIMEOUT = httpx.Timeout(5.0)  # a lids lookup runs inside a webhook or after a send
+# WAHA Core answers 422 "... is available only in Plus version" to sendImage, sendFile and
+# sendVideo (src/core/exceptions.ts, AvailableInPlusVersion): files need WAHA Plus.
+PLUS_ONLY = "available only in Plus"
+# The endpoint per kind of file (src/api/chatting.controller.ts).
+MEDIA_ENDPOINTS = {"image": "/api/sendImage", "document": "/api/sendFile", "video": "/api/sendVideo"}
+
+
+def media_request(media: OutgoingMedia) -> tuple[str, dict[str, Any]]:
+    """The endpoint and ``file`` for a campaign's file (src/structures/files.dto.ts:
+    RemoteFile ``{mimetype, filename, url}`` or BinaryFile ``{mimetype, filename, data}``)."""
+    problem = size_problem("waha", media.kind, media.size)
+    if problem:
+        raise SendError(SendError.PERMANENT, problem, code="media-size", campaign_wide=True)
+    found: dict[str, Any] = {"mimetype": media.mime, "filename": media.file_name}
+    if media.url:
+        found["url"] = media.url
+    else:
+        found["data"] = base64.b64encode(media.read()).decode("ascii")
+    return MEDIA_ENDPOINTS[media.kind], found
 
 
 def chat_id(phone: str) -> str:
@@ -59,6 +87,13 @@ def classify_response(response: httpx.Response) -> SendError:
     text = error_text(response)
     tag = f"http{status}"
     d = {"status": status, "detail": text}
+    if status == 422 and PLUS_ONLY in response.text:
+        return SendError(
+            SendError.PERMANENT,
+            gettext("este WAHA no envía archivos: enviar imágenes, PDF o videos necesita WAHA Plus"),
+            code="waha-plus",
+            campaign_wide=True,
+        )
     if status == 422:
         return SendError(
             SendError.DISCONNECTED, gettext("la sesión de WAHA no está lista: %(detail)s") % d, code=tag
@@ -166,11 +201,18 @@ class WahaTransport(Transport):
         return found if found.endswith("@c.us") else default
 
     def send(self, message: OutgoingMessage) -> str:
+        body: dict[str, Any] = {"session": self.session}
+        endpoint = "/api/sendText"
+        if message.media is not None:  # a file refused for the campaign stops here, before typing
+            endpoint, body["file"] = media_request(message.media)
+            body["caption"] = message.text
+        else:
+            body |= {"text": message.text, "linkPreview": False}
         chat = self.recipient(message)
         if self.typing:
             self.show_typing(chat, typing_ms(message.text))
-        body = {"session": self.session, "chatId": chat, "text": message.text, "linkPreview": False}
-        response = request(self.client, "POST", "/api/sendText", json=body)
+        body["chatId"] = chat
+        response = request(self.client, "POST", endpoint, json=body)
         if response.status_code >= 300:
             error = classify_response(response)
             logger.info("WAHA a %s: %s", mask_phone(message.to), error)

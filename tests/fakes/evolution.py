@@ -12,7 +12,8 @@ from tests.fakes.server import Answer, FakeServer, Recorded, Reply
 API_KEY = "evolution-api-key-for-tests"
 INSTANCE = "optica"
 WEBHOOK_SECRET = "evolution-webhook-secret"
-SEND_PATH = re.compile(r"^/message/sendText/(?P<instance>[^/]+)$")
+SEND_PATH = re.compile(r"^/message/(?P<kind>sendText|sendMedia)/(?P<instance>[^/]+)$")
+BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 STATE_PATH = re.compile(r"^/instance/connectionState/(?P<instance>[^/]+)$")
 
 
@@ -52,6 +53,8 @@ class FakeEvolution(FakeServer):
         if request.method == "POST" and sending:
             if sending["instance"] != INSTANCE:
                 return envelope(404, [f'The "{sending["instance"]}" instance does not exist'])
+            if sending["kind"] == "sendMedia":
+                return self.send_media(request)
             return self.send_text(request)
         state = STATE_PATH.match(request.path)
         if request.method == "GET" and state:
@@ -106,6 +109,38 @@ class FakeEvolution(FakeServer):
                 "message": {"conversation": body["text"]},
                 "contextInfo": None,
                 "messageType": "conversation",
+                "messageTimestamp": int(time.time()),
+                "instanceId": "2b8e3c0a-0000-4000-8000-000000000000",
+                "source": "unknown",
+            },
+        )
+
+    def send_media(self, request: Recorded) -> Answer:
+        """sendMedia as src/api/controllers/sendMessage.controller.ts checks it: ``media`` a URL
+        or base64, a base64 document with its ``fileName``; ``mediatype`` from the schema's enum."""
+        body = request.json()
+        media = str(body.get("media") or "")
+        if body.get("mediatype") not in ("image", "document", "video", "audio"):
+            return envelope(400, ["instance.mediatype is not one of enum values: image,document,video,audio"])
+        is_url = media.startswith(("http://", "https://"))
+        if is_url is False and not BASE64.match(media):
+            return envelope(400, "Owned media must be a url or base64")
+        if not is_url and body["mediatype"] == "document" and not body.get("fileName"):
+            return envelope(400, "For base64 the file name must be informed.")
+        if self.state != "open":
+            return envelope(500, "Connection Closed")
+        number = str(body.get("number") or "")
+        key_id = "3EB0" + secrets.token_hex(8).upper()
+        self.sent.append({"number": number, "id": key_id, "body": body})
+        message_type = body["mediatype"] + "Message"
+        return Reply(
+            201,
+            {
+                "key": {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": True, "id": key_id},
+                "pushName": "Você",
+                "status": "PENDING",
+                "message": {message_type: {"caption": body.get("caption"), "mimetype": body.get("mimetype")}},
+                "messageType": message_type,
                 "messageTimestamp": int(time.time()),
                 "instanceId": "2b8e3c0a-0000-4000-8000-000000000000",
                 "source": "unknown",

@@ -6,6 +6,7 @@ import base64
 import re
 import secrets
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.fakes.server import Answer, FakeServer, Recorded, Reply
 
@@ -65,7 +66,10 @@ class FakeTwilio(FakeServer):
         to = form.get("To", "")
         if not to.startswith("whatsapp:+"):
             return twilio_error(21211, f"The 'To' number {to} is not a valid phone number.")
-        if not (form.get("Body") or form.get("ContentSid")):
+        media_urls = parse_qs(request.body.decode()).get("MediaUrl", [])
+        if media_urls and not all(u.startswith(("http://", "https://")) for u in media_urls):
+            return twilio_error(21620, "Invalid media URL(s)")
+        if not (form.get("Body") or form.get("ContentSid") or media_urls):
             return twilio_error(21619, "A text message body or media urls must be specified.")
         scripted = self.by_to.get(to)
         if scripted is not None:
@@ -84,7 +88,7 @@ class FakeTwilio(FakeServer):
                 "status": "queued",
                 "direction": "outbound-api",
                 "num_segments": "1",
-                "num_media": "0",
+                "num_media": str(len(media_urls)),
                 "api_version": "2010-04-01",
                 "price": None,
                 "price_unit": "USD",

@@ -17,6 +17,7 @@ SESSION = "default"
 HMAC_KEY = "waha-hmac-key-for-tests"
 SESSION_PATH = re.compile(r"^/api/sessions/(?P<session>[^/]+)$")
 LID_PATH = re.compile(r"^/api/(?P<session>[^/]+)/lids/(?P<lid>[^/]+)$")
+MEDIA_PATHS = ("/api/sendImage", "/api/sendFile", "/api/sendVideo")
 PN_PATH = re.compile(r"^/api/(?P<session>[^/]+)/lids/pn/(?P<phone>[^/]+)$")
 
 
@@ -27,6 +28,8 @@ class FakeWaha(FakeServer):
         super().__init__()
         self.status = "WORKING"
         self.engine = "NOWEB"
+        # WAHA Core refuses files with 422 (src/core/exceptions.ts, AvailableInPlusVersion).
+        self.plus = True
         self.not_on_whatsapp: set[str] = set()
         self.sent: list[dict[str, Any]] = []
         # Hidden ids WAHA knows: "4639135154355@lid" -> "573001112233@c.us".
@@ -63,6 +66,8 @@ class FakeWaha(FakeServer):
             return self.when_working(request, lambda body: Reply(201, {}))
         if request.method == "POST" and request.path == "/api/sendText":
             return self.when_working(request, self.send_text)
+        if request.method == "POST" and request.path in MEDIA_PATHS:
+            return self.when_working(request, self.send_media)
         return Reply(404, {"message": f"Cannot {request.method} {request.path}", "statusCode": 404})
 
     def lids_answer(self, request: Recorded) -> Reply | None:
@@ -126,6 +131,34 @@ class FakeWaha(FakeServer):
             {
                 "key": {"remoteJid": jid, "fromMe": True, "id": key_id},
                 "message": {"extendedTextMessage": {"text": body["text"]}},
+                "messageTimestamp": "1738070128",
+                "status": "PENDING",
+            },
+        )
+
+    def send_media(self, body: dict[str, Any]) -> Answer:
+        """sendImage/sendFile/sendVideo (src/api/chatting.controller.ts): ``file`` is a
+        RemoteFile ``{mimetype, filename, url}`` or a BinaryFile ``{mimetype, filename, data}``."""
+        if not self.plus:
+            return Reply(
+                422,
+                {
+                    "statusCode": 422,
+                    "message": "The feature is available only in Plus version. Check this out: https://waha.devlike.pro/docs/how-to/plus-version/",
+                    "error": "Unprocessable Entity",
+                },
+            )
+        file = body.get("file") or {}
+        if not file.get("mimetype") or not (file.get("url") or file.get("data")):
+            return Reply(400, {"statusCode": 400, "message": "file must have mimetype and url or data"})
+        chat = str(body.get("chatId") or "")
+        key_id = "3EB0" + secrets.token_hex(8).upper()
+        self.sent.append({"chatId": chat, "id": key_id, "body": body})
+        return Reply(
+            201,
+            {
+                "key": {"remoteJid": chat.replace("@c.us", "@s.whatsapp.net"), "fromMe": True, "id": key_id},
+                "message": {"imageMessage": {"caption": body.get("caption")}},
                 "messageTimestamp": "1738070128",
                 "status": "PENDING",
             },
