@@ -21,6 +21,7 @@ from django.utils import timezone
 from goteo.audience import AUDIENCE_FIELDS, AudienceError, Recipients, audience
 from goteo.content import Content
 from goteo.forecast import forecast_warning
+from goteo.media import launch_problem
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, SkipReason
 from goteo.simulation import launch_refusal
 from goteo.templating import validate_template
@@ -67,7 +68,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
         raise LaunchError(
             f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
         )
-    refusal = launch_refusal(campaign, simulate)
+    refusal = launch_refusal(campaign, simulate) or launch_problem(campaign)
     if refusal:
         raise LaunchError(refusal)
     validate_template(campaign.template)

@@ -87,10 +87,13 @@ def attach_media(campaign: Campaign, stream: IO[bytes], file_name: str) -> Campa
 
 
 def campaign_media(campaign: Campaign) -> CampaignMedia | None:
-    """The campaign's file, or None."""
+    """The campaign's file, or None (no query when the campaign was read with its file)."""
     from goteo.models import CampaignMedia
 
-    return CampaignMedia.objects.filter(campaign_id=campaign.pk).first()
+    try:
+        return campaign.media
+    except CampaignMedia.DoesNotExist:
+        return None
 
 
 def public_name(media: CampaignMedia) -> str:

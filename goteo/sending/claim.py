@@ -13,7 +13,7 @@ import enum
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from django.db import transaction
 
 from goteo.content import outgoing_for
 from goteo.frequency import hold_recent, not_reached_sql
+from goteo.media import media_for
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, Sender
 from goteo.pacing import jittered
 from goteo.sending.dialect import Dialect, Row, dialect
@@ -74,7 +75,9 @@ class Claim:
 def outgoing_message(campaign: Campaign, row: Row) -> OutgoingMessage:
     """The message to hand the transport, from a claimed row's OUTGOING_FIELDS."""
     _id, contact_name, phone, text, message_uuid, _attempts = row
-    return outgoing_for(campaign, name=contact_name, phone=phone, text=text, message_uuid=message_uuid)
+    outgoing = outgoing_for(campaign, name=contact_name, phone=phone, text=text, message_uuid=message_uuid)
+    media = media_for(campaign)
+    return outgoing if media is None else replace(outgoing, media=media)
 
 
 def build_claim(

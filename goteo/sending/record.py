@@ -110,7 +110,11 @@ def record_late(claim: Claim, provider_id: str, now: datetime, *, to_status: str
     else:
         fields["last_error"] = ""
     late = Message.objects.filter(pk=claim.message_id, status=MessageStatus.UNKNOWN, claim_token=claim.token)
-    detail = "respuesta tardía del proveedor: sí salió" if to_status == SENT else "respuesta tardía de una simulación"
+    detail = (
+        "respuesta tardía del proveedor: sí salió"
+        if to_status == SENT
+        else "respuesta tardía de una simulación"
+    )
     if not late.transition(to_status, actor=Actor.WORKER, by="", now=now, detail=detail, **fields):
         log.error("late result for message %s: it had moved on; nothing recorded", claim.message_id)
         return False
@@ -191,6 +195,14 @@ class Recorder:
             outcome = self.move_failed(claim, error, now)
         if outcome is Outcome.NONE:
             return outcome
+        if error.campaign_wide:
+            claim.campaign.pause(
+                reason=f"El proveedor no acepta el archivo de la campaña: {error.reason}"[:300]
+            )
+            self.report(
+                f"⏸ {claim.campaign.name}: en pausa, el proveedor no acepta su archivo ({error.reason})."
+            )
+            return outcome
         if error.kind == SendError.PERMANENT and error.opted_out and claim.outgoing.to:
             for contact in Contact.objects.filter(phone=claim.outgoing.to):
                 contact.opt_out("proveedor", now)
@@ -211,6 +223,17 @@ class Recorder:
         def moved(to_status: str, outcome: Outcome, detail: str = reason, **fields: Any) -> Outcome:
             return outcome if finish(claim, to_status, now, actor, detail, **fields) else Outcome.NONE
 
+        if error.campaign_wide:
+            # The provider refused the campaign's file (its size or type): nobody received
+            # anything, so the message waits, and the campaign pauses with the reason.
+            return moved(
+                MessageStatus.PENDING,
+                Outcome.RELEASED,
+                release=True,
+                last_error=reason,
+                attempts=F("attempts") - 1,
+                claim_token=None,
+            )
         if error.kind == SendError.UNKNOWN and confirmed_meanwhile(claim):
             # A delivery receipt arrived while we waited for the answer: it went out.
             return moved(MessageStatus.SENT, Outcome.SENT, sent_at=now, finished_at=now)

@@ -114,10 +114,11 @@ class RunSummary:
 
 
 def campaigns_with_work() -> QuerySet[Campaign]:
-    """Active campaigns with messages pending, in id order, with their promotion and sender."""
+    """Active campaigns with messages pending, in id order, with their promotion, sender and
+    file (read in the same query: each claim's message carries the file)."""
     return (
         Campaign.objects.filter(status=CampaignStatus.ACTIVE, pending_count__gt=0)
-        .select_related("promotion", "sender")
+        .select_related("promotion", "sender", "media")
         .order_by("id")
     )
 

@@ -16,6 +16,8 @@ from goteo.draft import draft_outlook
 from goteo.launch import LaunchError
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
+from goteo.media import attach_media
+from goteo.media_limits import MediaRejected
 from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
 from goteo.schedule import describe_day
@@ -67,6 +69,12 @@ class Command(GoteoCommand):
             default="",
             help="plantilla aprobada (Cloud API o Twilio): NOMBRE[:IDIOMA[:name,code,...]], p. ej. "
             "promo_monturas:es:name,code; los marcadores llenan {{1}}, {{2}}... en orden",
+        )
+        parser.add_argument(
+            "--media",
+            type=Path,
+            metavar="ARCHIVO",
+            help="una imagen (JPEG o PNG), un PDF o un video MP4 que acompaña el mensaje; el texto va como pie",
         )
         parser.add_argument("--sender", help="nombre del número (por defecto, el del entorno)")
         parser.add_argument(
@@ -140,6 +148,8 @@ class Command(GoteoCommand):
                 raise CommandError(self.explain(exc)) from None
             self.check_audience(campaign)
             campaign.save()
+            if o["media"] is not None:
+                self.attach(campaign, o["media"])
             if o["start"]:
                 try:
                     result = campaign_schedule(campaign, now, simulate=o["simulate"])
@@ -178,6 +188,16 @@ class Command(GoteoCommand):
             return parse_moment(o[name], sender.tz)
         except ValueError as exc:
             raise CommandError(f"--{name.replace('_', '-')}: {exc}. No se creó la campaña.") from None
+
+    def attach(self, campaign: Campaign, path: Path) -> None:
+        """The campaign's file, checked against its number's provider (refused: nothing is created)."""
+        try:
+            with path.open("rb") as stream:
+                attach_media(campaign, stream, path.name)
+        except OSError as exc:
+            raise CommandError(f"--media: no se pudo leer {path}: {exc}. No se creó la campaña.") from None
+        except MediaRejected as exc:
+            raise CommandError(f"--media: {exc} No se creó la campaña.") from None
 
     def check_audience(self, campaign: Campaign) -> None:
         """Refuse an audience goteo cannot read or a tag no contact has ever had."""
