@@ -17,13 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from goteo.audience import AudienceError, audience, reachable_count, sendable
 from goteo.content import Content
 from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
+from goteo.media import attach_media
 from goteo.models import Campaign, CampaignStatus, Contact, Promotion, Sender
 from goteo.models.campaigns import RECOMMENDED_DAILY_LIMIT
 from goteo.scheduling import unschedule
 from goteo.templating import PLACEHOLDERS, message_seed
 from goteo.web import base
 from goteo.web.campaign_actions import start_or_schedule
-from goteo.web.campaigns import get_campaign
+from goteo.web.campaigns import get_campaign, media_shown
 from goteo.web.formatting import day_text, number
 from goteo.web.forms import CampaignForm
 
@@ -136,7 +137,7 @@ def forecast(
 
 def new_form(request: HttpRequest, campaign: Campaign | None) -> CampaignForm:
     if request.method == "POST":
-        return CampaignForm(request.POST, instance=campaign)
+        return CampaignForm(request.POST, request.FILES, instance=campaign)
     initial = {}
     if campaign is None:
         if not Sender.objects.filter(is_active=True).exists():
@@ -152,6 +153,9 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
     if request.method == "POST" and wants in ("save", "launch") and form.is_valid():
         with transaction.atomic():
             campaign = form.save(now=now, actor=base.actor(request))
+            upload = form.cleaned_data.get("media_file")
+            if upload:  # checked by the form against the number's provider
+                attach_media(campaign, upload, upload.name)
         if form.promotion_note:
             messages.info(request, form.promotion_note)
         if wants == "save" and campaign.status == CampaignStatus.SCHEDULED:
@@ -173,6 +177,7 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
             "campaign": campaign,
             "preview": preview(form, now),
             "placeholders": placeholder_buttons(),
+            "media": media_shown(campaign),
         },
     )
 

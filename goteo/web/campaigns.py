@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +23,7 @@ from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, left_by_expiry, next_send_at
 from goteo.frequency import held_messages
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
+from goteo.media import campaign_media, public_name
 from goteo.models import Campaign, CampaignStatus, Sender
 from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
@@ -241,6 +243,15 @@ def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
     }
 
 
+def media_shown(campaign: Campaign | None) -> dict[str, str] | None:
+    """The campaign's file as the preview shows it: its kind, name and address."""
+    media = campaign_media(campaign) if campaign is not None else None
+    if media is None:
+        return None
+    path = reverse("goteo:public_media", args=[media.token, public_name(media)])
+    return {"kind": media.kind, "name": media.original_name, "url": path}
+
+
 @base.staff_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The seed's card, the chart, the sender's connection and the actions."""
@@ -250,6 +261,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "connection": connection(campaign, now),
         "standing": sender_standing(campaign.sender, now),
         "rules": rules(campaign),
+        "media": media_shown(campaign),
     }
     return render(request, "goteo/campaigns/detail.html", context)
 

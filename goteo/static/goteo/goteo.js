@@ -138,6 +138,34 @@
     watch("pairing", 4, hideWhenLinked);
   }
 
+  // The chosen picture (or the document's name) shows above the caption in the preview,
+  // read from the phone itself: nothing is uploaded until the form is sent.
+  function previewMedia() {
+    var input = document.getElementById("id_media_file");
+    var figure = document.getElementById("media-preview");
+    if (!input || !figure) {
+      return;
+    }
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      figure.textContent = "";
+      figure.hidden = !file;
+      if (!file) {
+        return;
+      }
+      if (file.type.indexOf("image/") === 0) {
+        var image = document.createElement("img");
+        image.src = URL.createObjectURL(file);
+        image.alt = file.name;
+        figure.appendChild(image);
+      } else {
+        var caption = document.createElement("figcaption");
+        caption.textContent = (file.type.indexOf("video/") === 0 ? "🎬 " : "📄 ") + file.name;
+        figure.appendChild(caption);
+      }
+    });
+  }
+
   // Once linked, the pairing code and its form have nothing left to do.
   function hideWhenLinked() {
     var block = document.getElementById("pairing");
@@ -153,6 +181,7 @@
     watchPairing();
     watchCampaign();
     previewCampaign();
+    previewMedia();
     insertButtons();
     providerFields();
   });

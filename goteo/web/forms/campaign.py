@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from goteo.media import HEAD_BYTES, check_media
+from goteo.media_limits import MediaRejected
 from goteo.models import Campaign, Promotion, Sender, Tag
 from goteo.models.campaigns import parse_days
 from goteo.phones import InvalidPhone, normalize_phone
@@ -63,8 +65,18 @@ def audience_choices() -> list[tuple[str, str]]:
     return choices
 
 
+MEDIA_ACCEPT = "image/jpeg,image/png,application/pdf,video/mp4"
+
+
 class CampaignForm(forms.ModelForm):
     """A draft campaign: its promotion (chosen or new), template, audience and pacing."""
+
+    media_file = forms.FileField(
+        label=_("Imagen, PDF o video (opcional)"),
+        required=False,
+        help_text=_("Una foto JPEG o PNG, un PDF o un video MP4; el mensaje va como pie de la imagen."),
+        widget=forms.FileInput(attrs={"accept": MEDIA_ACCEPT}),
+    )
 
     promotion = forms.ModelChoiceField(
         queryset=Promotion.objects.all(),
@@ -187,6 +199,7 @@ class CampaignForm(forms.ModelForm):
             data[name] = in_zone(data.get(name), data.get("sender"))
         if data.get("start_at") and data.get("end_at") and data["end_at"] <= data["start_at"]:
             self.add_error("end_at", _("El final debe ser posterior al comienzo."))
+        self.check_media(data)
         if data.get("promotion"):
             return data
         code = data.get("new_promotion_code")
@@ -200,6 +213,18 @@ class CampaignForm(forms.ModelForm):
         if not data.get("new_promotion_valid_until") and "new_promotion_valid_until" not in self.errors:
             self.add_error("new_promotion_valid_until", _("Obligatorio para crear la promoción."))
         return data
+
+    def check_media(self, data: dict[str, Any]) -> None:
+        """The chosen file, against what the chosen number's provider accepts."""
+        upload, sender = data.get("media_file"), data.get("sender")
+        if not upload or sender is None:
+            return
+        head = upload.read(HEAD_BYTES)
+        upload.seek(0)
+        try:
+            check_media(sender.effective_backend, upload.name, head, upload.size)
+        except MediaRejected as exc:
+            self.add_error("media_file", str(exc))
 
     def wanted_promotion(self) -> dict[str, Any]:
         data = self.cleaned_data
