@@ -35,7 +35,8 @@ def transport_class(backend: str) -> type[Transport]:
             % {"backend": repr(backend), "valid": valid}
         ) from None
     module_name, class_name = dotted.rsplit(".", 1)
-    return getattr(import_module(module_name), class_name)
+    transport: type[Transport] = getattr(import_module(module_name), class_name)
+    return transport
 
 
 def transport_for(sender: Sender) -> Transport:

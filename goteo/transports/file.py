@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from goteo.transports.base import OutgoingMedia, OutgoingMessage, SendError, Transport
+from goteo.transports.base import ConnectionStatus, OutgoingMedia, OutgoingMessage, SendError, Transport
 
 
 def default_outbox() -> Path:
@@ -39,7 +39,7 @@ class FileTransport(Transport):
 
     name = "file"
 
-    def __init__(self, config=None) -> None:
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
         super().__init__(config)
         self.path = Path(self.config.get("path") or default_outbox())
 
@@ -72,9 +72,7 @@ class FileTransport(Transport):
         # Another program picks the message up from the file; goteo cannot see WhatsApp.
         return gettext("entregado al archivo %(path)s") % {"path": self.path}
 
-    def check_connection(self):
-        from goteo.transports.base import ConnectionStatus
-
+    def check_connection(self) -> ConnectionStatus:
         folder = self.path.parent
         if folder.exists() and not os.access(folder, os.W_OK):
             return ConnectionStatus(

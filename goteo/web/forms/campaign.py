@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -21,6 +21,12 @@ from goteo.templating import (
     validate_template,
 )
 from goteo.web.forms.inputs import DATE_FORMATS, DAY_CHOICES, TIME_FORMATS, date_input, time_input
+
+# Django's ModelForm takes its model as a type parameter only for the type checker.
+if TYPE_CHECKING:
+    ModelForm = forms.ModelForm[Campaign]
+else:
+    ModelForm = forms.ModelForm
 
 INITIAL_TEMPLATE = """🎄 ¡[Hola|Buen día|Qué tal] {nombre}!
 
@@ -68,7 +74,7 @@ def audience_choices() -> list[tuple[str, str]]:
 MEDIA_ACCEPT = "image/jpeg,image/png,application/pdf,video/mp4"
 
 
-class CampaignForm(forms.ModelForm):
+class CampaignForm(ModelForm):
     """A draft campaign: its promotion (chosen or new), template, audience and pacing."""
 
     media_file = forms.FileField(
@@ -179,7 +185,7 @@ class CampaignForm(forms.ModelForm):
             validate_template(template)
         except TemplateError as exc:
             raise forms.ValidationError(str(exc)) from exc
-        return template
+        return str(template)
 
     def clean_provider_template(self) -> dict[str, Any]:
         try:
@@ -191,7 +197,7 @@ class CampaignForm(forms.ModelForm):
         return ",".join(parse_days(",".join(self.cleaned_data["send_days"])))
 
     def clean_new_promotion_code(self) -> str:
-        return self.cleaned_data["new_promotion_code"].strip().upper()
+        return str(self.cleaned_data["new_promotion_code"]).strip().upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data

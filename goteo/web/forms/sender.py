@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django import forms
@@ -13,6 +13,12 @@ from goteo.models import Sender
 from goteo.models.senders import Backend
 from goteo.transports.config import SETTINGS
 from goteo.web.forms.inputs import DATE_FORMATS, date_input
+
+# Django's ModelForm takes its model as a type parameter only for the type checker.
+if TYPE_CHECKING:
+    ModelForm = forms.ModelForm[Sender]
+else:
+    ModelForm = forms.ModelForm
 
 FIRST_ZONES = ["America/Bogota"]
 NEAR_PREFIXES = ("America/", "Europe/Madrid", "Atlantic/Canary", "Africa/Ceuta")
@@ -36,7 +42,7 @@ def time_zone_choices() -> list[tuple[str, Any]]:
     ]
 
 
-class SenderForm(forms.ModelForm):
+class SenderForm(ModelForm):
     """A WhatsApp number with its provider settings. Credentials are write-only.
 
     Each provider's settings get one field named ``<backend>__<key>``; a credential field
@@ -111,7 +117,7 @@ class SenderForm(forms.ModelForm):
                 raise forms.ValidationError(
                     _("Zona horaria desconocida; use p. ej. America/Bogota.")
                 ) from exc
-        return value
+        return str(value)
 
     def save(self, commit: bool = True) -> Sender:
         sender = super().save(commit=False)
