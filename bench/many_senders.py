@@ -110,9 +110,10 @@ def prepare(url: str, senders: int) -> None:
 def run(threads: int) -> tuple[float, float]:
     """The worker's wall time and processor time to send everything, in this process."""
     import goteo.sending.claim
+    from goteo.collector import tune_collector
     from goteo.models import Message
     from goteo.transports import TRANSPORTS
-    from goteo.worker import Worker, tune_collector
+    from goteo.worker import Worker
 
     TRANSPORTS["ledger"] = "tests.chaos.ledger.LedgerTransport"
     whole_seconds = goteo.sending.claim.jittered

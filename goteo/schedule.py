@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+# A campaign's sending days, as stored (``send_days``) and as ``date.weekday()`` counts them.
+DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
 SPANISH_WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
 SPANISH_MONTHS = [
     "enero",
@@ -266,3 +269,31 @@ def describe_day(day: date | None) -> str:
     if day is None:
         return "—"
     return f"{SPANISH_WEEKDAYS[day.weekday()]} {day.day} de {SPANISH_MONTHS[day.month - 1]} de {day.year}"
+
+
+def parse_days(text: str) -> list[str]:
+    """``"mon,tue,fri"`` (or Spanish ``lun,mar,vie``) to canonical day names; rejects typos."""
+    spanish = {
+        "lun": "mon",
+        "mar": "tue",
+        "mie": "wed",
+        "mié": "wed",
+        "jue": "thu",
+        "vie": "fri",
+        "sab": "sat",
+        "sáb": "sat",
+        "dom": "sun",
+    }
+    days: list[str] = []
+    for raw in text.split(","):
+        word = raw.strip().lower()
+        word = spanish.get(word, word[:3] if word[:3] in DAY_NAMES else word)
+        if word not in DAY_NAMES:
+            raise ValueError(
+                f"Día desconocido {raw.strip()!r}; use {','.join(DAY_NAMES)} (o lun,mar,mie,jue,vie,sab,dom)."
+            )
+        if word not in days:
+            days.append(word)
+    if not days:
+        raise ValueError("Indique al menos un día de envío.")
+    return sorted(days, key=DAY_NAMES.index)

@@ -24,7 +24,6 @@ numbers (goteo.supervisor), so that one machine's cores all send.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import random
@@ -62,7 +61,6 @@ SWEEP_SECONDS = 60.0
 ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
 REFRESH_SECONDS = 1.0  # how often a pool thread checks its database connection
 ABANDON_SECONDS = 2.0  # how long a forced stop waits to mark the messages in flight unknown
-YOUNG_COLLECTION_EVERY = 50_000  # allocations between collections of new objects (CPython: 700)
 
 
 class Worker:
@@ -399,17 +397,3 @@ class Worker:
 
         for _ in range(self.threads):
             self.pool.submit(close)
-
-
-def tune_collector() -> None:
-    """Set the garbage collector up for a process that sends for months.
-
-    Everything loaded so far (Django, the models, the providers' clients) lives as long
-    as the process, so it is frozen out of the collector's passes; and new objects are
-    collected every YOUNG_COLLECTION_EVERY allocations instead of every 700. Each message
-    allocates thousands of short-lived objects (queries, HTTP requests), and with the
-    defaults the collections took about a tenth of the worker's processor time.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)

@@ -16,13 +16,14 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from goteo.clock import SimulatedClock
+from goteo.collector import YOUNG_COLLECTION_EVERY, tune_collector
 from goteo.heartbeat import record_scheduled_run, worker_status, worker_status_text
 from goteo.models import DailyCounter, Message, MessageStatus, Sender, WorkerHeartbeat
 from goteo.sending import Engine, RunSummary
 from goteo.sending.retry import RetryWhileDatabaseAway
 from goteo.transports import SendError
 from goteo.transports.memory import MemoryTransport
-from goteo.worker import YOUNG_COLLECTION_EVERY, Worker, tune_collector
+from goteo.worker import Worker
 from tests.chaos.ledger import LedgerServer
 from tests.chaos.scenario import final_sweep, ledger_sender, open_campaigns, start_workers
 from tests.conftest import BOGOTA

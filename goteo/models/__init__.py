@@ -5,9 +5,9 @@ from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
 from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
-from goteo.models.lifecycle import Actor, IllegalTransition, MessageStatus
+from goteo.models.lifecycle import Actor, IllegalTransition, MessageStatus, SkipReason
 from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
-from goteo.models.messages import Message, MessageEvent, MessageQuerySet, SkipReason
+from goteo.models.messages import Message, MessageEvent, MessageQuerySet
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.models.workers import WorkerHeartbeat

@@ -15,10 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
-from goteo.schedule import SendingRules
+from goteo.schedule import DAY_NAMES, SendingRules, parse_days
 from goteo.writes import write_transaction
 
-DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
 RECOMMENDED_DAILY_LIMIT = 30
 
@@ -386,31 +385,3 @@ class Campaign(models.Model):
         if done:
             self.refresh_from_db(fields=["status", "finished_at"])
         return done == 1
-
-
-def parse_days(text: str) -> list[str]:
-    """``"mon,tue,fri"`` (or Spanish ``lun,mar,vie``) to canonical day names; rejects typos."""
-    spanish = {
-        "lun": "mon",
-        "mar": "tue",
-        "mie": "wed",
-        "mié": "wed",
-        "jue": "thu",
-        "vie": "fri",
-        "sab": "sat",
-        "sáb": "sat",
-        "dom": "sun",
-    }
-    days: list[str] = []
-    for raw in text.split(","):
-        word = raw.strip().lower()
-        word = spanish.get(word, word[:3] if word[:3] in DAY_NAMES else word)
-        if word not in DAY_NAMES:
-            raise ValueError(
-                f"Día desconocido {raw.strip()!r}; use {','.join(DAY_NAMES)} (o lun,mar,mie,jue,vie,sab,dom)."
-            )
-        if word not in days:
-            days.append(word)
-    if not days:
-        raise ValueError("Indique al menos un día de envío.")
-    return sorted(days, key=DAY_NAMES.index)

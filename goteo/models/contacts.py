@@ -95,7 +95,8 @@ class Contact(models.Model):
 
         Returns how many pending messages were skipped across all campaigns.
         """
-        from goteo.models.messages import Message, SkipReason
+        from goteo.models.lifecycle import SkipReason
+        from goteo.models.messages import Message
 
         if not self.opted_out:
             self.opted_out = True

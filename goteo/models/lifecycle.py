@@ -30,6 +30,19 @@ class MessageStatus(models.TextChoices):
     SIMULATED = "simulated", _("Simulado")
 
 
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("sin consentimiento")
+    OPTED_OUT = "opted_out", _("se dio de baja")
+    INVALID_PHONE = "invalid_phone", _("teléfono inválido")
+    DUPLICATE_PHONE = "duplicate_phone", _("teléfono repetido en la campaña")
+    EXPIRED = "expired", _("la promoción venció")
+    ENDED = "ended", _("la campaña terminó")
+    CANCELLED = "cancelled", _("campaña cancelada")
+    EXCLUDED = "excluded", _("en lista de exclusión")
+    OPERATOR = "operator", _("omitido por una persona")
+    LANDLINE = "landline", _("teléfono fijo")
+
+
 class Actor(enum.Enum):
     """The kinds of actor that change a message's state."""
 

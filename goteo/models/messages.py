@@ -17,23 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models.campaigns import Campaign, CampaignStatus
 from goteo.models.contacts import Contact
-from goteo.models.lifecycle import Actor, MessageStatus, check
+from goteo.models.lifecycle import Actor, MessageStatus, SkipReason, check
 from goteo.writes import write_transaction
 
 log = logging.getLogger("goteo.engine")  # the sending's housekeeping logs under the sending's name
-
-
-class SkipReason(models.TextChoices):
-    NO_CONSENT = "no_consent", _("sin consentimiento")
-    OPTED_OUT = "opted_out", _("se dio de baja")
-    INVALID_PHONE = "invalid_phone", _("teléfono inválido")
-    DUPLICATE_PHONE = "duplicate_phone", _("teléfono repetido en la campaña")
-    EXPIRED = "expired", _("la promoción venció")
-    ENDED = "ended", _("la campaña terminó")
-    CANCELLED = "cancelled", _("campaña cancelada")
-    EXCLUDED = "excluded", _("en lista de exclusión")
-    OPERATOR = "operator", _("omitido por una persona")
-    LANDLINE = "landline", _("teléfono fijo")
 
 
 def landlines_allowed() -> bool:

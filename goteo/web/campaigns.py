@@ -25,10 +25,9 @@ from goteo.frequency import held_messages
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
 from goteo.media import campaign_media, public_name
 from goteo.models import Campaign, CampaignStatus, Sender
-from goteo.models.campaigns import parse_days
 from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
-from goteo.schedule import describe_start
+from goteo.schedule import describe_start, parse_days
 from goteo.simulation import sender_simulates
 from goteo.web import base
 from goteo.web.chart import chart

@@ -19,8 +19,7 @@ from goteo.management.output import counted, field_errors
 from goteo.media import attach_media
 from goteo.media_limits import MediaRejected
 from goteo.models import Campaign, Promotion, Sender, Tag
-from goteo.models.campaigns import parse_days
-from goteo.schedule import describe_day
+from goteo.schedule import describe_day, parse_days
 from goteo.scheduling import campaign_schedule, parse_moment, start_text
 from goteo.simulation import SIMULATE_HINT, sender_simulates
 from goteo.templating import TemplateError, parse_provider_template

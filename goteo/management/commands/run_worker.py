@@ -11,10 +11,11 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import connections
 
 from goteo.checks import require_migrated
+from goteo.collector import tune_collector
 from goteo.conf import env_int
 from goteo.management.base import GoteoCommand
 from goteo.supervisor import RESTART_SECONDS, Supervisor, copy_command, parse_shard
-from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker, tune_collector
+from goteo.worker import HEARTBEAT_SECONDS, RESCAN_SECONDS, Worker
 
 
 class Command(GoteoCommand):

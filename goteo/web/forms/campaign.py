@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from goteo.media import HEAD_BYTES, check_media
 from goteo.media_limits import MediaRejected
 from goteo.models import Campaign, Promotion, Sender, Tag
-from goteo.models.campaigns import parse_days
 from goteo.phones import InvalidPhone, normalize_phone
+from goteo.schedule import parse_days
 from goteo.templating import (
     TemplateError,
     parse_provider_template,
