@@ -2,14 +2,22 @@
 
 A step on a lane (``advance``) runs one engine step (claim, send, record) and decides when
 the lane runs next, or that it closes and rests: a number that is disconnected is checked
-again later, and a long backoff is left to the next rescan.
+again later, and a long backoff is left to the next rescan. A ``StepPool`` runs the steps
+on a few threads and hands their results back to the worker's main thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from queue import Empty, SimpleQueue
+
+from django.db import connections
 
 from goteo.forecast import next_send_at
 from goteo.models import Campaign, Sender
@@ -89,3 +97,59 @@ def advance(lane: Lane, now: datetime) -> LaneResult:
         # A long backoff closes the lane; the rescan reopens it, so new work is not held up.
         return LaneResult(lane, None, now + timedelta(seconds=LONG_WAIT), sent)
     return LaneResult(lane, result.until, sent=sent)
+
+
+class StepPool:
+    """``threads`` threads running lanes' steps; the main thread collects what they decided.
+
+    A finished step's future goes into one queue, so waiting for the next result costs the
+    same however many steps are in flight.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="goteo-envio")
+        self.running: set[Future[LaneResult]] = set()
+        self.finished: SimpleQueue[Future[LaneResult]] = SimpleQueue()
+
+    def submit(self, step: Callable[[Lane], LaneResult], lane: Lane) -> None:
+        future = self.executor.submit(step, lane)
+        self.running.add(future)
+        future.add_done_callback(self.finished.put)
+
+    def results(self, seconds: float) -> list[LaneResult]:
+        """What the steps that finished decided, waiting up to ``seconds`` for the first one.
+
+        ``step`` must never raise: its result is taken as it is.
+        """
+        if not self.running:
+            time.sleep(max(0.0, seconds))
+            return []
+        try:
+            done = [self.finished.get(timeout=max(0.0, seconds))]
+        except Empty:
+            return []
+        while True:  # and every other step that finished meanwhile
+            try:
+                done.append(self.finished.get_nowait())
+            except Empty:
+                break
+        return self.take(done)
+
+    def take(self, done: Iterable[Future[LaneResult]]) -> list[LaneResult]:
+        taken = [future for future in done if future in self.running]  # each result once
+        self.running.difference_update(taken)
+        return [future.result() for future in taken]
+
+    def shutdown(self) -> list[LaneResult]:
+        """Wait for the steps in flight, close each thread's connection; what they decided."""
+        barrier = threading.Barrier(self.threads)
+
+        def close() -> None:  # one per thread: each waits until all have started
+            connections.close_all()
+            barrier.wait(timeout=30)
+
+        for _ in range(self.threads):
+            self.executor.submit(close)
+        self.executor.shutdown(wait=True)
+        return self.take(list(self.running))

@@ -8,7 +8,7 @@ by the pool size, whatever the number of senders.
 
 The main thread only schedules: it writes the heartbeat, sweeps messages left ``sending``
 by a dead worker, finds senders with work, and sleeps until the earliest moment one of
-them may send (its window, caps and pacing, from ``goteo.status``). Outside the windows
+them may send (its window, caps and pacing, from ``goteo.forecast``). Outside the windows
 it wakes only for the heartbeat and to notice new or resumed campaigns.
 
 Stopping: SIGTERM or SIGINT only sets a flag. Messages in flight finish and are recorded,
@@ -32,8 +32,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +40,7 @@ from django.db import DatabaseError, connections
 from goteo import replies
 from goteo.clock import Clock, SystemClock
 from goteo.forecast import used_today_by
-from goteo.lanes import Lane, LaneResult, advance, next_due
+from goteo.lanes import Lane, LaneResult, StepPool, advance, next_due
 from goteo.management.output import counted
 from goteo.models import Campaign, CampaignStatus, Message, Sender, WorkerHeartbeat
 from goteo.safeguards import apply_safeguards
@@ -105,8 +103,7 @@ class Worker:
         self.sent = 0
         self.lanes: dict[int, Lane] = {}
         self.resting: dict[int, datetime] = {}
-        self.pool: ThreadPoolExecutor | None = None
-        self.running: set[Future[LaneResult]] = set()
+        self.pool: StepPool | None = None
         self.campaign_cache: CampaignCache = {}  # shared by the lanes' engines (Engine.sending_campaigns)
         self.local = threading.local()  # when each pool thread last checked its connection
         self.lock = threading.Lock()
@@ -160,7 +157,7 @@ class Worker:
         """Send until stopped (or idle, with ``exit_when_idle``); returns the exit status."""
         self.say(f"Worker {self.name} iniciado ({self.threads or 1} envíos a la vez).")
         if self.threads:
-            self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="goteo-envio")
+            self.pool = StepPool(self.threads)
         try:
             while not self.shutdown:
                 if self.parent_pid is not None and os.getppid() != self.parent_pid:
@@ -277,7 +274,7 @@ class Worker:
                 return
             lane.busy = True
             if self.pool is not None:
-                self.running.add(self.pool.submit(self.serve, lane))
+                self.pool.submit(self.serve, lane)
             else:
                 self.settle(self.serve(lane))
 
@@ -302,18 +299,8 @@ class Worker:
                 self.clock.sleep(chunk)
                 remaining -= chunk
             return
-        if not self.running:
-            time.sleep(max(0.0, min(1.0, seconds)))
-            return
-        done, _pending = wait_for(
-            self.running, timeout=max(0.0, min(1.0, seconds)), return_when=FIRST_COMPLETED
-        )
-        self.settle_done(done)
-
-    def settle_done(self, done: set[Future[LaneResult]]) -> None:
-        for future in done:
-            self.running.discard(future)
-            self.settle(future.result())  # serve never raises
+        for result in self.pool.results(min(1.0, seconds)):
+            self.settle(result)
 
     def settle(self, result: LaneResult) -> None:
         """Apply what a step decided to its lane (main thread only)."""
@@ -368,9 +355,8 @@ class Worker:
         if self.signals:
             self.say("Deteniendo: se termina de registrar lo que está en curso…")
         if self.pool is not None:
-            self.close_pool_connections()
-            self.pool.shutdown(wait=True)
-            self.settle_done(set(self.running))
+            for result in self.pool.shutdown():
+                self.settle(result)
         for lane in list(self.lanes.values()):
             lane.close()
         self.lanes.clear()
@@ -381,19 +367,3 @@ class Worker:
         except DatabaseError as exc:
             log.warning("could not record the worker's stop: %s", exc)
         self.say(f"Worker {self.name} detenido: {counted(self.sent, 'enviado')}.")
-
-    def close_pool_connections(self) -> None:
-        """Close each pool thread's database connection, once the steps before it are done.
-
-        One task per thread: each waits at the barrier until all have started, so no thread
-        takes two of them.
-        """
-        assert self.pool is not None
-        barrier = threading.Barrier(self.threads)
-
-        def close() -> None:
-            connections.close_all()
-            barrier.wait(timeout=30)
-
-        for _ in range(self.threads):
-            self.pool.submit(close)
