@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
+
 from goteo.templating import (
     Variables,
     add_footer,
@@ -149,21 +151,17 @@ def rerender_pending(campaigns: Iterable[Campaign]) -> int:
     the update itself: a message claimed meanwhile keeps the text it is being sent with.
     Call it inside the transaction that changes the promotion. Returns how many changed.
     """
-    from django.db import connection
-
-    from goteo.models import Message, MessageStatus
+    from goteo.models.lifecycle import MessageStatus  # goteo.models imports this module
 
     changed = 0
     pending = MessageStatus.PENDING.value
-    table = connection.ops.quote_name(Message._meta.db_table)
-    update = f"UPDATE {table} SET rendered_text = %s WHERE id = %s AND status = %s"
     for campaign in campaigns:
         content = Content.of(campaign)
         if not content.uses_promotion():
             continue
         text_for = content.texts(campaign.pk)
         rows = (
-            Message.objects.filter(campaign=campaign, status=pending)
+            campaign.messages.filter(status=pending)
             .order_by("id")
             .values_list("id", "contact_id", "contact_name", "rendered_text")
         )
@@ -172,6 +170,8 @@ def rerender_pending(campaigns: Iterable[Campaign]) -> int:
             text = text_for(contact_id, name)
             if text != old:
                 batch.append((text, message_id, pending))
+        table = connection.ops.quote_name(campaign.messages.model._meta.db_table)
+        update = f"UPDATE {table} SET rendered_text = %s WHERE id = %s AND status = %s"
         with connection.cursor() as cursor:
             for start in range(0, len(batch), RERENDER_CHUNK):
                 cursor.executemany(update, batch[start : start + RERENDER_CHUNK])

@@ -175,7 +175,7 @@ def skip_excluded_pending(now: datetime) -> int:
     listed = ExcludedPhone.objects.filter(phone=OuterRef("phone"))
     pending = Message.objects.filter(status=MessageStatus.PENDING).filter(Exists(listed))
     campaign_ids = set(pending.values_list("campaign_id", flat=True).distinct())
-    skipped = Message.skip_pending(pending, SkipReason.EXCLUDED, now, by="lista de exclusión")
+    skipped = pending.skip_pending(SkipReason.EXCLUDED, now, by="lista de exclusión")
     for campaign in Campaign.objects.filter(pk__in=campaign_ids):
         campaign.complete_if_done(now)
     return skipped

@@ -280,9 +280,7 @@ def opt_out_phone(phone: str, source: str, now: datetime, outcome: Outcome | Non
     with transaction.atomic():
         for contact in Contact.objects.filter(phone__in=phones):
             skipped += contact.opt_out(source, now)
-        skipped += Message.skip_pending(
-            Message.objects.filter(phone__in=phones), SkipReason.OPTED_OUT, now, by=source
-        )
+        skipped += Message.objects.filter(phone__in=phones).skip_pending(SkipReason.OPTED_OUT, now, by=source)
     log.info("opt-out from %s (%s): %d pending skipped", mask_phone(phone), source, skipped)
     if outcome is not None:
         outcome.opted_out.append(phone)

@@ -59,9 +59,7 @@ def test_it_shows_skipped_and_unknown_counts(staff, make_campaign, clock):
     campaign = make_campaign(10)
     messages = list(campaign.messages.order_by("id"))
     Message.move(Message.objects.filter(pk=messages[0].pk), MessageStatus.UNKNOWN, clock.now())
-    Message.skip_pending(
-        Message.objects.filter(pk__in=[m.pk for m in messages[1:3]]), "operator", clock.now()
-    )
+    Message.objects.filter(pk__in=[m.pk for m in messages[1:3]]).skip_pending("operator", clock.now())
 
     text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
 

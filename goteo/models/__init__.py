@@ -1,11 +1,11 @@
 """goteo's data: who to message, what, from which number, and what happened."""
 
-from goteo.models.campaigns import Campaign, CampaignStatus
+from goteo.models.campaigns import Campaign
 from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
 from goteo.models.exclusions import ExcludedPhone
 from goteo.models.inbound import InboundMessage, Reply, ReplyStatus, WhatsAppLid
-from goteo.models.lifecycle import Actor, IllegalTransition, MessageStatus, SkipReason
+from goteo.models.lifecycle import Actor, CampaignStatus, IllegalTransition, MessageStatus, SkipReason
 from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
 from goteo.models.messages import Message, MessageEvent, MessageQuerySet
 from goteo.models.promotions import Promotion

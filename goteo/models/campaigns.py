@@ -13,22 +13,15 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
+from goteo.models.lifecycle import CampaignStatus
 from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.schedule import DAY_NAMES, SendingRules, parse_days
+from goteo.templating import TemplateError, opt_out_footer, validate_provider_template, validate_template
 from goteo.writes import write_transaction
 
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
 RECOMMENDED_DAILY_LIMIT = 30
-
-
-class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("Borrador")
-    SCHEDULED = "scheduled", _("Programada")
-    ACTIVE = "active", _("En progreso")
-    PAUSED = "paused", _("Pausada")
-    COMPLETED = "completed", _("Completada")
-    CANCELLED = "cancelled", _("Cancelada")
 
 
 COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown", "simulated")
@@ -209,7 +202,6 @@ class Campaign(models.Model):
     def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         """The fields one by one, the templates too; a field a form already refused is left out,
         so its error is not followed by a second, wrong one about the value it kept."""
-        from goteo.templating import TemplateError, validate_provider_template, validate_template
 
         errors: dict[str, Any] = {}
         try:
@@ -249,7 +241,6 @@ class Campaign(models.Model):
 
     def legal_problems(self, profile: Profile | None = None) -> list[Violation]:
         """How the window, days, holidays or opt-out text break the legal profile (goteo.compliance)."""
-        from goteo.templating import opt_out_footer
 
         return campaign_violations(
             profile or active_profile(),

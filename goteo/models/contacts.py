@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from goteo.models.lifecycle import SkipReason
+from goteo.phones import InvalidPhone, normalize_phone, read_phone
+
 
 class Tag(models.Model):
     """A label for choosing an audience, e.g. ``vip`` or ``lentes-de-contacto``."""
@@ -58,8 +61,6 @@ class Contact(models.Model):
         """
         update_fields = kwargs.get("update_fields")
         if update_fields is None or "phone" in update_fields:
-            from goteo.phones import InvalidPhone, read_phone
-
             self.landline = False
             if self.phone:
                 try:
@@ -75,7 +76,6 @@ class Contact(models.Model):
 
     def clean(self) -> None:
         """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number."""
-        from goteo.phones import InvalidPhone, normalize_phone
 
         if not self.phone:
             return
@@ -95,16 +95,14 @@ class Contact(models.Model):
 
         Returns how many pending messages were skipped across all campaigns.
         """
-        from goteo.models.lifecycle import SkipReason
-        from goteo.models.messages import Message
-
         if not self.opted_out:
             self.opted_out = True
             self.opted_out_at = now
             self.opt_out_source = source
             self.save(update_fields=["opted_out", "opted_out_at", "opt_out_source", "updated_at"])
         mine = models.Q(contact=self) | (models.Q(phone=self.phone) if self.phone else models.Q())
-        return Message.skip_pending(Message.objects.filter(mine), SkipReason.OPTED_OUT, now, by=source)
+        messages = self.messages.model.objects  # also those to this phone under another contact
+        return messages.filter(mine).skip_pending(SkipReason.OPTED_OUT, now, by=source)
 
     def opt_in(self, source: str, now: datetime) -> None:
         """Record that the person asked to receive promotions again.

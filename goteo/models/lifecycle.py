@@ -8,7 +8,8 @@ The path of one message: launch creates it ``pending`` (or ``skipped``, for some
 may not receive it); a worker claims it (``sending``) and records what the provider said:
 ``sent``, ``failed``, ``skipped`` (the person opted out), ``pending`` again (certainly not
 sent: try later), or ``unknown`` (maybe sent: never retried without a person's decision).
-Receipts, people at the shop and housekeeping make the other moves below.
+Receipts, people at the shop and housekeeping make the other moves below. A campaign's
+own states are here too, so the modules that move messages need not import campaigns.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ class SkipReason(models.TextChoices):
     EXCLUDED = "excluded", _("en lista de exclusión")
     OPERATOR = "operator", _("omitido por una persona")
     LANDLINE = "landline", _("teléfono fijo")
+
+
+class CampaignStatus(models.TextChoices):
+    """Where a campaign stands; its messages move only while it is active."""
+
+    DRAFT = "draft", _("Borrador")
+    SCHEDULED = "scheduled", _("Programada")
+    ACTIVE = "active", _("En progreso")
+    PAUSED = "paused", _("Pausada")
+    COMPLETED = "completed", _("Completada")
+    CANCELLED = "cancelled", _("Cancelada")
 
 
 class Actor(enum.Enum):

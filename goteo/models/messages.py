@@ -15,9 +15,10 @@ from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from goteo.models.campaigns import Campaign, CampaignStatus
+from goteo.models.campaigns import Campaign
 from goteo.models.contacts import Contact
-from goteo.models.lifecycle import Actor, MessageStatus, SkipReason, check
+from goteo.models.exclusions import ExcludedPhone
+from goteo.models.lifecycle import Actor, CampaignStatus, MessageStatus, SkipReason, check
 from goteo.writes import write_transaction
 
 log = logging.getLogger("goteo.engine")  # the sending's housekeeping logs under the sending's name
@@ -25,8 +26,6 @@ log = logging.getLogger("goteo.engine")  # the sending's housekeeping logs under
 
 def landlines_allowed() -> bool:
     """GOTEO_ALLOW_LANDLINES: the shop knows its customers' landlines have WhatsApp Business."""
-    from django.conf import settings
-
     return bool(getattr(settings, "GOTEO_ALLOW_LANDLINES", False))
 
 
@@ -104,6 +103,51 @@ class MessageQuerySet(models.QuerySet["Message"]):
                 )
         return total
 
+    def skip_pending(self, reason: str, now: datetime, *, actor: Actor | None = None, by: str = "") -> int:
+        """Skip the pending rows with ``reason``; returns how many.
+
+        ``actor`` defaults to the one who skips for that reason: the person for an opt-out,
+        housekeeping for an expired promotion, the shop for the rest.
+        """
+        who = actor or SKIPPED_BY.get(reason, Actor.OWNER)
+        return self.filter(status=MessageStatus.PENDING).transition(
+            MessageStatus.SKIPPED,
+            actor=who,
+            by=by,
+            now=now,
+            detail=str(SkipReason(reason).label),
+            skip_reason=reason,
+            finished_at=now,
+        )
+
+    def restore_expired(self, now: datetime, by: str, detail: str) -> int:
+        """Put the rows skipped because the promotion expired back to pending; how many moved.
+
+        Only messages never sent, to people who have not opted out and are on no exclusion
+        list since; each gets an event. A campaign the expiry completed becomes active again.
+        """
+        gone = Contact.objects.filter(opted_out=True).values("phone")
+        expired = (
+            self.filter(
+                status=MessageStatus.SKIPPED,
+                skip_reason=SkipReason.EXPIRED,
+                sent_at__isnull=True,
+                provider_message_id="",
+            )
+            .exclude(contact__opted_out=True)
+            .exclude(phone__in=gone)
+            .exclude(phone__in=ExcludedPhone.objects.values("phone"))
+        )
+        return expired.transition(
+            MessageStatus.PENDING,
+            actor=Actor.OWNER,
+            by=by,
+            now=now,
+            detail=detail,
+            skip_reason="",
+            finished_at=None,
+        )
+
     def update_ids(
         self, ids: list[int], from_status: str, to_status: str, fields: dict[str, Any]
     ) -> list[int]:
@@ -123,12 +167,12 @@ class MessageQuerySet(models.QuerySet["Message"]):
     # --- what a campaign and the sending's housekeeping do to their messages --------------
     def cancel(self, now: datetime, by: str = "") -> int:
         """Skip the pending ones: their campaign was cancelled. Returns how many."""
-        return Message.skip_pending(self, SkipReason.CANCELLED, now, by=by)
+        return self.skip_pending(SkipReason.CANCELLED, now, by=by)
 
     def expire(self, now: datetime, *, ended: bool = False) -> int:
         """Skip the pending ones: their promotion is over (``ended``: their campaign's end came).
         Returns how many."""
-        return Message.skip_pending(self, SkipReason.ENDED if ended else SkipReason.EXPIRED, now)
+        return self.skip_pending(SkipReason.ENDED if ended else SkipReason.EXPIRED, now)
 
     def requeue_failed(self, now: datetime, by: str = "") -> int:
         """Message.requeue_failed on these messages."""
@@ -273,32 +317,6 @@ class Message(models.Model):
         return moved
 
     @classmethod
-    def skip_pending(
-        cls,
-        queryset: MessageQuerySet,
-        reason: str,
-        now: datetime,
-        *,
-        actor: Actor | None = None,
-        by: str = "",
-    ) -> int:
-        """Skip the pending rows of ``queryset`` with ``reason``; returns how many.
-
-        ``actor`` defaults to the one who skips for that reason: the person for an opt-out,
-        housekeeping for an expired promotion, the shop for the rest.
-        """
-        who = actor or SKIPPED_BY.get(reason, Actor.OWNER)
-        return queryset.filter(status=MessageStatus.PENDING).transition(
-            MessageStatus.SKIPPED,
-            actor=who,
-            by=by,
-            now=now,
-            detail=str(SkipReason(reason).label),
-            skip_reason=reason,
-            finished_at=now,
-        )
-
-    @classmethod
     def requeue_failed(cls, queryset: MessageQuerySet, now: datetime, by: str = "") -> int:
         """Send failed rows again with fresh attempts, except to people who opted out.
 
@@ -316,39 +334,6 @@ class Message(models.Model):
             detail="se reintenta un mensaje fallido",
             attempts=0,
             next_attempt_at=None,
-            finished_at=None,
-        )
-
-    @classmethod
-    def restore_expired(cls, campaign: Campaign, now: datetime, actor: str, detail: str) -> int:
-        """Put the campaign's messages skipped because the promotion expired back to pending.
-
-        Only messages never sent, to people who have not opted out and are on no exclusion
-        list since; each gets an event. A campaign the expiry completed becomes active again.
-        Returns how many messages moved.
-        """
-        from goteo.models.exclusions import ExcludedPhone
-
-        gone = Contact.objects.filter(opted_out=True).values("phone")
-        expired = (
-            cls.objects.filter(
-                campaign=campaign,
-                status=MessageStatus.SKIPPED,
-                skip_reason=SkipReason.EXPIRED,
-                sent_at__isnull=True,
-                provider_message_id="",
-            )
-            .exclude(contact__opted_out=True)
-            .exclude(phone__in=gone)
-            .exclude(phone__in=ExcludedPhone.objects.values("phone"))
-        )
-        return expired.transition(
-            MessageStatus.PENDING,
-            actor=Actor.OWNER,
-            by=actor,
-            now=now,
-            detail=detail,
-            skip_reason="",
             finished_at=None,
         )
 

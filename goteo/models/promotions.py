@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from goteo.content import rerender_pending
+from goteo.models.lifecycle import CampaignStatus
 
 if TYPE_CHECKING:
     from goteo.models.campaigns import Campaign
@@ -94,8 +95,6 @@ class Promotion(models.Model):
 
         Call it in the transaction that changed the promotion; returns how many changed.
         """
-        from goteo.models.campaigns import CampaignStatus
-
         sending = (CampaignStatus.ACTIVE, CampaignStatus.PAUSED)
         return rerender_pending(self.campaigns.filter(status__in=sending).order_by("id"))
 
@@ -106,14 +105,11 @@ class Promotion(models.Model):
         touched; a cancelled one stays cancelled. A completed campaign becomes active again.
         Returns how many messages went back to pending.
         """
-        from goteo.models.campaigns import CampaignStatus
-        from goteo.models.messages import Message
-
         restored = 0
         open_statuses = [CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.COMPLETED]
         for campaign in self.campaigns.filter(status__in=open_statuses).select_related("sender"):
             if self.valid_until < campaign.sender.local_day(now):
                 continue  # still over where this campaign sends
             detail = f"La promoción {self.code} ahora vence el {self.valid_until:%d/%m/%Y}: vuelve a la cola."
-            restored += Message.restore_expired(campaign, now, actor, detail)
+            restored += campaign.messages.restore_expired(now, actor, detail)
         return restored

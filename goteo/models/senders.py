@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from goteo.conf import env_str
+from goteo.models.lifecycle import CampaignStatus
 from goteo.warmup import WarmupStage, warmup_cap, warmup_schedule, warmup_stage
 
 
@@ -127,14 +128,12 @@ class Sender(models.Model):
 
         The brake is logged with ``source`` ("riesgo" for goteo's own risk signals).
         """
-        from goteo.models.campaigns import Campaign, CampaignStatus
-
         entry = {"at": (now or timezone.now()).isoformat(), "reason": reason[:300], "source": source}
         previous = Sender.objects.filter(pk=self.pk).values_list("brake_log", flat=True).first()
         history = [*(previous or []), entry][-BRAKE_LOG_SIZE:]
         Sender.objects.filter(pk=self.pk).update(paused_until=until, pause_reason=reason, brake_log=history)
         self.paused_until, self.pause_reason, self.brake_log = until, reason, history
-        for campaign in Campaign.objects.filter(sender=self, status=CampaignStatus.ACTIVE):
+        for campaign in self.campaigns.filter(status=CampaignStatus.ACTIVE):
             campaign.pause(reason=reason)
 
     def lift_brake(self, by: str, *, now: datetime | None = None) -> bool:
