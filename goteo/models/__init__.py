@@ -9,6 +9,7 @@ from goteo.models.lifecycle import Actor, CampaignStatus, IllegalTransition, Mes
 from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
 from goteo.models.messages import Message, MessageEvent, MessageQuerySet
 from goteo.models.promotions import Promotion
+from goteo.models.redemptions import Redemption
 from goteo.models.senders import Sender
 from goteo.models.workers import WorkerHeartbeat
 
@@ -28,6 +29,7 @@ __all__ = [
     "MessageQuerySet",
     "MessageStatus",
     "Promotion",
+    "Redemption",
     "Reply",
     "ReplyStatus",
     "Sender",

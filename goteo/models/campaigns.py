@@ -88,6 +88,11 @@ class Campaign(models.Model):
         _("estado"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     pause_reason = models.CharField(_("motivo de la pausa"), max_length=300, blank=True)
+    unique_codes = models.BooleanField(
+        _("un código por persona"),
+        default=False,
+        help_text=_("Cada persona recibe su propio código, que se canjea una sola vez."),
+    )
     simulation = models.BooleanField(
         _("simulación"),
         default=False,
@@ -114,6 +119,12 @@ class Campaign(models.Model):
     skipped_count = models.IntegerField(_("omitidos"), default=0, editable=False)
     unknown_count = models.IntegerField(_("sin confirmar"), default=0, editable=False)
     simulated_count = models.IntegerField(_("simulados"), default=0, editable=False)
+    # The results funnel, moved as receipts, replies and redemptions arrive (never by a scan).
+    delivered_count = models.IntegerField(_("entregados"), default=0, editable=False)
+    read_count = models.IntegerField(_("leídos"), default=0, editable=False)
+    replied_count = models.IntegerField(_("respondieron"), default=0, editable=False)
+    redeemed_count = models.IntegerField(_("canjearon"), default=0, editable=False)
+    opted_out_count = models.IntegerField(_("pidieron la baja"), default=0, editable=False)
 
     start_at = models.DateTimeField(
         _("empieza"),

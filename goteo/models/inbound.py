@@ -30,6 +30,13 @@ class InboundMessage(models.Model):
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages"
     )
     matched_by = models.CharField(_("identificado por"), max_length=32, blank=True)
+    # The campaign that last wrote to this person within the reply window, and its message.
+    campaign = models.ForeignKey(
+        "goteo.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_replies"
+    )
+    in_reply_to = models.ForeignKey(
+        "goteo.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_replies"
+    )
     text = models.TextField(_("texto"), blank=True)
     is_opt_out = models.BooleanField(_("pide la baja"), default=False)
     received_at = models.DateTimeField(_("recibido"))
@@ -45,7 +52,11 @@ class InboundMessage(models.Model):
                 fields=["provider", "provider_message_id"], name="goteo_inbound_provider_id"
             ),
         ]
-        indexes = [models.Index(fields=["handled_at", "phone"], name="goteo_inbound_open")]
+        indexes = [
+            models.Index(fields=["handled_at", "phone"], name="goteo_inbound_open"),
+            models.Index(fields=["campaign", "received_at"], name="goteo_inbound_campaign"),
+        ]
+        permissions = [("handle_reply", _("Puede leer y atender las respuestas"))]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.provider_message_id}"

@@ -258,6 +258,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     sent_at = models.DateTimeField(_("enviado"), null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The person's own promotion code, when the campaign gives one each (unique everywhere).
+    code = models.CharField(_("código"), max_length=40, blank=True)
+    replied_at = models.DateTimeField(_("respondió"), null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -268,6 +271,7 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="goteo_msg_once_per_contact"),
             models.UniqueConstraint(fields=["campaign", "phone"], name="goteo_msg_once_per_phone"),
+            models.UniqueConstraint(fields=["code"], condition=~Q(code=""), name="goteo_msg_code_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=MessageStatus.values), name="goteo_msg_status_valid"
             ),
