@@ -16,6 +16,7 @@ from goteo.web import (
     public_media,
     recipients,
     senders,
+    team,
 )
 
 app_name = "goteo"
@@ -64,6 +65,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
     path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
     path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
+    path("dashboard/promociones/equipo/", team.team, name="team"),
     path(PAIRING, pairing.sender_pairing, name="sender_pairing"),
     path(PAIRING + "estado/", pairing.sender_pairing_status, name="sender_pairing_status"),
     path(PAIRING + "conectar/", pairing.sender_pairing_connect, name="sender_pairing_connect"),

@@ -8,18 +8,24 @@ from html.parser import HTMLParser
 PASSWORD = "una-clave-de-prueba-larga"
 
 
-def make_user(username: str = "ana", *, staff: bool = True, superuser: bool = False):
+def make_user(username: str = "ana", *, staff: bool = True, superuser: bool = False, role: str = "Dueño"):
+    """A user; a staff member has ``role`` (goteo.roles: "Dueño", "Mostrador", or "" for none)."""
     from django.contrib.auth import get_user_model
+
+    from goteo.roles import assign_role
 
     model = get_user_model()
     if superuser:
         return model.objects.create_superuser(username, f"{username}@example.com", PASSWORD)
-    return model.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=staff)
+    user = model.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=staff)
+    if staff and role:
+        assign_role(user, role)
+    return user
 
 
-def sign_in(client, username: str = "ana", *, staff: bool = True):
+def sign_in(client, username: str = "ana", *, staff: bool = True, role: str = "Dueño"):
     """Create a user and sign the test client in as them."""
-    user = make_user(username, staff=staff)
+    user = make_user(username, staff=staff, role=role)
     client.force_login(user)
     return user
 

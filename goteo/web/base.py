@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from goteo.clock import Clock, SystemClock
+from goteo.roles import may_open, role_of
 
 log = logging.getLogger("goteo.web")
 
@@ -61,7 +62,8 @@ def secure(view: View) -> View:
 
 
 def staff_required(view: View) -> View:
-    """Signed-in, active staff only: others go to the login page or get a 403 page."""
+    """Signed-in, active staff whose role opens the page (goteo.roles): others go to the login
+    page or get a 403 page."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -70,6 +72,9 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path())
         if not (user.is_active and user.is_staff):
             return render(request, "goteo/denied.html", status=403)
+        match = request.resolver_match
+        if not may_open(user, match.url_name if match else None):
+            return render(request, "goteo/denied.html", {"role": role_of(user)}, status=403)
         return view(request, *args, **kwargs)
 
     return secure(wrapper)
