@@ -26,6 +26,7 @@ from goteo.models import (
     Message,
     MessageEvent,
     Promotion,
+    Redemption,
     Reply,
     Sender,
     Tag,
@@ -231,3 +232,11 @@ class CampaignMediaAdmin(ReadOnlyAdmin):
 @admin.register(UploadedMedia)
 class UploadedMediaAdmin(ReadOnlyAdmin):
     list_display = ["media", "account", "provider_id", "uploaded_at"]
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    # Recorded at the counter (goteo redeem, or the Canjear page), which checks the code.
+    list_display = ["redeemed_at", "promotion", "code", "phone", "redeemed_by", "override_reason"]
+    list_filter = ["promotion"]
+    search_fields = ["code", "phone"]
