@@ -75,6 +75,22 @@ def staff_required(view: View) -> View:
     return secure(wrapper)
 
 
+def permission_required(permission: str) -> Callable[[View], View]:
+    """Staff with ``permission`` (``goteo.redeem_code``; a superuser has them all) only; other
+    staff get the page that says they have no access (403)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_perm(permission):
+                return render(request, "goteo/denied.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return staff_required(wrapper)
+
+    return decorator
+
+
 def actor(request: HttpRequest) -> str:
     """Who made a decision, as recorded in the audit log."""
     return request.user.get_username()
