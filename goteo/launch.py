@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from goteo.audience import AUDIENCE_FIELDS, AudienceError, Recipients, audience
-from goteo.codes import draw_codes
+from goteo.codes import code_prefix, draw_codes
 from goteo.content import Content
 from goteo.forecast import forecast_warning
 from goteo.media import launch_problem
@@ -89,7 +89,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
             "agregue {codigo} a la plantilla."
         )
     text_for = Content.of(campaign).texts(campaign.pk, campaign.unique_codes)
-    codes = PersonCodes(promotion.code) if campaign.unique_codes else None
+    codes = PersonCodes(promotion.code, campaign.pk) if campaign.unique_codes else None
 
     try:
         contacts = audience(campaign)
@@ -160,15 +160,24 @@ def launch_messages(
 
 class PersonCodes:
     """The codes of one launch: drawn a chunk at a time, none repeated within the launch,
-    none already on another message (one query per chunk, on the codes' unique index)."""
+    none already on another message (one query per chunk, on the codes' unique index).
 
-    def __init__(self, promotion_code: str) -> None:
+    The query is left out when no other campaign gave codes that start the same way: the
+    first launch with codes of a promotion, the usual case, has nothing to look up.
+    """
+
+    def __init__(self, promotion_code: str, campaign_id: int = 0) -> None:
         self.promotion_code = promotion_code
         self.drawn: set[str] = set()
+        prefix = code_prefix(promotion_code)
+        others = Campaign.objects.filter(unique_codes=True).exclude(pk=campaign_id)
+        launched = others.exclude(status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED])
+        used = launched.values_list("promotion__code", flat=True).distinct()
+        self.look_up = any(code_prefix(code) == prefix for code in used)
 
     def fresh(self, count: int) -> list[str]:
         codes = draw_codes(self.promotion_code, count, self.drawn)
-        while True:
+        while self.look_up:
             taken = set(
                 Message.objects.exclude(code="")
                 .filter(code__in=codes)
@@ -179,6 +188,7 @@ class PersonCodes:
                 return codes
             kept = [code for code in codes if code not in taken]
             codes = kept + draw_codes(self.promotion_code, count - len(kept), self.drawn)
+        return codes
 
 
 def launch_rows(

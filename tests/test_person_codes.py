@@ -107,6 +107,14 @@ def test_a_code_already_on_another_message_is_drawn_again(make_campaign, monkeyp
 
 
 @pytest.mark.django_db
+def test_only_a_promotion_that_already_gave_codes_is_looked_up(make_campaign):
+    first = make_campaign(1, template=TEMPLATE, unique_codes=True)
+    assert not PersonCodes("OTRA").look_up
+    assert not PersonCodes(first.promotion.code, first.pk).look_up
+    assert PersonCodes(first.promotion.code.lower()).look_up
+
+
+@pytest.mark.django_db
 def test_own_codes_need_the_code_in_the_message(make_campaign):
     campaign = make_campaign(1, launch=False, template="Hola {name}", unique_codes=True)
     with pytest.raises(LaunchError, match=r"agregue \{codigo\}"):
