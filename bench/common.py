@@ -24,9 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("GOTEO_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 
 
-def arguments(description: str, size: int) -> argparse.Namespace:
-    """--db, --keep, and --size (how many messages, contacts or rows; ``size`` by default)."""
+def arguments(description: str, size: int, flags: dict[str, str] | None = None) -> argparse.Namespace:
+    """--db, --keep, and --size (how many messages, contacts or rows; ``size`` by default),
+    and the benchmark's own on/off ``flags`` (name: help)."""
     parser = argparse.ArgumentParser(description=description)
+    for flag, text in (flags or {}).items():
+        parser.add_argument(flag, action="store_true", help=text)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--keep", help="folder to keep the SQLite database in")
     parser.add_argument("--size", type=int, default=size)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 # promotion changes.
 PROMOTION_PLACEHOLDERS = frozenset({"codigo", "beneficio", "valido_hasta"})
 RERENDER_CHUNK = 2000  # pending messages rewritten per statement batch
+# Rendered where {codigo} goes, then replaced by each person's code (no template can type it).
+CODE_STAND_IN = "\x00codigo\x00"
 
 
 def person_seed(campaign_id: int | None, contact_id: int | None) -> int:
@@ -47,9 +49,10 @@ def person_seed(campaign_id: int | None, contact_id: int | None) -> int:
     return message_seed(campaign_id or 0, str(contact_id))
 
 
-def variables_for(promotion: Promotion, name: str) -> Variables:
-    """The placeholders' values for the person called ``name``, from ``promotion`` as it is."""
-    return Variables(name, promotion.code, promotion.benefit, promotion.valid_until)
+def variables_for(promotion: Promotion, name: str, code: str = "") -> Variables:
+    """The placeholders' values for the person called ``name``, from ``promotion`` as it is;
+    ``code`` is the person's own code, when the campaign gives one each."""
+    return Variables(name, code or promotion.code, promotion.benefit, promotion.valid_until)
 
 
 @dataclass(frozen=True)
@@ -79,32 +82,40 @@ class Content:
             provider_template=dict(campaign.provider_template or {}),
         )
 
-    def variables(self, name: str) -> Variables:
-        return Variables(name, self.code, self.benefit, self.valid_until)
+    def variables(self, name: str, code: str = "") -> Variables:
+        """The placeholders' values; ``code`` is the person's own code, if they have one."""
+        return Variables(name, code or self.code, self.benefit, self.valid_until)
 
-    def text(self, name: str, seed: int) -> str:
+    def text(self, name: str, seed: int, code: str = "") -> str:
         """Exactly what the person called ``name`` reads: text, closing emoji and opt-out text."""
         return add_footer(
-            render(self.template, self.variables(name), seed=seed, emojis=self.emojis), self.footer
+            render(self.template, self.variables(name, code), seed=seed, emojis=self.emojis), self.footer
         )
 
-    def texts(self, campaign_id: int | None) -> Callable[[int | None, str], str]:
-        """``text`` of each person of a campaign, by (contact id, name), as fast as a launch needs.
+    def texts(
+        self, campaign_id: int | None, own_codes: bool = False
+    ) -> Callable[[int | None, str, str], str]:
+        """``text`` of each person of a campaign, by (contact id, name, own code or ""), as fast
+        as a launch needs.
 
-        Without alternatives the text before the emoji depends only on the name: it is
-        rendered once per name, and each message gets its own emoji.
+        Without alternatives the text before the emoji depends only on the name and the
+        code: it is rendered once per name (with ``own_codes``, a stand-in for the code that
+        each message replaces with its own), and each message gets its own emoji.
         """
         key = person_key(self.template)
+        code_shown = CODE_STAND_IN if own_codes else ""
         rendered: dict[str, str] = {}
 
-        def text_for(contact_id: int | None, name: str) -> str:
+        def text_for(contact_id: int | None, name: str, code: str = "") -> str:
             seed = person_seed(campaign_id, contact_id)
             if key is None:
-                return self.text(name, seed)
+                return self.text(name, seed, code)
             short = key(name)
             text = rendered.get(short)
             if text is None:
-                text = rendered[short] = render(self.template, self.variables(name), seed=seed)
+                text = rendered[short] = render(self.template, self.variables(name, code_shown), seed=seed)
+            if own_codes:
+                text = text.replace(CODE_STAND_IN, code)
             return add_footer(with_emoji(text, self.emojis, seed), self.footer)
 
         return text_for
@@ -115,16 +126,16 @@ class Content:
 
 
 def outgoing_for(
-    campaign: Campaign, *, name: str, phone: str, text: str, message_uuid: Any
+    campaign: Campaign, *, name: str, phone: str, text: str, message_uuid: Any, code: str = ""
 ) -> OutgoingMessage:
     """What a transport sends for one claimed message: its stored text, and for a provider
     template the variables of the promotion as it is now (the same words ``rerender_pending``
-    gave the text)."""
+    gave the text), with the person's own ``code`` (Message.code) when they have one."""
     return OutgoingMessage(
         to=phone or "",
         text=text,
         message_id=str(message_uuid),
-        variables=variables_for(campaign.promotion, name).as_dict(),
+        variables=variables_for(campaign.promotion, name, code).as_dict(),
         provider_template=dict(campaign.provider_template or {}),
     )
 
@@ -159,15 +170,15 @@ def rerender_pending(campaigns: Iterable[Campaign]) -> int:
         content = Content.of(campaign)
         if not content.uses_promotion():
             continue
-        text_for = content.texts(campaign.pk)
+        text_for = content.texts(campaign.pk, campaign.unique_codes)
         rows = (
             campaign.messages.filter(status=pending)
             .order_by("id")
-            .values_list("id", "contact_id", "contact_name", "rendered_text")
+            .values_list("id", "contact_id", "contact_name", "code", "rendered_text")
         )
         batch: list[tuple[str, int, str]] = []
-        for message_id, contact_id, name, old in rows.iterator(chunk_size=RERENDER_CHUNK):
-            text = text_for(contact_id, name)
+        for message_id, contact_id, name, code, old in rows.iterator(chunk_size=RERENDER_CHUNK):
+            text = text_for(contact_id, name, code)  # each person keeps their own code
             if text != old:
                 batch.append((text, message_id, pending))
         table = connection.ops.quote_name(campaign.messages.model._meta.db_table)

@@ -15,16 +15,17 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from goteo.audience import AUDIENCE_FIELDS, AudienceError, Recipients, audience
+from goteo.codes import code_prefix, draw_codes
 from goteo.content import Content
 from goteo.forecast import forecast_warning
 from goteo.media import launch_problem
 from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, SkipReason
 from goteo.simulation import launch_refusal
-from goteo.templating import validate_template
+from goteo.templating import canonical, validate_template
 
 BATCH_SIZE = 2000
 # The message fields a launch sets row by row, in the order MessageTable.row takes them;
@@ -40,6 +41,7 @@ PER_ROW = (
     "skip_reason",
     "last_error",
     "finished_at",
+    "code",
 )
 
 
@@ -81,7 +83,13 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     problems = campaign.legal_problems()
     if problems:
         raise LaunchError(" ".join(v.message for v in problems))
-    text_for = Content.of(campaign).texts(campaign.pk)
+    if campaign.unique_codes and not shows_code(campaign):
+        raise LaunchError(
+            "La campaña da un código a cada persona, pero el mensaje no lo muestra: "
+            "agregue {codigo} a la plantilla."
+        )
+    text_for = Content.of(campaign).texts(campaign.pk, campaign.unique_codes)
+    codes = PersonCodes(promotion.code, campaign.pk) if campaign.unique_codes else None
 
     try:
         contacts = audience(campaign)
@@ -89,6 +97,48 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
         raise LaunchError(str(exc)) from None
     result = LaunchResult()
     table = MessageTable(campaign.pk, now)
+    try:
+        launch_messages(campaign, now, simulate, contacts, table, text_for, codes, result)
+    except (IntegrityError, driver_integrity_error()):  # COPY raises the driver's own
+        if codes is None:
+            raise
+        # Another launch of the same promotion drew one of these codes at the same moment.
+        raise LaunchError("No se pudieron asignar los códigos; vuelva a iniciar la campaña.") from None
+    result.total = campaign.total_count
+    if campaign.daily_limit_warning:
+        result.warnings.append(campaign.daily_limit_warning)
+    warning, result.forecast = forecast_warning(campaign, now)
+    if warning:
+        result.warnings.append(warning)
+    if result.pending == 0:
+        campaign.complete_if_done(now)
+    return result
+
+
+def driver_integrity_error() -> type[Exception]:
+    """The database driver's IntegrityError: a COPY on the raw cursor is not wrapped by Django's."""
+    error: type[Exception] = connection.Database.IntegrityError  # type: ignore[attr-defined]
+    return error
+
+
+def shows_code(campaign: Campaign) -> bool:
+    """Whether the person reads their code: in the text, or in the provider template's values."""
+    params = (campaign.provider_template or {}).get("params") or []
+    used = set(validate_template(campaign.template)) | {canonical(p) for p in params}
+    return "codigo" in used
+
+
+def launch_messages(
+    campaign: Campaign,
+    now: datetime,
+    simulate: bool,
+    contacts: Any,
+    table: MessageTable,
+    text_for: Callable[[int | None, str, str], str],
+    codes: PersonCodes | None,
+    result: LaunchResult,
+) -> None:
+    """The launch's transaction: claim the draft, write every message, count them."""
     with transaction.atomic():
         # A conditional update: a second launch of the same draft waits for this one, then refuses.
         waiting = [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]
@@ -103,32 +153,60 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
         # A whole chunk is read before its rows are written, as on PostgreSQL the COPY holds
         # the connection; the rows are rendered while the COPY runs, beside the database's work.
         while chunk := list(islice(audience_rows, BATCH_SIZE)):
-            table.write(launch_rows(chunk, recipients, table, text_for, result))
+            chunk_codes = iter(codes.fresh(len(chunk))) if codes is not None else None
+            table.write(launch_rows(chunk, recipients, table, text_for, result, chunk_codes))
         campaign.recount()
-    result.total = campaign.total_count
-    if campaign.daily_limit_warning:
-        result.warnings.append(campaign.daily_limit_warning)
-    warning, result.forecast = forecast_warning(campaign, now)
-    if warning:
-        result.warnings.append(warning)
-    if result.pending == 0:
-        campaign.complete_if_done(now)
-    return result
+
+
+class PersonCodes:
+    """The codes of one launch: drawn a chunk at a time, none repeated within the launch,
+    none already on another message (one query per chunk, on the codes' unique index).
+
+    The query is left out when no other campaign gave codes that start the same way: the
+    first launch with codes of a promotion, the usual case, has nothing to look up.
+    """
+
+    def __init__(self, promotion_code: str, campaign_id: int = 0) -> None:
+        self.promotion_code = promotion_code
+        self.drawn: set[str] = set()
+        prefix = code_prefix(promotion_code)
+        others = Campaign.objects.filter(unique_codes=True).exclude(pk=campaign_id)
+        launched = others.exclude(status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED])
+        used = launched.values_list("promotion__code", flat=True).distinct()
+        self.look_up = any(code_prefix(code) == prefix for code in used)
+
+    def fresh(self, count: int) -> list[str]:
+        codes = draw_codes(self.promotion_code, count, self.drawn)
+        while self.look_up:
+            taken = set(
+                Message.objects.exclude(code="")
+                .filter(code__in=codes)
+                .order_by()
+                .values_list("code", flat=True)
+            )
+            if not taken:
+                return codes
+            kept = [code for code in codes if code not in taken]
+            codes = kept + draw_codes(self.promotion_code, count - len(kept), self.drawn)
+        return codes
 
 
 def launch_rows(
     chunk: list[tuple[int, str, str, bool, bool, bool]],
     recipients: Recipients,
     table: MessageTable,
-    text_for: Callable[[int, str], str],
+    text_for: Callable[[int | None, str, str], str],
     result: LaunchResult,
+    codes: Iterator[str] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """The message rows of a chunk of contacts, counted into ``result`` as they are made."""
+    """The message rows of a chunk of contacts, counted into ``result`` as they are made;
+    ``codes`` gives each person to be sent to their own code."""
     for contact_id, full_name, phone, consent, opted_out, landline in chunk:
         reason = recipients.reason(contact_id, phone, consent, opted_out, landline)
         if not reason:
             result.pending += 1
-            yield table.row(contact_id, full_name, phone, text_for(contact_id, full_name))
+            code = next(codes) if codes is not None else ""
+            yield table.row(contact_id, full_name, phone, text_for(contact_id, full_name, code), code=code)
             continue
         result.skipped[reason] += 1
         if reason == SkipReason.DUPLICATE_PHONE:
@@ -182,6 +260,7 @@ class MessageTable:
         reason: str = "",
         detail: str = "",
         finished_at: Any = None,
+        code: str = "",
     ) -> tuple[Any, ...]:
         """One message row, in PER_ROW order; ``finished_at`` already passed through db_date."""
         return (
@@ -194,6 +273,7 @@ class MessageTable:
             reason,
             detail,
             finished_at,
+            code,
             *self.shared,
         )
 

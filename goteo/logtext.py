@@ -51,6 +51,8 @@ SPANISH = {
     ),
     "Evolution webhook with a wrong secret refused": "aviso de Evolution rechazado: clave incorrecta",
     "WAHA webhook with a missing or wrong HMAC refused": "aviso de WAHA rechazado: sin firma o firma incorrecta",
+    # goteo.redemptions
+    "promotion %s redeemed for %s by %s": "promoción %s canjeada para %s por %s",
     # goteo.web
     "campaign %s created and launched by %s": "campaña %s creada e iniciada por %s",
     "campaign %s launched by %s": "campaña %s iniciada por %s",

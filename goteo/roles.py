@@ -65,6 +65,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "sender_pairing_code": EDIT_NUMBERS,
     "sender_pairing_logout": EDIT_NUMBERS,
     "team": "auth.change_user",
+    "redeem": "goteo.redeem_code",
 }
 
 

@@ -15,6 +15,7 @@ from goteo.web import (
     pairing,
     public_media,
     recipients,
+    redeem,
     senders,
     team,
 )
@@ -63,6 +64,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path("dashboard/promociones/canjear/", redeem.redeem, name="redeem"),
     path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
     path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
     path("dashboard/promociones/equipo/", team.team, name="team"),

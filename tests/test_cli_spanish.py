@@ -30,6 +30,7 @@ VALID_ARGS = {
     "import_contacts": ["contactos.csv"],
     "import_exclusions": ["rne.csv"],
     "pause_campaign": ["1"],
+    "redeem": ["NAVIDAD2026-7K3F9QX2"],
     "requeue_failed": ["1"],
     "resume_campaign": ["1"],
     "start_campaign": ["1", "--yes"],
@@ -135,7 +136,7 @@ def test_every_argument_without_a_dash_has_a_spanish_name(name):
     parser = load_command_class("goteo", name).create_parser("goteo", name)
     for action in parser._actions:
         if not action.option_strings:
-            assert action.metavar in {"CAMPAÑA", "NÚMERO", "ARCHIVO"}, (name, action.dest)
+            assert action.metavar in {"CAMPAÑA", "NÚMERO", "ARCHIVO", "CÓDIGO"}, (name, action.dest)
 
 
 def test_called_from_code_a_mistake_is_a_spanish_command_error():

@@ -31,7 +31,7 @@ from goteo.writes import write_transaction
 PENDING, SENDING = MessageStatus.PENDING.value, MessageStatus.SENDING.value
 PERSON_TRIES = 5  # candidates a claim looks at before leaving the campaign for its next turn
 # The columns of a claimed message that its outgoing message is built from.
-OUTGOING_FIELDS = ("id", "contact_name", "phone", "rendered_text", "uuid", "attempts")
+OUTGOING_FIELDS = ("id", "contact_name", "phone", "rendered_text", "uuid", "code", "attempts")
 
 
 class Step(enum.Enum):
@@ -74,8 +74,10 @@ class Claim:
 
 def outgoing_message(campaign: Campaign, row: Row) -> OutgoingMessage:
     """The message to hand the transport, from a claimed row's OUTGOING_FIELDS."""
-    _id, contact_name, phone, text, message_uuid, _attempts = row
-    outgoing = outgoing_for(campaign, name=contact_name, phone=phone, text=text, message_uuid=message_uuid)
+    _id, contact_name, phone, text, message_uuid, code, _attempts = row
+    outgoing = outgoing_for(
+        campaign, name=contact_name, phone=phone, text=text, message_uuid=message_uuid, code=code
+    )
     media = media_for(campaign)
     return outgoing if media is None else replace(outgoing, media=media)
 
@@ -221,9 +223,9 @@ class Claimer:
 
     @staticmethod
     def outgoing_row(found: Row) -> Row:
-        message_id, contact_name, phone, text, message_uuid, attempts = found[:6]
+        message_id, contact_name, phone, text, message_uuid, code, attempts = found[:7]
         message_uuid = Message._meta.get_field("uuid").to_python(message_uuid)
-        return (message_id, contact_name, phone, text, message_uuid, attempts)
+        return (message_id, contact_name, phone, text, message_uuid, code, attempts)
 
     def claim_message(
         self,

@@ -67,7 +67,7 @@ COMPLETE = (  # Campaign.complete_if_done
 )
 
 # --- the next message to claim --------------------------------------------------------------
-OUTGOING_COLUMNS = "id, contact_name, phone, rendered_text, uuid, attempts"
+OUTGOING_COLUMNS = "id, contact_name, phone, rendered_text, uuid, code, attempts"
 CANDIDATE = (  # frequency.not_reached_sql adds the cap's conditions as {cap}
     " FROM goteo_message WHERE campaign_id = %s AND status = %s"
     " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND id > %s{cap} ORDER BY id LIMIT 1"

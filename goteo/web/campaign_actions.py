@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.brakes import resume_warning
+from goteo.codes import example_code
 from goteo.content import Content, trial_outgoing
 from goteo.launch import LaunchError
 from goteo.models import Campaign, CampaignStatus, Sender
@@ -150,7 +151,8 @@ def campaign_test_message(request: HttpRequest, pk: int) -> HttpResponse:
             base.log.info("test message for campaign %s sent by %s: %s", pk, base.actor(request), result)
     else:
         try:
-            text = Content.of(campaign).text(name, seed=0)
+            own = example_code(campaign.promotion.code, str(name)) if campaign.unique_codes else ""
+            text = Content.of(campaign).text(name, seed=0, code=own)
         except (TemplateError, KeyError):
             text = campaign.template
         form = TestMessageForm(initial={"text": text})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from goteo.audience import AudienceError, audience, reachable_count, sendable
+from goteo.codes import example_code
 from goteo.content import Content
 from goteo.forecast import draft_forecast, draft_waiting, expiry_warning
 from goteo.media import attach_media
@@ -60,7 +61,11 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
         )
         # A stand-in promotion: the form may not have its date yet.
         content = replace(Content.of(draft, Promotion(code=code, benefit=benefit)), valid_until=valid_until)
-        result["texts"] = [content.text(sample, message_seed(0, f"{sample}:{i}")) for i in range(VARIATIONS)]
+        unique = bool(data.get("unique_codes"))
+        result["texts"] = [
+            content.text(sample, message_seed(0, key), example_code(code, key) if unique else "")
+            for key in (f"{sample}:{i}" for i in range(VARIATIONS))
+        ]
     else:
         result["error"] = " ".join(str(e) for e in form.errors.get("template", [])) or _(
             "Escriba la plantilla para ver la vista previa."

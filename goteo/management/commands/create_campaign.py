@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from goteo.audience import AudienceError, audience
 from goteo.draft import draft_outlook
-from goteo.launch import LaunchError
+from goteo.launch import LaunchError, shows_code
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
 from goteo.media import attach_media
@@ -51,6 +51,11 @@ class Command(GoteoCommand):
             "--update-promotion",
             action="store_true",
             help="cambiar una promoción que ya existe (nombre, beneficio o vigencia) en todas sus campañas",
+        )
+        parser.add_argument(
+            "--unique-codes",
+            action="store_true",
+            help="cada persona recibe su propio código en {codigo} (p. ej. NAVIDAD2026-7K3F9QX2), canjeable una vez",
         )
         parser.add_argument("--daily-limit", type=int, default=20)
         parser.add_argument("--delay", type=int, default=10, help="segundos entre mensajes")
@@ -135,6 +140,7 @@ class Command(GoteoCommand):
                 skip_holidays=not o["no_holidays"],
                 max_attempts=o["max_attempts"],
                 opt_out_footer=not o["no_opt_out_footer"],
+                unique_codes=o["unique_codes"],
                 provider_template=provider_template,
                 start_at=start_at,
                 end_at=end_at,
@@ -146,6 +152,11 @@ class Command(GoteoCommand):
             except ValidationError as exc:
                 raise CommandError(self.explain(exc)) from None
             self.check_audience(campaign)
+            if campaign.unique_codes and not shows_code(campaign):
+                raise CommandError(
+                    "--unique-codes: el mensaje debe mostrar el código de cada persona; agregue "
+                    "{codigo} a la plantilla. No se creó la campaña."
+                )
             campaign.save()
             if o["media"] is not None:
                 self.attach(campaign, o["media"])

@@ -16,6 +16,7 @@ from goteo.phones import InvalidPhone, normalize_phone
 from goteo.schedule import parse_days
 from goteo.templating import (
     TemplateError,
+    canonical,
     parse_provider_template,
     provider_template_spec,
     validate_template,
@@ -124,6 +125,7 @@ class CampaignForm(ModelForm):
         fields = [
             "name",
             "sender",
+            "unique_codes",
             "template",
             "emojis",
             "audience",
@@ -206,6 +208,7 @@ class CampaignForm(ModelForm):
         if data.get("start_at") and data.get("end_at") and data["end_at"] <= data["start_at"]:
             self.add_error("end_at", _("El final debe ser posterior al comienzo."))
         self.check_media(data)
+        self.check_unique_codes(data)
         if data.get("promotion"):
             return data
         code = data.get("new_promotion_code")
@@ -263,6 +266,18 @@ class CampaignForm(ModelForm):
                     "cambios": "; ".join(self.promotion_changes),
                     "campanas": campaigns,
                 },
+            )
+
+    def check_unique_codes(self, data: dict[str, Any]) -> None:
+        """A code per person is only worth it if the message shows it."""
+        template, spec = data.get("template"), data.get("provider_template") or {}
+        if not (data.get("unique_codes") and template):
+            return
+        params = spec.get("params") or [] if isinstance(spec, dict) else []
+        if "codigo" not in {canonical(p) for p in [*validate_template(template), *params]}:
+            self.add_error(
+                "template",
+                _("Con un código por persona, el mensaje debe mostrarlo: agregue {codigo} a la plantilla."),
             )
 
     def promotion_values(self) -> tuple[str, str, date | None]:
