@@ -12,12 +12,12 @@ from datetime import date, datetime, time, timedelta
 from math import ceil
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from goteo.forecast import campaign_forecast_days
-from goteo.models import Campaign, CampaignStatus, Message
+from goteo.models import Campaign, CampaignStatus, Message, Redemption
 from goteo.web.formatting import day_text, number
 
 HISTORY_DAYS = 30
@@ -36,15 +36,32 @@ def sent_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) ->
     first = last - timedelta(days=days - 1)
     if campaign.started_at:
         first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
+    # A bounded range of the (campaign, sent_at) index.
+    return per_local_day(Message.objects.filter(campaign=campaign), "sent_at", first, last, campaign)
+
+
+def redeemed_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) -> list[tuple[date, int]]:
+    """Promotions redeemed at the counter on each of the last ``days`` local days up to today:
+    people come in after the sending ended, so the range runs to today."""
+    last = campaign.local_today(now)
+    first = last - timedelta(days=days - 1)
+    if campaign.started_at:
+        first = max(first, min(last, campaign.started_at.astimezone(campaign.sender.tz).date()))
+    # A bounded range of the (campaign, redeemed_at) index.
+    return per_local_day(Redemption.objects.filter(campaign=campaign), "redeemed_at", first, last, campaign)
+
+
+def per_local_day(
+    rows: QuerySet[Any], field: str, first: date, last: date, campaign: Campaign
+) -> list[tuple[date, int]]:
+    """How many ``rows`` have ``field`` on each local day from ``first`` to ``last``, in one query."""
+    tz = campaign.sender.tz
     span = (last - first).days + 1
     dates = [first + timedelta(days=i) for i in range(span)]
     bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
-    # One query counting a bounded range of the (campaign, sent_at) index, day by day.
-    counts = Message.objects.filter(
-        campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
-    ).aggregate(
+    counts = rows.filter(**{f"{field}__gte": bounds[0], f"{field}__lt": bounds[-1]}).aggregate(
         **{
-            f"d{i}": Count("id", filter=Q(sent_at__gte=bounds[i], sent_at__lt=bounds[i + 1]))
+            f"d{i}": Count("id", filter=Q(**{f"{field}__gte": bounds[i], f"{field}__lt": bounds[i + 1]}))
             for i in range(span)
         }
     )
@@ -65,37 +82,53 @@ def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
     history = [] if campaign.status == CampaignStatus.DRAFT else sent_per_day(campaign, now)
     # Past days the campaign could send on, and any day it sent on anyway.
     past = {day: n for day, n in history if n or rules.is_sending_day(day)}
+    # The counter says whether there is anything to count: most campaigns never pay the query.
+    redeemed = {day: n for day, n in redeemed_per_day(campaign, now) if n} if campaign.redeemed_count else {}
     ahead = coming_days(campaign, now)
     planned = dict(ahead[:FORECAST_DAYS])
-    days = sorted(set(past) | set(planned))
+    days = sorted(set(past) | set(planned) | set(redeemed))
     sent = sum(past.values())
     foreseen = sum(n for _day, n in ahead)
+    came = sum(redeemed.values())
     data: dict[str, Any] = {
         "sent": sent,
         "foreseen": foreseen,
+        "redeemed": came,
         "ends": day_text(ahead[-1][0]) if ahead else "",
         "empty": "",
-        "summary": summary(sent, foreseen, ahead),
+        "summary": summary(sent, foreseen, ahead, came),
     }
-    if not days or not (sent or foreseen):
+    if not days or not (sent or foreseen or came):
         data["empty"] = empty_text(campaign)
         return data
-    data.update(columns(days, past, planned, today, campaign.daily_limit))
+    data.update(columns(days, past, planned, today, campaign.daily_limit, redeemed))
     return data
 
 
 def columns(
-    days: list[date], past: dict[date, int], planned: dict[date, int], today: date, limit: int
+    days: list[date],
+    past: dict[date, int],
+    planned: dict[date, int],
+    today: date,
+    limit: int,
+    redeemed: dict[date, int] | None = None,
 ) -> dict[str, Any]:
+    redeemed = redeemed or {}
     plot = HEIGHT - TOP - BOTTOM
-    top = max([limit, *past.values(), *(past.get(d, 0) + n for d, n in planned.items())]) or 1
+    top = (
+        max([limit, *past.values(), *redeemed.values(), *(past.get(d, 0) + n for d, n in planned.items())])
+        or 1
+    )
     width = WIDTH / len(days)
+    # With redemptions, each day's sends take the left of its column and its redemptions the right.
+    left, wide = (0.1, 0.5) if redeemed else (0.15, 0.7)
     every = max(1, ceil(len(days) / MAX_LABELS))
     bars = []
     for i, day in enumerate(days):
-        done, coming = past.get(day, 0), planned.get(day, 0)
+        done, coming, came = past.get(day, 0), planned.get(day, 0), redeemed.get(day, 0)
         done_h = round(plot * done / top)
         coming_h = round(plot * coming / top)
+        came_h = round(plot * came / top) if came else 0
         x = i * width
         labelled = i % every == 0 or day == today or i == len(days) - 1
         bars.append(
@@ -103,16 +136,22 @@ def columns(
                 "day": day,
                 "sent": done,
                 "planned": coming,
-                "x": svg(x + width * 0.15),
-                "width": svg(width * 0.7),
+                "redeemed": came,
+                "x": svg(x + width * left),
+                "width": svg(width * wide),
                 "sent_y": HEIGHT - BOTTOM - done_h,
                 "sent_height": done_h,
                 "planned_y": HEIGHT - BOTTOM - done_h - coming_h,
                 "planned_height": coming_h,
-                "center": svg(x + width / 2),
+                "redeemed_x": svg(x + width * 0.64),
+                "redeemed_width": svg(width * 0.26),
+                "redeemed_y": HEIGHT - BOTTOM - max(came_h, 1 if came else 0),
+                "redeemed_height": max(came_h, 1 if came else 0),
+                "center": svg(x + width * (left + wide / 2)),
                 "value": (done + coming) if len(days) <= VALUES_UP_TO and (done + coming) else "",
                 "value_y": HEIGHT - BOTTOM - done_h - coming_h - 4,
                 "label": f"{day.day}/{day.month}" if labelled else "",
+                "label_x": svg(x + width / 2),
                 "today": day == today,
             }
         )
@@ -124,6 +163,7 @@ def columns(
         "label_y": HEIGHT - 8,
         "limit_y": HEIGHT - BOTTOM - round(plot * limit / top),
         "limit": limit,
+        "has_redeemed": bool(redeemed),
     }
 
 
@@ -132,12 +172,21 @@ def svg(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def summary(sent: int, foreseen: int, ahead: list[tuple[date, int]]) -> str:
+def summary(sent: int, foreseen: int, ahead: list[tuple[date, int]], redeemed: int = 0) -> str:
     parts = []
     if sent:
         parts.append(
             ngettext("%(n)s enviado en estos días.", "%(n)s enviados en estos días.", sent)
             % {"n": number(sent)}
+        )
+    if redeemed:
+        parts.append(
+            ngettext(
+                "%(n)s persona canjeó la promoción en el local.",
+                "%(n)s personas canjearon la promoción en el local.",
+                redeemed,
+            )
+            % {"n": number(redeemed)}
         )
     if foreseen:
         parts.append(
