@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from math import ceil
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,36 +37,39 @@ def sent_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) ->
     first = last - timedelta(days=days - 1)
     if campaign.started_at:
         first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
-    # A bounded range of the (campaign, sent_at) index.
-    return per_local_day(Message.objects.filter(campaign=campaign), "sent_at", first, last, campaign)
-
-
-def redeemed_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) -> list[tuple[date, int]]:
-    """Promotions redeemed at the counter on each of the last ``days`` local days up to today:
-    people come in after the sending ended, so the range runs to today."""
-    last = campaign.local_today(now)
-    first = last - timedelta(days=days - 1)
-    if campaign.started_at:
-        first = max(first, min(last, campaign.started_at.astimezone(campaign.sender.tz).date()))
-    # A bounded range of the (campaign, redeemed_at) index.
-    return per_local_day(Redemption.objects.filter(campaign=campaign), "redeemed_at", first, last, campaign)
-
-
-def per_local_day(
-    rows: QuerySet[Any], field: str, first: date, last: date, campaign: Campaign
-) -> list[tuple[date, int]]:
-    """How many ``rows`` have ``field`` on each local day from ``first`` to ``last``, in one query."""
-    tz = campaign.sender.tz
     span = (last - first).days + 1
     dates = [first + timedelta(days=i) for i in range(span)]
     bounds = [datetime.combine(day, time(0), tzinfo=tz) for day in [*dates, last + timedelta(days=1)]]
-    counts = rows.filter(**{f"{field}__gte": bounds[0], f"{field}__lt": bounds[-1]}).aggregate(
+    # One query counting a bounded range of the (campaign, sent_at) index, day by day.
+    counts = Message.objects.filter(
+        campaign=campaign, sent_at__gte=bounds[0], sent_at__lt=bounds[-1]
+    ).aggregate(
         **{
-            f"d{i}": Count("id", filter=Q(**{f"{field}__gte": bounds[i], f"{field}__lt": bounds[i + 1]}))
+            f"d{i}": Count("id", filter=Q(sent_at__gte=bounds[i], sent_at__lt=bounds[i + 1]))
             for i in range(span)
         }
     )
     return [(day, counts[f"d{i}"] or 0) for i, day in enumerate(dates)]
+
+
+def redeemed_per_day(campaign: Campaign, now: datetime, days: int = HISTORY_DAYS) -> dict[date, int]:
+    """Promotions redeemed at the counter on each local day that had any, over the last
+    ``days`` days up to today: people come in after the sending ended, so it runs to today."""
+    tz = campaign.sender.tz
+    last = campaign.local_today(now)
+    first = last - timedelta(days=days - 1)
+    if campaign.started_at:
+        first = max(first, min(last, campaign.started_at.astimezone(tz).date()))
+    since, until = (datetime.combine(day, time(0), tzinfo=tz) for day in (first, last + timedelta(days=1)))
+    # A bounded range of the (campaign, redeemed_at) index, grouped by the shop's day.
+    rows = (
+        Redemption.objects.filter(campaign=campaign, redeemed_at__gte=since, redeemed_at__lt=until)
+        .annotate(day=TruncDate("redeemed_at", tzinfo=tz))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 def coming_days(campaign: Campaign, now: datetime) -> list[tuple[date, int]]:
@@ -83,7 +87,7 @@ def chart(campaign: Campaign, now: datetime) -> dict[str, Any]:
     # Past days the campaign could send on, and any day it sent on anyway.
     past = {day: n for day, n in history if n or rules.is_sending_day(day)}
     # The counter says whether there is anything to count: most campaigns never pay the query.
-    redeemed = {day: n for day, n in redeemed_per_day(campaign, now) if n} if campaign.redeemed_count else {}
+    redeemed = redeemed_per_day(campaign, now) if campaign.redeemed_count else {}
     ahead = coming_days(campaign, now)
     planned = dict(ahead[:FORECAST_DAYS])
     days = sorted(set(past) | set(planned) | set(redeemed))
