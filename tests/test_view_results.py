@@ -57,6 +57,7 @@ def test_it_compares_each_campaigns_replies_redemptions_and_opt_outs(staff, make
         in text
     )
     assert text.index("Día de la madre") < text.index("Navidad")  # the newest first
+    assert "«—»" not in text  # every campaign sent: no dash to explain
 
 
 def test_it_names_every_figure_for_a_phone_reading_row_by_row(staff, make_campaign):

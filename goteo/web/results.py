@@ -54,11 +54,13 @@ def results(request: HttpRequest) -> HttpResponse:
     def url_for(number: int) -> str:
         return "?" + urlencode({"pagina": number})
 
+    rows = [comparison(campaign) for campaign in page.object_list]
     return render(
         request,
         "goteo/campaigns/results.html",
         {
-            "rows": [comparison(campaign) for campaign in page.object_list],
+            "rows": rows,
+            "unsent": any(not row["sent"] for row in rows),
             "page": page,
             "previous_url": page.has_previous() and url_for(page.previous_page_number()),
             "next_url": page.has_next() and url_for(page.next_page_number()),
