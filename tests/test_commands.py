@@ -256,6 +256,10 @@ def test_campaign_status_json_gives_the_results_funnel(patients, env_memory):
     funnel = {k: data[k] for k in ("sent", "delivered", "read", "replied", "redeemed", "opted_out")}
     assert funnel == {"sent": 5, "delivered": 4, "read": 3, "replied": 2, "redeemed": 1, "opted_out": 1}
     assert {k: every[0][k] for k in funnel} == funnel
+    assert (
+        "📈 Entregados: 4 (80 %) · Leídos: 3 (60 %) · Respondieron: 2 (40 %) · Canjearon: 1 (20 %) · "
+        "Pidieron la baja: 1 (20 %)" in call("campaign_status", str(campaign.pk))[0]
+    )
 
 
 def test_campaign_status_json_counts_no_results_before_anything_is_sent(patients, env_memory):
@@ -264,6 +268,7 @@ def test_campaign_status_json_counts_no_results_before_anything_is_sent(patients
     data = json.loads(call("campaign_status", str(campaign.pk), "--json")[0])
 
     assert [data[k] for k in ("delivered", "read", "replied", "redeemed", "opted_out")] == [0, 0, 0, 0, 0]
+    assert "📈" not in call("campaign_status", str(campaign.pk))[0]  # nothing sent: no results line
 
 
 def test_pause_resume_cancel_and_requeue(patients, env_memory):
