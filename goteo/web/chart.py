@@ -132,7 +132,7 @@ def columns(
         done, coming, came = past.get(day, 0), planned.get(day, 0), redeemed.get(day, 0)
         done_h = round(plot * done / top)
         coming_h = round(plot * coming / top)
-        came_h = round(plot * came / top) if came else 0
+        came_h = max(1, round(plot * came / top)) if came else 0  # one redemption still shows
         x = i * width
         labelled = i % every == 0 or day == today or i == len(days) - 1
         bars.append(
@@ -149,8 +149,8 @@ def columns(
                 "planned_height": coming_h,
                 "redeemed_x": svg(x + width * 0.64),
                 "redeemed_width": svg(width * 0.26),
-                "redeemed_y": HEIGHT - BOTTOM - max(came_h, 1 if came else 0),
-                "redeemed_height": max(came_h, 1 if came else 0),
+                "redeemed_y": HEIGHT - BOTTOM - came_h,
+                "redeemed_height": came_h,
                 "center": svg(x + width * (left + wide / 2)),
                 "value": (done + coming) if len(days) <= VALUES_UP_TO and (done + coming) else "",
                 "value_y": HEIGHT - BOTTOM - done_h - coming_h - 4,
