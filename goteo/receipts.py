@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from goteo.conf import env_str
 from goteo.models import (
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 DEFAULT_OPT_OUT_WORDS = ("BAJA", "STOP", "NO MAS", "CANCELAR", "DESUSCRIBIR")
 MAX_OPT_OUT_WORDS = 5  # a longer message is a conversation, not a request to leave
 RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3}
+# The funnel's steps a receipt moves: the message's time of each, and the receipts that reach it.
+FUNNEL_STEPS = {"delivered": ("delivered_at", (DELIVERED, READ)), "read": ("read_at", (READ,))}
 # Error codes in a "failed" receipt and what they call for, by the provider that sends them
 # (Meta's in ``statuses[].errors[].code``, Twilio's in the callback's ``ErrorCode``; a Twilio
 # callback never carries Meta's codes, it maps them to its own 63xxx).
@@ -137,19 +139,31 @@ def apply_receipt(receipt: Receipt, backend: str, now: datetime, outcome: Outcom
 
 
 def advance_delivery(message: Message, receipt: Receipt, at: datetime) -> None:
-    """Move the delivery state forward only; keep the earliest time of each step."""
+    """Move the delivery state forward only; keep the earliest time of each step.
+
+    The first time a message is delivered (or read: a "read" without a "delivered" counts
+    both) it is counted in its campaign's funnel, in this transaction.
+    """
     fields: dict[str, object] = {}
     current = message.delivery_status
     if current != FAILED and RANK.get(receipt.status, 0) > RANK.get(current, 0):
         fields["delivery_status"] = receipt.status
-    if receipt.status in (DELIVERED, READ) and (message.delivered_at is None or at < message.delivered_at):
-        fields["delivered_at"] = at
-    if receipt.status == READ and (message.read_at is None or at < message.read_at):
-        fields["read_at"] = at
+    counted = []
+    for step, (at_field, reached_by) in FUNNEL_STEPS.items():
+        earlier = getattr(message, at_field)
+        if receipt.status in reached_by and (earlier is None or at < earlier):
+            fields[at_field] = at
+            if earlier is None:  # the message is locked: no other receipt counts it meanwhile
+                counted.append(step)
     if receipt.provider_id and not message.provider_message_id:
         fields["provider_message_id"] = receipt.provider_id[:128]
     if fields:
         Message.objects.filter(pk=message.pk).update(**fields)
+    if counted:
+        # A simulation's messages never reached anyone: they are in no funnel.
+        Campaign.objects.filter(pk=message.campaign_id, simulation=False).update(
+            **{f"{step}_count": F(f"{step}_count") + 1 for step in counted}
+        )
 
 
 def resolve_as_sent(message: Message, receipt: Receipt, backend: str, at: datetime, now: datetime) -> None:

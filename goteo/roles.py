@@ -66,6 +66,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "sender_pairing_logout": EDIT_NUMBERS,
     "team": "auth.change_user",
     "redeem": "goteo.redeem_code",
+    "results": VIEW_CAMPAIGNS,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, next_send_at
 from goteo.frequency import held_messages
+from goteo.funnel import results
 from goteo.models import Campaign, CampaignStatus
 from goteo.progress import campaign_progress
 from goteo.schedule import describe_day, describe_moment, describe_start
@@ -71,4 +72,4 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "frequency_held": len(held),
         "frequency_held_until": min(held.values()) if held else None,
         "warmup": warmup.describe() if warmup else "",
-    }
+    } | results(campaign)

@@ -16,6 +16,7 @@ from goteo.web import (
     public_media,
     recipients,
     redeem,
+    results,
     senders,
     team,
 )
@@ -47,6 +48,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(CAMPAIGN + "destinatarios/", recipients.campaign_recipients, name="campaign_recipients"),
     path(CAMPAIGN + "resolver/", recipients.campaign_resolve_unknown, name="campaign_resolve_unknown"),
     path(CAMPAIGN + "resultados.csv", recipients.campaign_export, name="campaign_export"),
+    path("dashboard/promociones/resultados/", results.results, name="results"),
     path("dashboard/promociones/contactos/", contacts.contact_list, name="contact_list"),
     path("dashboard/promociones/contactos/importar/", contact_import.contact_import, name="contact_import"),
     path(

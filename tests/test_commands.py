@@ -238,6 +238,39 @@ def test_campaign_status_prints_the_card_and_json(patients, env_memory):
     assert (data["total"], data["pending"], data["status"]) == (5, 5, "active")
 
 
+def test_campaign_status_json_gives_the_results_funnel(patients, env_memory):
+    campaign, _ = create("--start")
+    Campaign.objects.filter(pk=campaign.pk).update(
+        sent_count=5,
+        pending_count=0,
+        delivered_count=4,
+        read_count=3,
+        replied_count=2,
+        redeemed_count=1,
+        opted_out_count=1,
+    )
+
+    data = json.loads(call("campaign_status", str(campaign.pk), "--json")[0])
+    every = json.loads(call("campaign_status", "--json")[0])
+
+    funnel = {k: data[k] for k in ("sent", "delivered", "read", "replied", "redeemed", "opted_out")}
+    assert funnel == {"sent": 5, "delivered": 4, "read": 3, "replied": 2, "redeemed": 1, "opted_out": 1}
+    assert {k: every[0][k] for k in funnel} == funnel
+    assert (
+        "📈 Entregados: 4 (80 %) · Leídos: 3 (60 %) · Respondieron: 2 (40 %) · Canjearon: 1 (20 %) · "
+        "Pidieron la baja: 1 (20 %)" in call("campaign_status", str(campaign.pk))[0]
+    )
+
+
+def test_campaign_status_json_counts_no_results_before_anything_is_sent(patients, env_memory):
+    campaign, _ = create("--start")
+
+    data = json.loads(call("campaign_status", str(campaign.pk), "--json")[0])
+
+    assert [data[k] for k in ("delivered", "read", "replied", "redeemed", "opted_out")] == [0, 0, 0, 0, 0]
+    assert "📈" not in call("campaign_status", str(campaign.pk))[0]  # nothing sent: no results line
+
+
 def test_pause_resume_cancel_and_requeue(patients, env_memory):
     campaign, _ = create("--start")
     assert "pausada" in call("pause_campaign", str(campaign.pk))[0]

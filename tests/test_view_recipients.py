@@ -7,9 +7,11 @@ import io
 from datetime import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from goteo.models import CampaignStatus, Message, MessageEvent, MessageStatus
+from goteo.models import CampaignStatus, Message, MessageEvent, MessageStatus, Redemption
 from goteo.sending import Engine
 from goteo.web.recipients import PAGE_SIZE
 from tests.conftest import BOGOTA
@@ -256,3 +258,78 @@ def test_it_keeps_spreadsheet_formulas_out_of_the_export(staff, make_campaign):
 
     assert "'=HYPERLINK" in body
     assert ",+573002000000," in body
+
+
+def export(staff, campaign) -> list[dict[str, str]]:
+    response = staff.get(reverse("goteo:campaign_export", args=[campaign.pk]))
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_the_export_says_who_was_reached_replied_and_redeemed_with_which_code(staff, make_campaign, clock):
+    campaign = make_campaign(3)
+    own, shared, nothing = campaign.messages.order_by("id")
+    when = datetime(2026, 1, 2, 11, 0, tzinfo=BOGOTA)
+    Message.move(campaign.messages.all(), MessageStatus.SENT, clock.now(), sent_at=when)
+    Message.objects.filter(pk=own.pk).update(
+        delivered_at=when,
+        read_at=when.replace(minute=5),
+        replied_at=when.replace(minute=9),
+        code="PROMO1-7K3F",
+    )
+    Message.objects.filter(pk=shared.pk).update(delivered_at=when)
+    # One redeemed their own code; the other came in with the shared one and gave their phone.
+    Redemption.objects.create(
+        promotion_id=campaign.promotion_id,
+        campaign=campaign,
+        message=own,
+        phone=own.phone,
+        code="PROMO1-7K3F",
+        redeemed_at=datetime(2026, 1, 3, 16, 0, tzinfo=BOGOTA),
+        redeemed_by="ana",
+    )
+    Redemption.objects.create(
+        promotion_id=campaign.promotion_id,
+        phone=shared.phone,
+        code="PROMO1",
+        redeemed_at=datetime(2026, 1, 4, 10, 30, tzinfo=BOGOTA),
+        redeemed_by="ana",
+    )
+
+    rows = export(staff, campaign)
+
+    picked = [(r["entregado"], r["leído"], r["respondió"], r["canjeó"], r["código"]) for r in rows]
+    assert picked == [
+        (
+            "2026-01-02 11:00:00",
+            "2026-01-02 11:05:00",
+            "2026-01-02 11:09:00",
+            "2026-01-03 16:00:00",
+            "PROMO1-7K3F",
+        ),
+        ("2026-01-02 11:00:00", "", "", "2026-01-04 10:30:00", ""),
+        ("", "", "", "", ""),
+    ]
+    assert nothing.phone == rows[2]["teléfono"]
+
+
+def test_the_export_reads_the_redemptions_with_the_rows_not_one_by_one(staff, make_campaign, clock):
+    few, many = make_campaign(2), make_campaign(40)
+    for campaign in (few, many):
+        for message in campaign.messages.order_by("id")[:2]:
+            Redemption.objects.create(
+                promotion_id=campaign.promotion_id,
+                message=message,
+                phone=message.phone,
+                redeemed_at=clock.now(),
+                redeemed_by="ana",
+            )
+
+    with CaptureQueriesContext(connection) as two:
+        assert len(export(staff, few)) == 2
+    everyone = many.messages.count()
+    with CaptureQueriesContext(connection) as forty:
+        assert len(export(staff, many)) == everyone
+
+    assert len(two.captured_queries) == len(forty.captured_queries)

@@ -19,6 +19,12 @@ def number(value: int | float | None) -> str:
 
 
 @register.filter
+def rate(value: float | None) -> str:
+    """``{{ 12.5|rate }}`` -> ``12,5 %`` in Spanish; ``—`` when nothing was sent."""
+    return formatting.rate_text(value)
+
+
+@register.filter
 def contact_noun(count: int) -> str:
     """``{{ n|contact_noun }}`` -> ``clientes`` (or the installation's GOTEO_CONTACT_NOUN)."""
     return formatting.contact_noun(count)

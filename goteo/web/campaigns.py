@@ -22,6 +22,7 @@ from goteo import health
 from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, left_by_expiry, next_send_at
 from goteo.frequency import held_messages
+from goteo.funnel import funnel
 from goteo.heartbeat import last_sent_at, sending_text, worker_status
 from goteo.media import campaign_media, public_name
 from goteo.models import Campaign, CampaignStatus, Sender
@@ -233,9 +234,15 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 def live_context(campaign: Campaign, now: datetime) -> dict[str, Any]:
+    # A draft has no results yet, and a simulation's reached nobody: no funnel for them.
+    shows_funnel = not campaign.simulation and campaign.status not in (
+        CampaignStatus.DRAFT,
+        CampaignStatus.SCHEDULED,
+    )
     return {
         "campaign": campaign,
         "card": card(campaign, now),
+        "funnel": funnel(campaign) if shows_funnel else None,
         "chart": chart(campaign, now),
         "refresh_seconds": refresh_seconds(),
         "worker": worker_line(now, [campaign]),

@@ -38,6 +38,14 @@ def percent(part: int, total: int) -> int:
     return round(100 * part / total) if total else 0
 
 
+def rate_text(value: float | None) -> str:
+    """A share of those sent: ``12.5`` -> ``12,5 %`` in Spanish, ``7.0`` -> ``7 %``; ``—`` for None."""
+    if value is None:
+        return "—"
+    shown = number(int(value)) if value == int(value) else number(round(value, 1))
+    return f"{shown} %"
+
+
 def day_text(day: date | None, *, year: bool = True) -> str:
     """``jueves 8 de enero de 2026`` / ``Thursday, January 8, 2026``."""
     if day is None:

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
+from goteo.funnel import rate
 from goteo.heartbeat import worker_status_text
 from goteo.management.base import GoteoCommand
 from goteo.management.output import get_campaign, summary_card, to_json
@@ -15,6 +16,7 @@ from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
 from goteo.schedule import describe_moment
 from goteo.status import campaign_summary
+from goteo.web.formatting import rate_text
 
 JSON_KEYS = [
     "id",
@@ -28,6 +30,11 @@ JSON_KEYS = [
     "unknown",
     "simulated",
     "simulation",
+    "delivered",
+    "read",
+    "replied",
+    "redeemed",
+    "opted_out",
     "next_send_at",
     "estimated_completion",
     "frequency_held",
@@ -71,10 +78,24 @@ class Command(GoteoCommand):
             self.stdout.write("No hay campañas. Cree una con: goteo create_campaign --help")
         for c, s in zip(campaigns, summaries, strict=True):
             self.stdout.write(summary_card(s))
+            if s["sent"] and not c.simulation:
+                self.stdout.write(results_line(s))
             for line in rule_lines(c, s, risks[c.sender_id], now):
                 self.stdout.write(line)
             self.stdout.write("")
         self.stdout.write(worker_status_text(now))
+
+
+def results_line(s: dict[str, Any]) -> str:
+    """What the sent messages brought in, from the counters, each as a share of those sent."""
+    shown = [
+        ("Entregados", s["delivered"]),
+        ("Leídos", s["read"]),
+        ("Respondieron", s["replied"]),
+        ("Canjearon", s["redeemed"]),
+        ("Pidieron la baja", s["opted_out"]),
+    ]
+    return "📈 " + " · ".join(f"{what}: {n} ({rate_text(rate(n, s['sent']))})" for what, n in shown)
 
 
 def rule_lines(campaign: Campaign, s: dict[str, Any], risk: Risk, now: datetime) -> list[str]:
