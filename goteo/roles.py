@@ -97,7 +97,13 @@ def assign_role(user: Any, role: str) -> None:
 
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        group = Group.objects.filter(name=role).first()
+        if group is None:  # the migration made them; a database flushed since has lost them
+            from django.apps import apps
+
+            set_up_roles(apps)
+            group = Group.objects.get(name=role)
+        user.groups.add(group)
 
 
 def set_up_roles(apps: Any) -> None:
@@ -109,9 +115,12 @@ def set_up_roles(apps: Any) -> None:
     from django.contrib.auth.management import create_permissions
 
     for config in apps.get_app_configs():
-        config.models_module = True  # create_permissions skips apps it thinks have no models
+        # create_permissions skips an app without a models module, as every app of a
+        # migration's ``apps`` looks; the real registry's keep theirs.
+        kept = getattr(config, "models_module", None)
+        config.models_module = kept or True
         create_permissions(config, verbosity=0, apps=apps)
-        config.models_module = None
+        config.models_module = kept
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
 

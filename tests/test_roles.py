@@ -111,6 +111,11 @@ def test_a_post_without_the_csrf_token_is_refused_even_to_the_owner(db, make_cam
 
 
 def test_the_roles_exist_with_their_permissions(db):
+    from django.apps import apps
+
+    from goteo.roles import set_up_roles
+
+    set_up_roles(apps)  # as the migration does (a test that flushed the database removed them)
     counter = Group.objects.get(name=COUNTER)
     names = {f"{p.content_type.app_label}.{p.codename}" for p in counter.permissions.all()}
     assert names == set(COUNTER_PERMISSIONS)
