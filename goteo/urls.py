@@ -15,6 +15,7 @@ from goteo.web import (
     pairing,
     public_media,
     recipients,
+    replies,
     senders,
 )
 
@@ -62,6 +63,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),
     path("dashboard/promociones/numeros/<int:pk>/verificar/", senders.sender_check, name="sender_check"),
+    path("dashboard/promociones/respuestas/", replies.reply_list, name="reply_list"),
+    path("dashboard/promociones/respuestas/<int:pk>/atendida/", replies.reply_handled, name="reply_handled"),
+    path(CAMPAIGN + "respuestas/", replies.campaign_replies, name="campaign_replies"),
+    path("dashboard/promociones/contactos/<int:pk>/", contacts.contact_detail, name="contact_detail"),
     path("dashboard/promociones/mensajes/", inbound.inbound_list, name="inbound_list"),
     path("dashboard/promociones/mensajes/<int:pk>/", inbound.inbound_match, name="inbound_match"),
     path(PAIRING, pairing.sender_pairing, name="sender_pairing"),

@@ -75,6 +75,22 @@ def staff_required(view: View) -> View:
     return secure(wrapper)
 
 
+def permission_required(permission: str) -> Callable[[View], View]:
+    """Staff holding Django's ``permission`` ("goteo.handle_reply"), given to them directly or
+    through a group; other staff get the 403 page. A superuser holds every permission."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_perm(permission):
+                return render(request, "goteo/denied.html", {"page_only": True}, status=403)
+            return view(request, *args, **kwargs)
+
+        return staff_required(wrapper)
+
+    return decorate
+
+
 def actor(request: HttpRequest) -> str:
     """Who made a decision, as recorded in the audit log."""
     return request.user.get_username()
