@@ -91,5 +91,13 @@ def test_a_reply_shows_in_the_open_inbox_without_a_reload(browser, live_server, 
     phone.get_by_role("button", name="Marcar como atendida").click()
     ui.expect(phone.get_by_text("Respuesta marcada como atendida.")).to_be_visible()
     ui.expect(inbox).to_contain_text("No hay respuestas sin atender.")
+
+    phone.get_by_role("link", name="Todas", exact=True).click()
+    ui.expect(inbox).to_contain_text("Atendida por ana")
+    phone.get_by_role("link", name=contact.full_name).click()  # the person's conversation
+    ui.expect(phone.locator(".conversation")).to_contain_text(QUESTION)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert ui.serious_findings(phone) == []
+    screenshot(phone, "conversation_phone.png")
     context.close()
     assert Campaign.objects.get(pk=campaign.pk).replied_count == 1

@@ -280,3 +280,21 @@ def test_counters_are_untouched_by_viewing(replier, shop):
     first, _second = shop
     replier.get(INBOX)
     assert Campaign.objects.get(pk=first.pk).replied_count == 0  # the fixture wrote rows, not counts
+
+
+def test_the_new_pages_keep_commands_and_internal_ids_off(replier, shop):
+    from tests.test_view_owner_words import developer_words
+
+    first, _second = shop
+    InboundMessage.objects.filter(text="¿Cuánto valen las monturas?").update(sender_ref="13718@lid")
+    contact = Contact.objects.get(full_name="Persona 0 Prueba")
+    pages = [
+        INBOX,
+        INBOX + "?ver=todas",
+        f"/dashboard/promociones/campanas/{first.pk}/respuestas/",
+        f"/dashboard/promociones/contactos/{contact.pk}/",
+    ]
+
+    found = {url: developer_words(page_text(replier.get(url))) for url in pages}
+
+    assert {url: words for url, words in found.items() if words} == {}
