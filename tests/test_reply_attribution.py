@@ -269,3 +269,16 @@ def test_two_replies_delivered_at_once_count_the_promotion_once(make_campaign, m
     assert InboundMessage.objects.filter(in_reply_to=promotion).count() == 2
     assert counts(promotion) == expected
     assert (Message.objects.get(pk=promotion.pk).replied_at is not None) == bool(expected[0])
+
+
+@pytest.mark.django_db
+def test_a_negative_window_is_named_and_never_costs_the_message_or_its_opt_out(client, make_campaign, settings):
+    settings.GOTEO_REPLY_WINDOW_DAYS = -1
+    with pytest.raises(ValueError, match="GOTEO_REPLY_WINDOW_DAYS no puede ser negativo: -1"):
+        attribution.window()
+    promotion_sent(make_campaign, cloud_sender(), moment(T0) - timedelta(hours=1))
+
+    assert meta.post(client, meta.inbound_text(PHONE, "BAJA", timestamp=T0)).status_code == 200
+
+    assert InboundMessage.objects.get().campaign_id is None
+    assert Contact.objects.get(phone=PHONE).opted_out is True
