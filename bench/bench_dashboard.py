@@ -4,9 +4,10 @@
 
 Builds a fresh SQLite database in a temporary folder (or DIR), fills one campaign with
 the given number of messages (40% sent, the rest pending, failed, skipped or unknown)
-beside twenty small campaigns that sent to some of the same people this week, then
-times each page through Django's test client, signed in as staff. The target is under
-100 ms for the campaign list and the campaign page.
+beside twenty small campaigns that sent to some of the same people this week, and a reply
+from every twentieth person sent to (one in forty still waiting), then times each page
+through Django's test client, signed in as staff who may read replies. The target is under
+100 ms for the campaign list, the campaign page and the replies inbox.
 
 ``--per-day`` is how many messages the number sends a day (30 by default, the most the
 seed recommends): the big campaign's history is spread at that rate, and the small
@@ -107,6 +108,7 @@ def seed(total: int, now: datetime, per_day: int) -> int:
         print(f"\r  {done:,} mensajes ({time.perf_counter() - started:.0f} s)", end="", file=sys.stderr)
     print(file=sys.stderr)
     big.recount()
+    seed_replies(big, now, sent)
     # Twenty small campaigns that reached some of the same people in the last week.
     recent_each = max(1, per_day * 7 // 20)
     for n in range(20):
@@ -132,6 +134,29 @@ def seed(total: int, now: datetime, per_day: int) -> int:
         )
         small.recount()
     return big.pk
+
+
+def seed_replies(campaign, now: datetime, sent: int) -> None:
+    """One reply for every twentieth message sent, half of them handled, for the inbox."""
+    from goteo.models import InboundMessage
+
+    InboundMessage.objects.bulk_create(
+        (
+            InboundMessage(
+                provider="cloud",
+                provider_message_id=f"wamid.bench{i}",
+                sender_ref=f"57300{i:07d}",
+                phone=f"+57300{i:07d}",
+                campaign=campaign,
+                text="¿Cuánto valen las monturas?",
+                received_at=now - timedelta(minutes=i),
+                handled_by="panel:bench" if i % 40 else "",
+                handled_at=now if i % 40 else None,
+            )
+            for i in range(0, sent, 20)
+        ),
+        batch_size=5000,
+    )
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, float, int, int]:
@@ -165,6 +190,7 @@ def main() -> int:
     setup_django(folder)
 
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
@@ -178,6 +204,9 @@ def main() -> int:
     else:
         campaign_id = Campaign.objects.order_by("-total_count").values_list("pk", flat=True)[0]
     user, _created = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="goteo", codename="handle_reply")
+    )
     client = Client()
     client.force_login(user)
     total = Campaign.objects.get(pk=campaign_id).total_count
@@ -189,6 +218,12 @@ def main() -> int:
         ("campaña (tarjeta, gráfico, conexión)", reverse("goteo:campaign_detail", args=[campaign_id]), True),
         ("tarjeta en vivo (cada 5 s)", reverse("goteo:campaign_live", args=[campaign_id]), False),
         ("destinatarios, primera página", reverse("goteo:campaign_recipients", args=[campaign_id]), False),
+        ("respuestas sin atender", reverse("goteo:reply_list"), True),
+        (
+            "respuestas de la campaña, todas",
+            reverse("goteo:campaign_replies", args=[campaign_id]) + "?ver=todas",
+            True,
+        ),
         (
             "destinatarios pendientes, página profunda",
             reverse("goteo:campaign_recipients", args=[campaign_id]) + f"?estado=pending&despues={deep_id}",

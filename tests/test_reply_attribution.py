@@ -272,7 +272,9 @@ def test_two_replies_delivered_at_once_count_the_promotion_once(make_campaign, m
 
 
 @pytest.mark.django_db
-def test_a_negative_window_is_named_and_never_costs_the_message_or_its_opt_out(client, make_campaign, settings):
+def test_a_negative_window_is_named_and_never_costs_the_message_or_its_opt_out(
+    client, make_campaign, settings
+):
     settings.GOTEO_REPLY_WINDOW_DAYS = -1
     with pytest.raises(ValueError, match="GOTEO_REPLY_WINDOW_DAYS no puede ser negativo: -1"):
         attribution.window()
