@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
-from goteo import replies
+from goteo import attribution, replies
 from goteo.models import Contact, InboundMessage, Sender, WhatsAppLid
 from goteo.phones import mask_phone
 from goteo.webhooks.events import Inbound, StopPromotions, lid_from, phone_from
@@ -180,17 +180,21 @@ def receive(event: Inbound, backend: str, now: datetime, outcome: Outcome) -> In
 def identify(
     message: InboundMessage, phone: str, how: str, now: datetime, outcome: Outcome | None, by: str
 ) -> None:
-    """Tie ``message`` to ``phone`` (and its contact); an opt-out applies and is confirmed."""
+    """Tie ``message`` to ``phone`` (and its contact); an opt-out applies and is confirmed, then
+    the message is tied to the campaign it answers (goteo.attribution)."""
     from goteo.receipts import opt_out_phone
 
     contact = contact_for(phone)
     message.phone, message.contact, message.matched_by = phone, contact, how
     InboundMessage.objects.filter(pk=message.pk).update(phone=phone, contact=contact, matched_by=how)
-    if not message.is_opt_out:
-        return
-    opt_out_phone(phone, f"respuesta por {message.provider}", now, outcome)
-    message.mark_handled(by, now)
-    replies.queue_confirmation(message, now)
+    if message.is_opt_out:  # honoured first: nothing after this may keep it from applying
+        opt_out_phone(phone, f"respuesta por {message.provider}", now, outcome)
+        message.mark_handled(by, now)
+        replies.queue_confirmation(message, now)
+    try:
+        attribution.attribute(message)
+    except Exception:  # the message is stored and any opt-out applied: only its campaign is missing
+        log.exception("inbound %s could not be tied to a campaign", message.pk)
 
 
 def stop_promotions(event: StopPromotions, backend: str, now: datetime, outcome: Outcome) -> None:
@@ -213,7 +217,7 @@ def match(message: InboundMessage, contact: Contact, by: str, now: datetime) -> 
         raise ValueError("el contacto no tiene teléfono")
     remember_lid(message.sender_ref, contact.phone, "persona", now)
     identify(message, contact.phone, BY_PERSON, now, None, by=by)
-    message.mark_handled(by, now)
+    # An opt-out is handled by applying it; any other message now waits in "Respuestas".
 
 
 def dismiss(message: InboundMessage, by: str, now: datetime) -> None:

@@ -86,6 +86,11 @@ SPANISH = {
     "no lid lookup through %s: %s": "no se pudo consultar el id oculto en %s: %s",
     "inbound %s matched to contact %s by %s": "mensaje entrante %s asignado al contacto %s por %s",
     "inbound %s dismissed by %s": "mensaje entrante %s marcado como revisado por %s",
+    "inbound %s from %s answers campaign %s": "el mensaje entrante %s de %s responde a la campaña %s",
+    "inbound %s could not be tied to a campaign": "el mensaje entrante %s no se pudo atribuir a una campaña",
+    # goteo.web.replies
+    "reply %s marked handled by %s": "respuesta %s marcada como atendida por %s",
+    "reply %s marked unhandled by %s": "respuesta %s marcada sin atender por %s",
     # goteo.replies
     "no number to confirm the opt-out of %s from": "no hay número desde el que confirmar la baja de %s",
     "reply %s waits: %s reached its daily cap": "la respuesta %s espera: %s llegó a su máximo del día",

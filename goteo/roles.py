@@ -29,6 +29,7 @@ VIEW_CAMPAIGNS = "goteo.view_campaign"
 EDIT_CAMPAIGNS = "goteo.change_campaign"
 EDIT_CONTACTS = "goteo.change_contact"
 EDIT_NUMBERS = "goteo.change_sender"
+READ_REPLIES = "goteo.handle_reply"
 
 # Each dashboard page (its URL name) and the permission it needs.
 PAGE_PERMISSIONS: dict[str, str] = {
@@ -67,6 +68,10 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "team": "auth.change_user",
     "redeem": "goteo.redeem_code",
     "results": VIEW_CAMPAIGNS,
+    "reply_list": READ_REPLIES,
+    "reply_handled": READ_REPLIES,
+    "campaign_replies": READ_REPLIES,
+    "contact_detail": READ_REPLIES,  # a person's conversation: what they were sent and wrote
 }
 
 

@@ -148,3 +148,5 @@ GOTEO_HOLIDAYS_COUNTRY = env_str("GOTEO_HOLIDAYS_COUNTRY", "CO")
 # What the dashboard calls the people it writes to: "clientes" unless set, e.g. "pacientes".
 GOTEO_CONTACT_NOUN = env_str("GOTEO_CONTACT_NOUN", "")
 GOTEO_SENDING_LEASE_SECONDS = env_int("GOTEO_SENDING_LEASE_SECONDS", 600)
+# A message from a person answers the promotion sent to them within these days (0: none).
+GOTEO_REPLY_WINDOW_DAYS = env_int("GOTEO_REPLY_WINDOW_DAYS", 7)

@@ -51,6 +51,7 @@ def objects(make_campaign, memory_sender):
         "contact": contact.pk,
         "sender": memory_sender.pk,
         "inbound": inbound.pk,
+        "reply": inbound.pk,
     }
 
     def address(name: str) -> str:

@@ -75,9 +75,29 @@ class InboundMessage(models.Model):
         """Messages no one has tied to a phone yet: the dashboard's list."""
         return cls.objects.filter(phone="", handled_at__isnull=True)
 
+    @classmethod
+    def replies(cls) -> models.QuerySet[InboundMessage]:
+        """Messages tied to a person: the "Respuestas" inbox, newest first."""
+        return cls.objects.exclude(phone="").order_by("-received_at", "-id")
+
+    @classmethod
+    def unread_replies(cls) -> models.QuerySet[InboundMessage]:
+        """Replies nobody has marked handled yet (an opt-out is handled by applying it)."""
+        return cls.replies().filter(handled_at__isnull=True)
+
+    @property
+    def handled_by_shown(self) -> str:
+        """Who handled it, without the dashboard's "panel:" prefix."""
+        return self.handled_by.removeprefix("panel:")
+
     def mark_handled(self, by: str, now: datetime) -> None:
         self.handled_by, self.handled_at = by[:150], now
         InboundMessage.objects.filter(pk=self.pk).update(handled_by=self.handled_by, handled_at=now)
+
+    def mark_unhandled(self) -> None:
+        """Back to the replies waiting for someone."""
+        self.handled_by, self.handled_at = "", None
+        InboundMessage.objects.filter(pk=self.pk).update(handled_by="", handled_at=None)
 
 
 class WhatsAppLid(models.Model):

@@ -1,4 +1,5 @@
-"""Contacts: the list and search, and the opt-out toggle (importing is goteo.web.contact_import)."""
+"""Contacts: the list and search, a contact's page with their conversation, and the opt-out
+toggle (importing is goteo.web.contact_import)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from goteo.conversation import conversation
 from goteo.models import Contact, Tag
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.web import base
 from goteo.web.paging import page_links
+from goteo.web.recipients import DELIVERY_LABELS
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -67,6 +70,16 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "page_links": page_links(page.number, page.paginator.num_pages, url_for),
         },
     )
+
+
+@base.staff_required
+@require_GET
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person: their details and the conversation, promotions sent and replies, in order."""
+    contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
+    sent = _("Enviado")
+    entries = [(e, DELIVERY_LABELS.get(e.delivery, sent) if e.sent else "") for e in conversation(contact)]
+    return render(request, "goteo/contacts/detail.html", {"contact": contact, "entries": entries})
 
 
 @base.staff_required

@@ -1,6 +1,6 @@
-// goteo's dashboard: refresh an open campaign's card while it sends, preview a campaign
-// as it is written, show only the chosen provider's settings, and keep a number's QR
-// fresh until it is linked. No build step.
+// goteo's dashboard: refresh an open campaign's card while it sends and the replies inbox
+// as replies arrive, preview a campaign as it is written, show only the chosen provider's
+// settings, and keep a number's QR fresh until it is linked. No build step.
 (function () {
   "use strict";
 
@@ -53,6 +53,11 @@
 
   function watchCampaign() {
     watch("campaign-live", 5, function () {});
+  }
+
+  // The replies inbox shows a new reply within seconds, without a reload.
+  function watchReplies() {
+    watch("replies-live", 5, function () {});
   }
 
   // The preview block is rendered by the server from the form as it stands.
@@ -180,6 +185,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     watchPairing();
     watchCampaign();
+    watchReplies();
     previewCampaign();
     previewMedia();
     insertButtons();

@@ -15,7 +15,7 @@ def create_roles(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("goteo", "0013_funnel_counts"),
+        ("goteo", "0014_reply_lookup"),
         ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("contenttypes", "0002_remove_content_type_name"),
