@@ -176,3 +176,12 @@ def test_the_counter_sees_a_campaign_without_its_controls(client, make_campaign,
     sign_in(client, "duena", role=OWNER)
     html = client.get(reverse("goteo:campaign_detail", args=[campaign.pk])).content.decode()
     assert reverse("goteo:campaign_pause", args=[campaign.pk]) in html
+
+
+def test_the_team_page_refuses_a_post_without_the_csrf_token(db):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(make_user("duena", role=OWNER))
+    beto = make_user("beto", role=COUNTER)
+    answer = browser.post(reverse("goteo:team"), {"persona": beto.pk, "rol": OWNER})
+    assert answer.status_code == 403
+    assert role_of(beto) == COUNTER
