@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from goteo.launch import campaign_launch
 from goteo.models import Campaign, Message, MessageStatus, Promotion, Redemption, Sender
@@ -22,7 +21,6 @@ screenshot = ui.screenshot
 
 
 def test_staff_redeem_a_code_on_a_phone(browser, live_server, shop, clock, screenshot):
-    User.objects.get(username="ana").user_permissions.add(Permission.objects.get(codename="redeem_code"))
     promotion = Promotion.objects.create(
         name="Navidad",
         code="NAVIDAD2026",
@@ -42,15 +40,7 @@ def test_staff_redeem_a_code_on_a_phone(browser, live_server, shop, clock, scree
     assert message is not None
     typed = message.code.lower().replace("-", " ")  # as read aloud from the customer's phone
 
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="es-CO",
-        timezone_id="America/Bogota",
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(ui.WAIT_MS)
+    context = ui.phone_context(browser, live_server)
     phone = context.new_page()
     ui.sign_in(phone)
     phone.get_by_text("Menú").click()
