@@ -62,13 +62,18 @@ def example_code(promotion_code: str, key: str = "") -> str:
     return code_prefix(promotion_code or "CODIGO") + SEPARATOR + suffix
 
 
+def compact_code(typed: str) -> str:
+    """What the staff typed in capitals and without spaces, as it is shown back to them."""
+    return _SPACES.sub("", typed).upper()
+
+
 def normalize_code(typed: str) -> str:
     """What the staff typed, as codes are stored: capitals, no spaces, a dash before the suffix.
 
     ``navidad2026 7k3f 9qx2`` and ``NAVIDAD20267K3F9QX2`` both read ``NAVIDAD2026-7K3F9QX2``.
     The promotion's own dashes are kept, so a promotion code may have them too.
     """
-    compact = _SPACES.sub("", typed).upper()
+    compact = compact_code(typed)
     if len(compact) <= LENGTH or compact[-LENGTH - 1] == SEPARATOR:
         return compact
     return compact[:-LENGTH] + SEPARATOR + compact[-LENGTH:]

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from goteo.codes import normalize_code
+from goteo.codes import compact_code, normalize_code
 from goteo.models import Campaign, Contact, Message, MessageStatus, Promotion, Redemption
 from goteo.phones import InvalidPhone, mask_phone, normalize_phone
 
@@ -139,24 +139,29 @@ def redeemable(message: Message, promotion: Promotion, code: str) -> Redeemable:
 
 
 def find_by_code(typed: str) -> Redeemable:
-    """The person whose own code was typed; RedemptionRefused (``unknown``) if there is none."""
-    code = normalize_code(typed)
+    """The person whose own code was typed; RedemptionRefused (``unknown``) if there is none.
+
+    The code is looked up as typed and with the dash before its suffix put back; the answer
+    names it as typed, so staff read back what they wrote.
+    """
+    shown, code = compact_code(typed), normalize_code(typed)
     if not code:
         raise RedemptionRefused("Escriba el código del cliente.", "invalid")
     message = (
         Message.objects.exclude(code="")
-        .filter(code=code, status__in=RECEIVED)
+        .filter(code__in={shown, code}, status__in=RECEIVED)
         .select_related("campaign__promotion", "campaign__sender", "contact")
         .first()
     )
     if message is None:
-        if Promotion.objects.filter(code__iexact=code).exists():
+        if Promotion.objects.filter(code__iexact=shown).exists():
             raise RedemptionRefused(
-                f"{code} es el código de la promoción, el mismo para todos: busque al cliente por "
+                f"{shown} es el código de la promoción, el mismo para todos: busque al cliente por "
                 "su teléfono.",
                 "unknown",
             )
-        raise RedemptionRefused(f"No existe el código {code}: revise cómo está escrito.", "unknown")
+        raise RedemptionRefused(f"No existe el código {shown}: revise cómo está escrito.", "unknown")
+    code = message.code
     return redeemable(message, message.campaign.promotion, code)
 
 

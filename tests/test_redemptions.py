@@ -82,6 +82,16 @@ def test_the_shared_code_typed_as_a_code_asks_for_the_phone(own_codes):
         find_by_code(campaign.promotion.code)
 
 
+def test_a_shared_code_with_a_dash_is_recognized_and_an_unknown_one_named_as_typed(make_campaign):
+    campaign = make_campaign(1)
+    campaign.promotion.code = "DEMO-NAVIDAD"  # 12 characters: the suffix rule would misplace a dash
+    campaign.promotion.save()
+    with pytest.raises(RedemptionRefused, match="DEMO-NAVIDAD es el código de la promoción"):
+        find_by_code("demo-navidad")
+    with pytest.raises(RedemptionRefused, match="No existe el código NOEXISTE-ABCD:"):
+        find_by_code("noexiste-abcd")
+
+
 def test_a_code_never_sent_is_unknown(make_campaign):
     campaign = make_campaign(1, template=TEMPLATE, unique_codes=True)
     with pytest.raises(RedemptionRefused, match="No existe el código"):
