@@ -12,6 +12,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='message',
-            index=models.Index(fields=['phone', 'sent_at'], name='goteo_msg_phone_sent'),
+            index=models.Index(
+                condition=models.Q(sent_at__isnull=False), fields=['phone', 'sent_at'], name='goteo_msg_phone_sent'
+            ),
         ),
     ]

@@ -281,8 +281,11 @@ class Message(models.Model):
             models.Index(fields=["campaign", "status", "id"], name="goteo_msg_next"),
             models.Index(fields=["status", "claimed_at"], name="goteo_msg_stale"),
             models.Index(fields=["campaign", "sent_at"], name="goteo_msg_sent_day"),
-            # A person's reply finds the promotion it answers: their phone's latest send.
-            models.Index(fields=["phone", "sent_at"], name="goteo_msg_phone_sent"),
+            # A person's reply finds the promotion it answers: their phone's latest send. Only
+            # sent rows are indexed, so a launch's inserts do not pay for it.
+            models.Index(
+                fields=["phone", "sent_at"], name="goteo_msg_phone_sent", condition=Q(sent_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
