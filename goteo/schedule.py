@@ -13,6 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.translation import gettext
 
 # A campaign's sending days, as stored (``send_days``) and as ``date.weekday()`` counts them.
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -253,15 +255,21 @@ def describe_moment(when: datetime | None, now: datetime, tz: ZoneInfo) -> str:
 
 
 def describe_start(when: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """ "el martes 15 a las 09:00" (with the month, "de enero", when it is not this month's)."""
+    """ "el martes 15 a las 09:00" (with the month, "de enero", when it is not this month's),
+    in the language that is active ("on Tuesday 15 at 09:00" in English)."""
     local, today = when.astimezone(tz), now.astimezone(tz).date()
-    month = (
-        ""
-        if (local.year, local.month) == (today.year, today.month)
-        else f" de {SPANISH_MONTHS[local.month - 1]}"
-    )
-    year = "" if local.year == today.year else f" de {local.year}"
-    return f"el {SPANISH_WEEKDAYS[local.weekday()]} {local.day}{month}{year} a las {local:%H:%M}"
+    words = {
+        "weekday": WEEKDAYS[local.weekday()],
+        "day": local.day,
+        "month": MONTHS[local.month],
+        "year": local.year,
+        "time": f"{local:%H:%M}",
+    }
+    if local.year != today.year:
+        return gettext("el %(weekday)s %(day)s de %(month)s de %(year)s a las %(time)s") % words
+    if local.month != today.month:
+        return gettext("el %(weekday)s %(day)s de %(month)s a las %(time)s") % words
+    return gettext("el %(weekday)s %(day)s a las %(time)s") % words
 
 
 def describe_day(day: date | None) -> str:

@@ -3,6 +3,7 @@
 import json
 from datetime import date, datetime
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,7 +14,7 @@ from goteo.models import Campaign, CampaignStatus, Message, MessageStatus, SkipR
 from goteo.scheduling import campaign_schedule, launch_due, parse_moment
 from goteo.sending import Engine
 from goteo.worker import Worker
-from tests.conftest import BOGOTA
+from tests.conftest import BOGOTA, at
 
 THURSDAY = datetime(2026, 12, 3, 10, 0, tzinfo=BOGOTA)  # before the weekend of 5-6 December
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,3 +192,17 @@ def test_the_worker_sleeps_until_the_start_instead_of_polling(people, make_campa
     first = Message.objects.get(status=MessageStatus.SENT)
     assert first.sent_at == MONDAY_NINE  # at its start, not at the next hourly rescan (09:30)
     assert len(wakeups) < 80  # about one an hour over 61.5 hours, never one a second
+
+
+def test_the_start_reads_in_the_language_of_the_page():
+    from django.utils import translation
+
+    from goteo.schedule import describe_start
+
+    now, zone = at(2026, 12, 1, 10), ZoneInfo("America/Bogota")
+    with translation.override("es"):
+        assert describe_start(at(2026, 12, 7, 9), now, zone) == "el lunes 7 a las 09:00"
+        assert describe_start(at(2027, 1, 5, 9), now, zone) == "el martes 5 de enero de 2027 a las 09:00"
+    with translation.override("en"):
+        assert describe_start(at(2026, 12, 7, 9), now, zone) == "on Monday 7 at 09:00"
+        assert describe_start(at(2027, 1, 5, 9), now, zone) == "on Tuesday 5 January 2027 at 09:00"
