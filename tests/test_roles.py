@@ -185,3 +185,22 @@ def test_the_team_page_refuses_a_post_without_the_csrf_token(db):
     answer = browser.post(reverse("goteo:team"), {"persona": beto.pk, "rol": OWNER})
     assert answer.status_code == 403
     assert role_of(beto) == COUNTER
+
+
+def test_the_unidentified_opt_out_warning_is_for_those_who_can_match_it(client, db):
+    from goteo.models import InboundMessage
+
+    InboundMessage.objects.create(
+        provider="evolution",
+        provider_message_id="x1",
+        sender_ref="1@lid",
+        text="BAJA",
+        is_opt_out=True,
+        received_at=at(2026, 1, 2, 10),
+    )
+    sign_in(client, "mostrador", role=COUNTER)
+    assert "pedido de baja" not in page_text(client.get(reverse("goteo:campaign_list")))
+    sign_in(client, "duena", role=OWNER)
+    assert "pedido de baja de alguien sin identificar" in page_text(
+        client.get(reverse("goteo:campaign_list"))
+    )
