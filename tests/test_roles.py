@@ -204,3 +204,9 @@ def test_the_unidentified_opt_out_warning_is_for_those_who_can_match_it(client, 
     assert "pedido de baja de alguien sin identificar" in page_text(
         client.get(reverse("goteo:campaign_list"))
     )
+
+
+def test_a_person_that_is_not_on_the_team_is_not_found(client, db):
+    sign_in(client, "duena", role=OWNER)
+    for chosen in ("abc", "999", ""):
+        assert client.post(reverse("goteo:team"), {"persona": chosen, "rol": COUNTER}).status_code == 404

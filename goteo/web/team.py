@@ -19,7 +19,8 @@ def team(request: HttpRequest) -> HttpResponse:
     """The staff accounts with their roles; the owner changes anyone's role but their own."""
     people = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
     if request.method == "POST":
-        person = get_object_or_404(people, pk=request.POST.get("persona", "0") or "0")
+        chosen = request.POST.get("persona", "")
+        person = get_object_or_404(people, pk=int(chosen) if chosen.isdigit() else 0)
         role = request.POST.get("rol", "")
         if role not in (*ROLES, ""):
             messages.error(request, _("Elija un rol de la lista."))
