@@ -92,7 +92,7 @@ def role_of(user: Any) -> str:
     """The user's role by name ("Dueño", "Mostrador"), or "" for an account without one."""
     if user.is_superuser:
         return OWNER
-    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    names = {group.name for group in user.groups.all()}  # the team page prefetches them
     return next((role for role in ROLES if role in names), "")
 
 

@@ -168,3 +168,20 @@ def make_campaign(db, memory_sender):
         return campaign
 
     return make
+
+
+@pytest.fixture
+def migrate_to():
+    """Move the database to a migration and give its models (as that migration saw them);
+    afterwards the database is fully migrated again, as every later test expects."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def to(target: list[tuple[str, str]]):
+        executor = MigrationExecutor(connection)
+        executor.migrate(target)
+        return executor.loader.project_state(target).apps
+
+    yield to
+    latest = MigrationExecutor(connection)
+    latest.migrate(latest.loader.graph.leaf_nodes())

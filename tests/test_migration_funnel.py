@@ -5,26 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("goteo", "0012_results")]
 AFTER = [("goteo", "0013_funnel_counts")]
 
 
-@pytest.fixture
-def fully_migrated_after():
-    """Leave the database fully migrated, as every later test (and its workers) expects it."""
-    yield
-    latest = MigrationExecutor(connection)
-    latest.migrate(latest.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
-def test_it_counts_the_deliveries_and_readings_already_received(fully_migrated_after):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+def test_it_counts_the_deliveries_and_readings_already_received(migrate_to):
+    old = migrate_to(BEFORE)
     Sender, Promotion = old.get_model("goteo", "Sender"), old.get_model("goteo", "Promotion")
     Campaign, Message = old.get_model("goteo", "Campaign"), old.get_model("goteo", "Message")
     sender = Sender.objects.create(name="principal", backend="memory")
@@ -52,9 +40,7 @@ def test_it_counts_the_deliveries_and_readings_already_received(fully_migrated_a
     quiet = campaign("sin acuses", [(False, False)])
     printed = campaign("impresa", [(True, True)], simulation=True)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    new = migrate_to(AFTER)
     rows = new.get_model("goteo", "Campaign").objects.values_list("pk", "delivered_count", "read_count")
 
     assert sorted(rows) == sorted([(real, 3, 2), (quiet, 0, 0), (printed, 0, 0)])

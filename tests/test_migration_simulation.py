@@ -5,26 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("goteo", "0007_inbound_messages")]
 AFTER = [("goteo", "0008_simulation")]
 
 
-@pytest.fixture
-def fully_migrated_after():
-    """Leave the database fully migrated, as every later test (and its workers) expects it."""
-    yield
-    latest = MigrationExecutor(connection)
-    latest.migrate(latest.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
-def test_it_turns_printed_sends_into_simulated_ones_and_keeps_real_ones(fully_migrated_after):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
+def test_it_turns_printed_sends_into_simulated_ones_and_keeps_real_ones(migrate_to):
+    old = migrate_to(BEFORE)
     Sender, Promotion = old.get_model("goteo", "Sender"), old.get_model("goteo", "Promotion")
     Campaign, Message = old.get_model("goteo", "Campaign"), old.get_model("goteo", "Message")
     sender = Sender.objects.create(name="principal", backend="console")
@@ -49,9 +37,7 @@ def test_it_turns_printed_sends_into_simulated_ones_and_keeps_real_ones(fully_mi
     printed = campaign("impresa", ["console-1a2b", "console-3c4d"])
     mixed = campaign("mezclada", ["console-5e6f", "wamid.HBgM"])
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new = executor.loader.project_state(AFTER).apps
+    new = migrate_to(AFTER)
     Campaign, Message = new.get_model("goteo", "Campaign"), new.get_model("goteo", "Message")
 
     rows = Campaign.objects.values_list("pk", "sent_count", "simulated_count", "simulation")
