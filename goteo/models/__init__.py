@@ -1,5 +1,6 @@
 """goteo's data: who to message, what, from which number, and what happened."""
 
+from goteo.models.api_tokens import ApiToken
 from goteo.models.campaigns import Campaign
 from goteo.models.contacts import Contact, Tag
 from goteo.models.counters import DailyCounter
@@ -10,11 +11,13 @@ from goteo.models.media import CampaignMedia, MediaKind, UploadedMedia
 from goteo.models.messages import Message, MessageEvent, MessageQuerySet
 from goteo.models.promotions import Promotion
 from goteo.models.redemptions import Redemption
+from goteo.models.segments import Segment
 from goteo.models.senders import Sender
 from goteo.models.workers import WorkerHeartbeat
 
 __all__ = [
     "Actor",
+    "ApiToken",
     "Campaign",
     "CampaignMedia",
     "CampaignStatus",
@@ -32,6 +35,7 @@ __all__ = [
     "Redemption",
     "Reply",
     "ReplyStatus",
+    "Segment",
     "Sender",
     "SkipReason",
     "Tag",

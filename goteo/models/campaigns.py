@@ -18,10 +18,12 @@ from goteo.models.promotions import Promotion
 from goteo.models.senders import Sender
 from goteo.schedule import DAY_NAMES, SendingRules, parse_days
 from goteo.templating import TemplateError, opt_out_footer, validate_provider_template, validate_template
+from goteo.triggers import TriggerError, parse_trigger
 from goteo.writes import write_transaction
 
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
 RECOMMENDED_DAILY_LIMIT = 30
+MAX_GRACE_DAYS = 60  # an automation's message later than this is no longer the occasion's
 
 
 COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown", "simulated")
@@ -84,6 +86,20 @@ class Campaign(models.Model):
         ),
     )
     audience = models.CharField(_("audiencia"), max_length=100, default="all")
+    # An automation: a standing campaign that enrolls, run after run, whoever its trigger names
+    # today (goteo.triggers, goteo.automations). Empty for a one-off campaign.
+    trigger = models.CharField(
+        _("disparador"),
+        max_length=64,
+        blank=True,
+        db_column="trigger_spec",
+        help_text=_("Vacío en una campaña; «birthday» o «days-since:last_visit:365» en una automatización."),
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("días de gracia"),
+        default=7,
+        help_text=_("Si en estos días no se pudo enviar, el mensaje se omite: nunca llega tarde."),
+    )
     status = models.CharField(
         _("estado"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
@@ -207,6 +223,11 @@ class Campaign(models.Model):
         return self.start_at if self.start_at is not None and self.start_at > now else now
 
     @property
+    def is_automation(self) -> bool:
+        """A standing campaign that enrolls people as its trigger names them (never completes alone)."""
+        return bool(self.trigger)
+
+    @property
     def counter_scope(self) -> str:
         return f"campaign:{self.pk}"
 
@@ -244,6 +265,15 @@ class Campaign(models.Model):
             raise ValidationError({"daily_limit": _("El límite diario debe ser al menos 1.")})
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ValidationError({"end_at": _("El final debe ser posterior al comienzo.")})
+        if self.trigger:
+            try:
+                self.trigger = parse_trigger(self.trigger).spec
+            except TriggerError as exc:
+                raise ValidationError({"trigger": str(exc)}) from exc
+        if self.grace_days > MAX_GRACE_DAYS:
+            raise ValidationError(
+                {"grace_days": _("Los días de gracia no pueden pasar de %(n)s.") % {"n": MAX_GRACE_DAYS}}
+            )
         problems: dict[str, list[str]] = {}
         for violation in self.legal_problems():
             problems.setdefault(violation.field, []).append(violation.message)
@@ -380,9 +410,12 @@ class Campaign(models.Model):
         return n
 
     def complete_if_done(self, now: datetime) -> bool:
-        """Mark an active campaign completed once nothing is pending or in flight."""
+        """Mark an active campaign completed once nothing is pending or in flight.
+
+        An automation never completes this way: tomorrow may enroll someone new.
+        """
         done = Campaign.objects.filter(
-            pk=self.pk, status=CampaignStatus.ACTIVE, pending_count=0, sending_count=0
+            pk=self.pk, status=CampaignStatus.ACTIVE, pending_count=0, sending_count=0, trigger=""
         ).update(status=CampaignStatus.COMPLETED, finished_at=now)
         if done:
             self.refresh_from_db(fields=["status", "finished_at"])

@@ -41,6 +41,17 @@ class Contact(models.Model):
     opted_out_at = models.DateTimeField(_("fecha de la baja"), null=True, blank=True)
     opt_out_source = models.CharField(_("origen de la baja"), max_length=64, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("etiquetas"))
+    # The dates reminders count from (goteo.triggers) and the shop's own facts about the person.
+    birth_date = models.DateField(_("fecha de nacimiento"), null=True, blank=True)
+    last_visit = models.DateField(_("última visita"), null=True, blank=True)
+    attributes = models.JSONField(
+        _("atributos"),
+        default=dict,
+        blank=True,
+        help_text=_("Datos propios de la tienda, p. ej. «producto: lentes de contacto»."),
+    )
+    # Where a synced contact comes from (goteo.contact_source): "patients.Patient:42".
+    source_ref = models.CharField(_("origen"), max_length=120, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 

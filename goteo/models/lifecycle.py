@@ -42,6 +42,10 @@ class SkipReason(models.TextChoices):
     EXCLUDED = "excluded", _("en lista de exclusión")
     OPERATOR = "operator", _("omitido por una persona")
     LANDLINE = "landline", _("teléfono fijo")
+    # An automation's message that could not go out within its grace period (goteo.automations).
+    LATE = "late", _("pasó el plazo para enviarlo")
+    # The date a reminder counted from changed before it went out: it no longer applies.
+    DATE_MOVED = "date_moved", _("la fecha cambió")
 
 
 class CampaignStatus(models.TextChoices):

@@ -261,6 +261,11 @@ class Message(models.Model):
     # The person's own promotion code, when the campaign gives one each (unique everywhere).
     code = models.CharField(_("código"), max_length=40, blank=True)
     replied_at = models.DateTimeField(_("respondió"), null=True, blank=True)
+    # An automation sends once per person and occurrence: the year of a birthday, the value of
+    # the date a reminder counts from (goteo.triggers). Empty in a one-off campaign.
+    occurrence = models.CharField(_("ocasión"), max_length=32, blank=True, default="")
+    # An automation's message still pending at this moment is skipped: it would arrive too late.
+    deadline = models.DateTimeField(_("enviar antes de"), null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -269,8 +274,13 @@ class Message(models.Model):
         verbose_name = _("mensaje")
         verbose_name_plural = _("mensajes")
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "contact"], name="goteo_msg_once_per_contact"),
-            models.UniqueConstraint(fields=["campaign", "phone"], name="goteo_msg_once_per_phone"),
+            # Once per person per campaign; an automation's occurrences are each their own once.
+            models.UniqueConstraint(
+                fields=["campaign", "contact", "occurrence"], name="goteo_msg_once_per_contact"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "phone", "occurrence"], name="goteo_msg_once_per_phone"
+            ),
             models.UniqueConstraint(fields=["code"], condition=~Q(code=""), name="goteo_msg_code_unique"),
             models.CheckConstraint(
                 condition=Q(status__in=MessageStatus.values), name="goteo_msg_status_valid"
@@ -286,6 +296,8 @@ class Message(models.Model):
             models.Index(
                 fields=["phone", "sent_at"], name="goteo_msg_phone_sent", condition=Q(sent_at__isnull=False)
             ),
+            # The grace period's sweep: only automations' messages carry a deadline.
+            models.Index(fields=["deadline"], name="goteo_msg_deadline", condition=Q(deadline__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -98,8 +98,12 @@ def complete_if_done(campaign: Campaign, now: datetime, db: Dialect | None = Non
         campaign.status, campaign.finished_at = done, now
 
 
-def record_late(claim: Claim, provider_id: str, now: datetime, *, to_status: str = SENT) -> bool:
+def record_late(
+    claim: Claim, provider_id: str, now: datetime, *, to_status: str = SENT, by: str = ""
+) -> bool:
     """The sweep marked it unknown while we were sending: the send did happen (``to_status``).
+
+    ``by`` names the worker in the message's event, as its other outcomes do.
 
     False when it was neither ``sending`` nor ``unknown`` under this claim any more (a person
     resolved it meanwhile): then nothing is recorded.
@@ -115,7 +119,7 @@ def record_late(claim: Claim, provider_id: str, now: datetime, *, to_status: str
         if to_status == SENT
         else "respuesta tardía de una simulación"
     )
-    if not late.transition(to_status, actor=Actor.WORKER, by="", now=now, detail=detail, **fields):
+    if not late.transition(to_status, actor=Actor.WORKER, by=by, now=now, detail=detail, **fields):
         log.error("late result for message %s: it had moved on; nothing recorded", claim.message_id)
         return False
     if to_status == SENT:  # a simulation only printed it: nothing to alarm anyone about
@@ -158,7 +162,7 @@ class Recorder:
             completed = self.db.record_sent(mark, event, claim.campaign.pk, complete)
         if completed is None:
             with write_transaction():
-                moved = record_late(claim, provider_id, now)
+                moved = record_late(claim, provider_id, now, by=self.worker_name)
                 complete_if_done(claim.campaign, now, self.db)
             if not moved:
                 return Outcome.NONE
@@ -179,7 +183,9 @@ class Recorder:
         with write_transaction():
             moved = finish(claim, MessageStatus.SIMULATED, now, self.worker_name, provider_id, **fields)
             if not moved:
-                moved = record_late(claim, provider_id, now, to_status=MessageStatus.SIMULATED)
+                moved = record_late(
+                    claim, provider_id, now, to_status=MessageStatus.SIMULATED, by=self.worker_name
+                )
             complete_if_done(claim.campaign, now, self.db)
         if not moved:
             return Outcome.NONE

@@ -63,7 +63,7 @@ EVENT = (  # a MessageEvent; {rows} gives its values
 LOG_EVENT = EVENT.format(rows="VALUES (%s, %s, %s, %s, %s, %s)")
 COMPLETE = (  # Campaign.complete_if_done
     "UPDATE goteo_campaign SET status = %s, finished_at = %s"
-    " WHERE id = %s AND status = %s AND pending_count = 0 AND sending_count = 0"
+    " WHERE id = %s AND status = %s AND pending_count = 0 AND sending_count = 0 AND trigger_spec = ''"
 )
 
 # --- the next message to claim --------------------------------------------------------------
