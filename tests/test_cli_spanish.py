@@ -24,6 +24,7 @@ COMMANDS = sorted(
 )
 # What each command needs so its arguments parse and it reaches the database.
 VALID_ARGS = {
+    "api_token": ["ana"],
     "cancel_campaign": ["1", "--yes"],
     "create_campaign": ["--name", "N", "--template", "Hola {name}", "--promotion-code", "P"],
     "createsuperuser": ["--noinput", "--username", "ana", "--email", "ana@example.com"],
