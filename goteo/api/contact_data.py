@@ -111,6 +111,11 @@ def one_at_a_time(phone: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"goteo.contact:{phone}"])
 
 
+def local(moment: datetime | None) -> datetime | None:
+    """A moment in the shop's time zone, however it was read: the same instant, said the same."""
+    return timezone.localtime(moment) if moment else None
+
+
 def contact_data(contact: Contact) -> dict[str, Any]:
     return {
         "id": contact.pk,
@@ -118,10 +123,10 @@ def contact_data(contact: Contact) -> dict[str, Any]:
         "name": contact.full_name,
         "landline": contact.landline,
         "consent": contact.consent,
-        "consent_at": contact.consent_at,
+        "consent_at": local(contact.consent_at),
         "consent_source": contact.consent_source,
         "opted_out": contact.opted_out,
-        "opted_out_at": contact.opted_out_at,
+        "opted_out_at": local(contact.opted_out_at),
         "birth_date": contact.birth_date,
         "last_visit": contact.last_visit,
         "attributes": {str(k): str(v) for k, v in (contact.attributes or {}).items()},

@@ -6,9 +6,10 @@ import logging
 
 from django.http import Http404, HttpRequest
 from ninja import Router
+from ninja.responses import Status
 
 from goteo.api.auth import actor, now, require
-from goteo.api.contact_data import SOURCE, contact_data, find_contact, phone_of, save_contact
+from goteo.api.contact_data import SOURCE, contact_data, find_contact, local, phone_of, save_contact
 from goteo.api.schemas import BadInput, ContactIn, ContactOut, ContactSaved, Detail, OptedOut
 from goteo.models import Contact
 
@@ -33,11 +34,11 @@ def get_contact(phone: str) -> Contact:
     description="Crea el contacto si su teléfono no existe (201) o actualiza el que lo tiene (200). "
     "Solo cambian los campos enviados. El consentimiento nunca quita una baja.",
 )
-def save(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, object]]:
+def save(request: HttpRequest, payload: ContactIn) -> Status[dict[str, object]]:
     exists = find_contact(phone_of(payload.phone)) is not None
     require(request, VIEW, CHANGE if exists else ADD)
     contact, created, warnings = save_contact(payload, now())
-    return (201 if created else 200), contact_data(contact) | {"created": created, "warnings": warnings}
+    return Status(201 if created else 200, contact_data(contact) | {"created": created, "warnings": warnings})
 
 
 @router.get("/{phone}/", response={200: ContactOut, **ERRORS}, summary="Ver un contacto por su teléfono")
@@ -60,6 +61,6 @@ def opt_out(request: HttpRequest, phone: str) -> dict[str, object]:
     return {
         "phone": contact.phone,
         "opted_out": contact.opted_out,
-        "opted_out_at": contact.opted_out_at,
+        "opted_out_at": local(contact.opted_out_at),
         "skipped": skipped,
     }

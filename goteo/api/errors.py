@@ -81,7 +81,7 @@ def field_name(loc: list[Any] | tuple[Any, ...]) -> str:
         parts = parts[1:]
         if len(parts) > 1 and parts[0] == "payload":  # ninja's name for the whole body
             parts = parts[1:]
-    return ".".join(parts) or "cuerpo"
+    return ".".join(parts) or "body"
 
 
 def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -129,6 +129,8 @@ def install(api: NinjaAPI) -> None:
         return respond(request, 404, text if text.startswith("No ") else NOT_FOUND)
 
     def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        if exc.status_code == 400:  # ninja's only one: a body it cannot read as JSON
+            return respond(request, 400, BAD_INPUT, errors={"body": [MESSAGES["json_invalid"]]})
         return respond(request, exc.status_code, exc.message)
 
     api.add_exception_handler(ValidationError, bad_input)
