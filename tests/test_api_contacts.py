@@ -286,3 +286,16 @@ def test_a_user_who_may_edit_but_not_add_contacts_cannot_create_one(client, owne
     assert update.status_code == 200
     assert create.status_code == 403
     assert create.json()["detail"] == "Su usuario no tiene permiso para crear contactos."
+
+
+def test_a_program_posts_without_a_csrf_token_even_beside_a_session(owner):
+    from django.test import Client
+
+    from tests.dashboard import make_user
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("root", superuser=True))
+
+    response = call(strict, "post", "contacts/", owner, PATIENT)
+
+    assert response.status_code == 201
