@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.brakes import lift
 from goteo.models import (
+    ApiToken,
     Campaign,
     CampaignMedia,
     Contact,
@@ -240,3 +241,28 @@ class RedemptionAdmin(ReadOnlyAdmin):
     list_display = ["redeemed_at", "promotion", "code", "phone", "redeemed_by", "override_reason"]
     list_filter = ["promotion"]
     search_fields = ["code", "phone"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ModelAdmin):
+    """Tokens are created with ``goteo api_token``, which shows the token once; here they are
+    listed and revoked. Only the start of a token is kept in the clear, never the token."""
+
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["user"]
+    search_fields = ["prefix", "name", "user__username"]
+    fields = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Revocar (dejan de funcionar ya)"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        now = timezone.now()
+        live = list(queryset.filter(revoked_at__isnull=True))
+        for token in live:
+            token.revoke(now)
+        self.message_user(request, _("%(n)s tokens revocados.") % {"n": len(live)}, messages.SUCCESS)

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # the API's documentation page then loads its bundled files, not a CDN's
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Django's default, said aloud: the API's rate limit counts in it (goteo.api.limits), so with
+# several web processes each counts on its own unless a shared cache (Redis, the database)
+# is configured here.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 LOGIN_URL = "goteo:login"
 LOGIN_REDIRECT_URL = "goteo:campaign_list"
 LOGOUT_REDIRECT_URL = "goteo:login"
@@ -150,3 +156,5 @@ GOTEO_CONTACT_NOUN = env_str("GOTEO_CONTACT_NOUN", "")
 GOTEO_SENDING_LEASE_SECONDS = env_int("GOTEO_SENDING_LEASE_SECONDS", 600)
 # A message from a person answers the promotion sent to them within these days (0: none).
 GOTEO_REPLY_WINDOW_DAYS = env_int("GOTEO_REPLY_WINDOW_DAYS", 7)
+# Requests a minute (or "/s", "/h", "/d") each API token may make (goteo.api.limits).
+GOTEO_API_RATE = env_str("GOTEO_API_RATE", "120/m")

@@ -17,6 +17,7 @@ from goteo.frequency import held_messages
 from goteo.funnel import results
 from goteo.models import Campaign, CampaignStatus
 from goteo.progress import campaign_progress
+from goteo.risk import Risk
 from goteo.schedule import describe_day, describe_moment, describe_start
 
 
@@ -73,3 +74,44 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "frequency_held_until": min(held.values()) if held else None,
         "warmup": warmup.describe() if warmup else "",
     } | results(campaign)
+
+
+# What ``campaign_status --json`` and the API's status say of a campaign, in this order.
+JSON_KEYS = [
+    "id",
+    "name",
+    "status",
+    "total",
+    "sent",
+    "pending",
+    "failed",
+    "skipped",
+    "unknown",
+    "simulated",
+    "simulation",
+    "delivered",
+    "read",
+    "replied",
+    "redeemed",
+    "opted_out",
+    "next_send_at",
+    "estimated_completion",
+    "frequency_held",
+    "warmup",
+]
+# An automation's own keys, in its summary only (goteo.automations).
+AUTOMATION_KEYS = ["automation", "trigger", "trigger_label", "grace_days"]
+
+
+def status_data(summary: dict[str, Any], risk: Risk) -> dict[str, Any]:
+    """A campaign's status for programs: ``campaign_status --json`` and the API's status."""
+    return (
+        {k: summary[k] for k in JSON_KEYS}
+        | {k: summary[k] for k in AUTOMATION_KEYS if k in summary}
+        | {
+            "percent": summary["percent"],
+            "receivable": summary["receivable"],
+            "progress_percent": summary["progress_percent"],
+            "sender_risk": risk.as_dict(),
+        }
+    )

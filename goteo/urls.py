@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from goteo.api import api
 from goteo.web import (
     auth,
     campaign_actions,
@@ -86,6 +87,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="sender_unbrake",
     ),
     path("webhooks/", include("goteo.webhooks.urls")),
+    # The REST API for the shop's other systems (docs/api.md), with its own tokens.
+    path("api/v1/", api.urls),
     # A campaign's file for the providers that download it: no sign-in, the token is the secret.
     path("m/<str:token>/<str:name>", public_media.public_media, name="public_media"),
 ]

@@ -24,6 +24,7 @@ COMMANDS = sorted(
 )
 # What each command needs so its arguments parse and it reaches the database.
 VALID_ARGS = {
+    "api_token": ["ana"],
     "cancel_campaign": ["1", "--yes"],
     "create_campaign": ["--name", "N", "--template", "Hola {name}", "--promotion-code", "P"],
     "createsuperuser": ["--noinput", "--username", "ana", "--email", "ana@example.com"],
@@ -136,7 +137,10 @@ def test_every_argument_without_a_dash_has_a_spanish_name(name):
     parser = load_command_class("goteo", name).create_parser("goteo", name)
     for action in parser._actions:
         if not action.option_strings:
-            assert action.metavar in {"CAMPAÑA", "NÚMERO", "ARCHIVO", "CÓDIGO"}, (name, action.dest)
+            assert action.metavar in {"CAMPAÑA", "NÚMERO", "ARCHIVO", "CÓDIGO", "USUARIO"}, (
+                name,
+                action.dest,
+            )
 
 
 def test_called_from_code_a_mistake_is_a_spanish_command_error():

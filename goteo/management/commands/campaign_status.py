@@ -15,31 +15,8 @@ from goteo.management.output import get_campaign, summary_card, to_json
 from goteo.models import Campaign, CampaignStatus
 from goteo.risk import Risk, sender_risk
 from goteo.schedule import describe_moment
-from goteo.status import campaign_summary
+from goteo.status import campaign_summary, status_data
 from goteo.web.formatting import rate_text
-
-JSON_KEYS = [
-    "id",
-    "name",
-    "status",
-    "total",
-    "sent",
-    "pending",
-    "failed",
-    "skipped",
-    "unknown",
-    "simulated",
-    "simulation",
-    "delivered",
-    "read",
-    "replied",
-    "redeemed",
-    "opted_out",
-    "next_send_at",
-    "estimated_completion",
-    "frequency_held",
-    "warmup",
-]
 
 
 class Command(GoteoCommand):
@@ -62,16 +39,7 @@ class Command(GoteoCommand):
         summaries = [campaign_summary(c, now) for c in campaigns]
         risks = {c.sender_id: sender_risk(c.sender, now) for c in campaigns}  # once per number
         if json:
-            data = [
-                {k: s[k] for k in JSON_KEYS}
-                | {
-                    "percent": s["percent"],
-                    "receivable": s["receivable"],
-                    "progress_percent": s["progress_percent"],
-                    "sender_risk": risks[c.sender_id].as_dict(),
-                }
-                for c, s in zip(campaigns, summaries, strict=True)
-            ]
+            data = [status_data(s, risks[c.sender_id]) for c, s in zip(campaigns, summaries, strict=True)]
             self.stdout.write(to_json(data[0] if campaign_id is not None else data))
             return
         if not summaries:
