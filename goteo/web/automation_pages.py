@@ -96,12 +96,12 @@ def waiting(campaign: Campaign, now: datetime, names: bool) -> dict[str, Any]:
     if names:
         tz = campaign.sender.tz
         pending = campaign.messages.filter(status=MessageStatus.PENDING).order_by("deadline", "id")
-        for message in pending.only("contact_name", "phone", "deadline")[:SHOWN]:
+        for name, phone, deadline in pending.values_list("contact_name", "phone", "deadline")[:SHOWN]:
             people.append(
                 {
-                    "name": message.contact_name,
-                    "phone": mask_phone(message.phone or ""),
-                    "deadline": deadline_text(message.deadline, tz) if message.deadline else "",
+                    "name": name,
+                    "phone": mask_phone(phone or ""),
+                    "deadline": deadline_text(deadline, tz) if deadline else "",
                 }
             )
     return {"count": count, "reason": text, "people": people, "more": count - len(people) if names else 0}
@@ -119,10 +119,10 @@ def skipped_late(campaign: Campaign, names: bool) -> dict[str, Any]:
         "people": [],
     }
     if names and counts:
-        latest = late.order_by("-finished_at", "-id").only("contact_name", "phone", "skip_reason")[:SHOWN]
+        latest = late.order_by("-finished_at", "-id").values_list("contact_name", "phone", "skip_reason")
         out["people"] = [
-            {"name": m.contact_name, "phone": mask_phone(m.phone or ""), "label": str(labels[m.skip_reason])}
-            for m in latest
+            {"name": name, "phone": mask_phone(phone or ""), "label": str(labels[reason])}
+            for name, phone, reason in latest[:SHOWN]
         ]
     return out
 
