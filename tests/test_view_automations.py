@@ -328,6 +328,7 @@ def test_the_page_adds_a_few_queries_never_one_per_message(
     [
         (datetime(2026, 12, 15, 0, 0, tzinfo=BOGOTA), "se omite si no sale hasta el 14/12"),
         (datetime(2026, 12, 14, 18, 0, tzinfo=BOGOTA), "se omite si no sale antes del 14/12 a las 18:00"),
+        (datetime(2026, 12, 14, 23, 59, 59, 999999, tzinfo=BOGOTA), "se omite si no sale hasta el 14/12"),
         (datetime(2026, 12, 15, 5, 0, tzinfo=BOGOTA.__class__("UTC")), "se omite si no sale hasta el 14/12"),
     ],
 )

@@ -7,7 +7,7 @@ due people, ten waiting, the late and moved skips), never one per message.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,8 +68,10 @@ def row(campaign: Campaign) -> dict[str, Any]:
 def deadline_text(deadline: datetime, tz: ZoneInfo) -> str:
     """«se omite si no sale hasta el 14/12», or with the hour when it is not a day's end."""
     local = deadline.astimezone(tz)
-    if local.time() == datetime.min.time():
+    if local.time() == time.min:  # the first moment of the next day
         return _("se omite si no sale hasta el %(dia)s") % {"dia": f"{local - timedelta(days=1):%d/%m}"}
+    if local.time() >= time(23, 59):  # the last moment of the day
+        return _("se omite si no sale hasta el %(dia)s") % {"dia": f"{local:%d/%m}"}
     return _("se omite si no sale antes del %(dia)s a las %(hora)s") % {
         "dia": f"{local:%d/%m}",
         "hora": f"{local:%H:%M}",
