@@ -39,6 +39,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "campaign_recipients": VIEW_CAMPAIGNS,
     "campaign_new": "goteo.add_campaign",
     "campaign_preview": "goteo.add_campaign",
+    "automation_new": "goteo.add_campaign",
     "campaign_edit": EDIT_CAMPAIGNS,
     "campaign_start": EDIT_CAMPAIGNS,
     "campaign_pause": EDIT_CAMPAIGNS,

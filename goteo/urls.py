@@ -37,6 +37,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/idioma/", set_language, name="set_language"),
     path(CAMPAIGNS, campaigns.campaign_list, name="campaign_list"),
     path(CAMPAIGNS + "nueva/", campaign_form.campaign_new, name="campaign_new"),
+    path(CAMPAIGNS + "nueva-automatizacion/", campaign_form.automation_new, name="automation_new"),
     path(CAMPAIGNS + "vista-previa/", campaign_form.campaign_preview, name="campaign_preview"),
     path(CAMPAIGN, campaigns.campaign_detail, name="campaign_detail"),
     path(CAMPAIGN + "en-vivo/", campaigns.campaign_live, name="campaign_live"),

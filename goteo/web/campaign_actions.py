@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from goteo import automations
 from goteo.brakes import resume_warning
 from goteo.codes import example_code
 from goteo.content import Content, trial_outgoing
@@ -41,6 +42,8 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
 def start_or_schedule(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """Launch the campaign now, or leave it «Programada» until its start; say which."""
     now = base.now()
+    if campaign.is_automation:
+        return start_automation(request, campaign)
     try:
         result = campaign_schedule(campaign, now, simulate=bool(request.POST.get("simulate")))
     except (LaunchError, TemplateError) as exc:
@@ -66,6 +69,34 @@ def start_or_schedule(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     return back(campaign.pk)
 
 
+def start_automation(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """Start an automation: it enrolls whoever is due today, and from then on each run."""
+    try:
+        result = automations.start_automation(
+            campaign, base.now(), simulate=bool(request.POST.get("simulate"))
+        )
+    except (LaunchError, TemplateError) as exc:
+        messages.error(request, str(exc))
+        return back(campaign.pk)
+    base.log.info("automation %s started by %s", campaign.pk, base.actor(request))
+    messages.success(
+        request,
+        _(
+            "Automatización iniciada: hoy se inscribieron %(pendientes)s personas y se omitieron "
+            "%(omitidos)s. Desde ahora inscribe sola a quien le llegue su fecha."
+        )
+        % {"pendientes": result.pending, "omitidos": sum(result.skipped.values())},
+    )
+    for warning in result.warnings:
+        messages.warning(request, warning)
+    return back(campaign.pk)
+
+
+def said(campaign: Campaign, for_campaign: str, for_automation: str) -> str:
+    """The campaign's words, or an automation's."""
+    return for_automation if campaign.is_automation else for_campaign
+
+
 @base.staff_required
 @require_POST
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
@@ -74,9 +105,23 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
     reason = _("Pausada por %(persona)s desde el panel") % {"persona": base.actor(request)}
     if campaign.pause(reason=reason):
         base.log.info("campaign %s paused by %s", pk, base.actor(request))
-        messages.success(request, _("Campaña pausada. Los mensajes pendientes esperan."))
+        messages.success(
+            request,
+            said(
+                campaign,
+                _("Campaña pausada. Los mensajes pendientes esperan."),
+                _("Automatización pausada: no inscribe ni envía; los mensajes pendientes esperan."),
+            ),
+        )
     else:
-        messages.error(request, _("Solo se puede pausar una campaña en progreso."))
+        messages.error(
+            request,
+            said(
+                campaign,
+                _("Solo se puede pausar una campaña en progreso."),
+                _("Solo se puede pausar una automatización activa."),
+            ),
+        )
     return back(pk)
 
 
@@ -91,9 +136,16 @@ def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
         messages.warning(request, warning)
     if campaign.resume():
         base.log.info("campaign %s resumed by %s", pk, base.actor(request))
-        messages.success(request, _("Campaña reanudada."))
+        messages.success(request, said(campaign, _("Campaña reanudada."), _("Automatización reanudada.")))
     else:
-        messages.error(request, _("Solo se puede reanudar una campaña pausada."))
+        messages.error(
+            request,
+            said(
+                campaign,
+                _("Solo se puede reanudar una campaña pausada."),
+                _("Solo se puede reanudar una automatización pausada."),
+            ),
+        )
     return back(pk)
 
 
@@ -105,13 +157,28 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     closed = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
     if request.method == "GET" or closed:
         if closed:
-            messages.error(request, _("La campaña ya terminó; no hay nada que cancelar."))
+            messages.error(
+                request,
+                said(
+                    campaign,
+                    _("La campaña ya terminó; no hay nada que cancelar."),
+                    _("La automatización ya está detenida; no hay nada que detener."),
+                ),
+            )
             return back(pk)
         return render(request, "goteo/campaigns/confirm_cancel.html", {"campaign": campaign})
     skipped = campaign.cancel(base.now(), by=base.actor(request))
     base.log.info("campaign %s cancelled by %s (%s skipped)", pk, base.actor(request), skipped)
     messages.success(
-        request, _("Campaña cancelada: %(n)s mensajes pendientes quedaron omitidos.") % {"n": skipped}
+        request,
+        said(
+            campaign,
+            _("Campaña cancelada: %(n)s mensajes pendientes quedaron omitidos."),
+            _(
+                "Automatización detenida: no inscribirá a nadie más y %(n)s mensajes pendientes quedaron omitidos."
+            ),
+        )
+        % {"n": skipped},
     )
     return back(pk)
 

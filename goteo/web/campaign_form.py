@@ -27,7 +27,7 @@ from goteo.web import base
 from goteo.web.campaign_actions import start_or_schedule
 from goteo.web.campaigns import get_campaign, media_shown
 from goteo.web.formatting import day_text, number
-from goteo.web.forms import CampaignForm
+from goteo.web.forms import AutomationForm, CampaignForm
 
 SAMPLE_NAME = "Daniel Osorio"
 VARIATIONS = 3
@@ -43,7 +43,7 @@ def audience_contacts(spec: str) -> QuerySet[Contact]:
 def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     """What the campaign would send and when it would finish, from the form as it stands."""
     if not form.is_bound:
-        form = CampaignForm(initial_data(form), instance=form.instance)
+        form = type(form)(initial_data(form), instance=form.instance)
     form.is_valid()
     data = form.cleaned_data
     people = audience_contacts(data.get("audience") or form.data.get("audience", "all"))
@@ -51,7 +51,14 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
     count = reachable_count(people)
     sample = contacts.order_by("id").values_list("full_name", flat=True).first() or SAMPLE_NAME
     code, benefit, valid_until = form.promotion_values()
-    result: dict[str, Any] = {"count": count, "sample": sample, "texts": [], "error": ""}
+    automation = isinstance(form, AutomationForm)
+    result: dict[str, Any] = {
+        "count": count,
+        "sample": sample,
+        "texts": [],
+        "error": "",
+        "automation": automation,
+    }
     if "template" in data:
         # The same content the launch stores on each message: emoji and opt-out text included.
         draft = Campaign(
@@ -77,7 +84,8 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
             "evitar el bloqueo del número."
         ) % {"limite": limit, "recomendado": RECOMMENDED_DAILY_LIMIT}
     result["legal_notices"] = legal_notices(data)
-    result.update(forecast(form, people, count, valid_until, now))
+    if not automation:  # an automation never finishes: each person gets it on their day
+        result.update(forecast(form, people, count, valid_until, now))
     return result
 
 
@@ -140,20 +148,28 @@ def forecast(
     return out
 
 
-def new_form(request: HttpRequest, campaign: Campaign | None) -> CampaignForm:
+def form_class(campaign: Campaign | None, automation: bool = False) -> type[CampaignForm]:
+    """The automation's form for an automation (or a new one), else the campaign's."""
+    return AutomationForm if automation or (campaign is not None and campaign.is_automation) else CampaignForm
+
+
+def new_form(request: HttpRequest, campaign: Campaign | None, automation: bool = False) -> CampaignForm:
+    kind = form_class(campaign, automation)
     if request.method == "POST":
-        return CampaignForm(request.POST, request.FILES, instance=campaign)
+        return kind(request.POST, request.FILES, instance=campaign)
     initial = {}
     if campaign is None:
         if not Sender.objects.filter(is_active=True).exists():
             Sender.get_default()
         initial["sender"] = Sender.objects.filter(is_active=True).values_list("pk", flat=True).first()
-    return CampaignForm(instance=campaign, initial=initial)
+    return kind(instance=campaign, initial=initial)
 
 
-def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+def campaign_form_page(
+    request: HttpRequest, campaign: Campaign | None, automation: bool = False
+) -> HttpResponse:
     now = base.now()
-    form = new_form(request, campaign)
+    form = new_form(request, campaign, automation)
     wants = request.POST.get("action", "")
     if request.method == "POST" and wants in ("save", "launch") and form.is_valid():
         with transaction.atomic():
@@ -183,6 +199,7 @@ def campaign_form_page(request: HttpRequest, campaign: Campaign | None) -> HttpR
             "preview": preview(form, now),
             "placeholders": placeholder_buttons(),
             "media": media_shown(campaign),
+            "automation": isinstance(form, AutomationForm),
         },
     )
 
@@ -208,6 +225,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @base.staff_required
 @require_http_methods(["GET", "POST"])
+def automation_new(request: HttpRequest) -> HttpResponse:
+    """A new automation: the campaign's form, with when each person gets it."""
+    return campaign_form_page(request, None, automation=True)
+
+
+@base.staff_required
+@require_http_methods(["GET", "POST"])
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a draft or a scheduled campaign; launched ones keep the rules they were launched with."""
     campaign = get_campaign(pk)
@@ -223,5 +247,5 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     """The preview block alone, for the form's live refresh while typing."""
     pk = request.POST.get("campaign")
     campaign = get_campaign(int(pk)) if pk and pk.isdigit() else None
-    form = CampaignForm(request.POST, instance=campaign)
+    form = form_class(campaign, bool(request.POST.get("automation")))(request.POST, instance=campaign)
     return render(request, "goteo/campaigns/_preview.html", {"preview": preview(form, base.now())})

@@ -30,7 +30,7 @@ from goteo.progress import campaign_progress
 from goteo.risk import sender_risk
 from goteo.schedule import describe_start, parse_days
 from goteo.simulation import sender_simulates
-from goteo.web import base
+from goteo.web import automation_pages, base
 from goteo.web.chart import chart
 from goteo.web.formatting import day_text, moment_text, number
 from goteo.web.paging import page_links
@@ -87,6 +87,8 @@ def card(campaign: Campaign, now: datetime, *, forecast: bool = True) -> dict[st
             data["frequency_held_until"] = day_text(min(held.values()).astimezone(tz).date())
     when = next_send_at(campaign, now, held)
     data["next_send_text"] = moment_text(when, now, tz) if when else no_send_reason(campaign)
+    if campaign.is_automation:  # it never finishes: each person is sent on their own day
+        return data | {"status_label": automation_pages.status_label(campaign)}
     if forecast and campaign.status == CampaignStatus.ACTIVE and counts["pending"]:
         finish = campaign_forecast(campaign, now)
         data["estimated_completion_text"] = day_text(finish) if finish else _("no termina con estas reglas")
@@ -209,8 +211,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("estado", "")
     if status in CampaignStatus.values:
         campaigns = campaigns.filter(status=status)
-    page = Paginator(campaigns, LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
+    page = Paginator(campaigns.filter(trigger=""), LIST_PAGE_SIZE).get_page(request.GET.get("pagina"))
     rows = [(campaign, card(campaign, now, forecast=False)) for campaign in page.object_list]
+    # Automations stand apart, above the campaigns on the first page: they never finish.
+    standing = campaigns.exclude(trigger="") if page.number == 1 else Campaign.objects.none()
+    automation_rows = [(a, card(a, now, forecast=False) | automation_pages.row(a)) for a in standing]
 
     def url_for(number: int) -> str:
         params: dict[str, str | int] = {"estado": status, "pagina": number} if status else {"pagina": number}
@@ -222,9 +227,10 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "automation_rows": automation_rows,
             "status": status,
             "statuses": CampaignStatus.choices,
-            "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows),
+            "live": any(c.status == CampaignStatus.ACTIVE for c, _card in rows + automation_rows),
             "worker": worker_line(now),
             "previous_url": page.has_previous() and url_for(page.previous_page_number()),
             "next_url": page.has_next() and url_for(page.next_page_number()),
@@ -269,6 +275,9 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rules": rules(campaign),
         "media": media_shown(campaign),
     }
+    if campaign.is_automation:
+        names = request.user.has_perm("goteo.view_contact")
+        context["automation"] = automation_pages.automation_page(campaign, now, names)
     return render(request, "goteo/campaigns/detail.html", context)
 
 

@@ -162,12 +162,7 @@ class CampaignForm(ModelForm):
         assert isinstance(audience_field, forms.ChoiceField)
         audience_field.choices = audience_choices()
         self.fields["daily_limit"].widget.attrs["min"] = 1
-        for name in ("start_at", "end_at"):
-            moment_field = self.fields[name]
-            assert isinstance(moment_field, forms.DateTimeField)
-            moment_field.input_formats = MOMENT_FORMATS
-        self.fields["start_at"].help_text = _("Opcional. Hora del número; hasta entonces no se envía nada.")
-        self.fields["end_at"].help_text = _("Opcional. Lo que quede pendiente después se omite.")
+        self.moment_fields()
         for name in ("window_start", "window_end"):
             time_field = self.fields[name]
             assert isinstance(time_field, forms.TimeField)
@@ -180,6 +175,20 @@ class CampaignForm(ModelForm):
         else:
             self.initial.setdefault("template", INITIAL_TEMPLATE)
             self.initial.setdefault("send_days", parse_days(Campaign._meta.get_field("send_days").default))
+
+    def moment_fields(self) -> None:
+        """The start and the end, when the form has them (an automation's has neither)."""
+        helps = {
+            "start_at": _("Opcional. Hora del número; hasta entonces no se envía nada."),
+            "end_at": _("Opcional. Lo que quede pendiente después se omite."),
+        }
+        for name, help_text in helps.items():
+            moment_field = self.fields.get(name)
+            if moment_field is None:
+                continue
+            assert isinstance(moment_field, forms.DateTimeField)
+            moment_field.input_formats = MOMENT_FORMATS
+            moment_field.help_text = help_text
 
     def clean_template(self) -> str:
         template = self.cleaned_data["template"]
