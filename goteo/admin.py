@@ -28,6 +28,7 @@ from goteo.models import (
     Promotion,
     Redemption,
     Reply,
+    Segment,
     Sender,
     Tag,
     UploadedMedia,
@@ -174,6 +175,32 @@ class PromotionAdmin(ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(Segment)
+class SegmentAdmin(ModelAdmin):
+    """Rules as JSON, checked on save (Segment.clean names the rule that is wrong); the
+    dashboard's «Segmentos» page edits them without JSON."""
+
+    list_display = ["name", "updated_at"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Not while a campaign or automation not over uses it: it would stop finding its audience."""
+        if obj is not None and obj.campaigns_using().exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Segment]) -> None:
+        kept = [segment.name for segment in queryset if segment.campaigns_using().exists()]
+        queryset.exclude(name__in=kept).delete()
+        if kept:
+            self.message_user(
+                request,
+                _("No se borraron, porque campañas sin terminar los usan: %(nombres)s.")
+                % {"nombres": ", ".join(kept)},
+                messages.WARNING,
+            )
 
 
 @admin.register(ExcludedPhone)
