@@ -73,6 +73,9 @@ def segment_form_page(request: HttpRequest, segment: Segment | None) -> HttpResp
     action = request.POST.get("action", "")
     valid = form.is_valid()
     show_errors = request.method == "POST" and action in ("count", "save")
+    if action != "save":  # a row just added is not wrong yet
+        for row in form.rows:
+            row.error = "" if row.blank else row.error
     if action == "add" and not form.add_row():
         messages.error(
             request, _("Un segmento puede tener como máximo %(n)s reglas.") % {"n": len(form.rows)}
@@ -81,7 +84,7 @@ def segment_form_page(request: HttpRequest, segment: Segment | None) -> HttpResp
         saved = save_segment(request, segment, form)
         if saved is not None:
             return redirect("goteo:segment_list")
-    shown = count(form.rules, shop_today(base.now())) if form.rules_valid else None
+    shown = count(form.rules, shop_today(base.now())) if form.countable else None
     return render(
         request,
         "goteo/segments/form.html",

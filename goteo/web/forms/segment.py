@@ -69,12 +69,9 @@ class RuleRow:
         return rule
 
     @property
-    def uses_name(self) -> bool:
-        return self.kind == "attribute.equals"
-
-    @property
-    def uses_unit(self) -> bool:
-        return self.kind.endswith(("older_than", "newer_than"))
+    def blank(self) -> bool:
+        """A row just added, nothing typed in it yet."""
+        return not self.value.strip() and not self.name.strip()
 
 
 @dataclass
@@ -138,5 +135,6 @@ class SegmentForm:
         return not self.name_error and all(not row.error for row in self.rows)
 
     @property
-    def rules_valid(self) -> bool:
-        return len(self.rules) == len(self.rows)
+    def countable(self) -> bool:
+        """Whether ``rules`` can be counted: every row is right or not filled in yet."""
+        return all(not row.error or row.blank for row in self.rows)
