@@ -1,5 +1,5 @@
 """The segment editor on a 390 px phone: rule by rule without JSON, only the inputs each rule
-uses, the count, an error under its rule, and axe-core. Skipped like tests/test_browser.py
+uses, the count as the rules are typed, an error under its rule, and axe-core. Skipped like tests/test_browser.py
 without Chromium or axe-core."""
 
 from __future__ import annotations
@@ -54,7 +54,12 @@ def test_a_segment_is_written_rule_by_rule_on_a_phone(browser, live_server, shop
     expect(phone.locator("#rule-1-unit")).to_be_hidden()
     phone.locator("#rule-1-name").fill("producto")
     phone.locator("#rule-1-value").fill("lentes de contacto")
-    phone.locator(".segment-count").get_by_role("button", name="Contar").click()
+    # The count follows the typing; nothing is saved meanwhile.
+    expect(phone.get_by_text("10 contactos hoy · 10 pueden recibir promociones")).to_be_visible()
+    phone.locator("#rule-0-value").fill("24")
+    expect(phone.get_by_text("0 contactos hoy · 0 pueden recibir promociones")).to_be_visible()
+    assert not Segment.objects.exists()
+    phone.locator("#rule-0-value").fill("12")
     expect(phone.get_by_text("10 contactos hoy · 10 pueden recibir promociones")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     findings["editor"] = serious_findings(phone)
