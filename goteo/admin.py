@@ -186,21 +186,11 @@ class SegmentAdmin(ModelAdmin):
     search_fields = ["name"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Not while a campaign or automation not over uses it: it would stop finding its audience."""
+        """Not while a campaign or automation not over uses it: it would stop finding its
+        audience (the bulk action asks this for each segment too)."""
         if obj is not None and obj.campaigns_using().exists():
             return False
         return super().has_delete_permission(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Segment]) -> None:
-        kept = [segment.name for segment in queryset if segment.campaigns_using().exists()]
-        queryset.exclude(name__in=kept).delete()
-        if kept:
-            self.message_user(
-                request,
-                _("No se borraron, porque campañas sin terminar los usan: %(nombres)s.")
-                % {"nombres": ", ".join(kept)},
-                messages.WARNING,
-            )
 
 
 @admin.register(ExcludedPhone)

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from goteo.models import Campaign, CampaignStatus, Contact, Segment, Tag
-from tests.dashboard import page_text, sign_in
+from tests.dashboard import make_user, page_text, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,30 @@ def test_a_post_without_the_csrf_token_is_refused(db, shop):
 
     assert response.status_code == 403
     assert Segment.objects.exists()
+
+
+def test_a_campaign_shows_its_segment_in_words(staff, shop, make_campaign):
+    campaign = make_campaign(0, launch=False, audience=shop.audience_spec)
+
+    text = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Audiencia\nsegmento «un año sin examen»" in text
+    assert "segment:" not in text
+
+
+def test_the_admin_checks_the_rules_and_keeps_a_segment_in_use(client, shop, make_campaign):
+    client.force_login(make_user("root", superuser=True))
+    bad = {"name": "mal", "rules": '[{"field": "tag", "op": "has", "value": "x", "sql": "1=1"}]'}
+
+    text = page_text(client.post(reverse("admin:goteo_segment_add"), bad))
+
+    assert "Regla 1: dato desconocido «sql»." in text
+    assert not Segment.objects.filter(name="mal").exists()
+    make_campaign(0, launch=False, audience=shop.audience_spec)
+    delete = reverse("admin:goteo_segment_delete", args=[shop.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    client.post(
+        reverse("admin:goteo_segment_changelist"),
+        {"action": "delete_selected", "_selected_action": [shop.pk], "post": "yes"},
+    )
+    assert Segment.objects.filter(pk=shop.pk).exists()
