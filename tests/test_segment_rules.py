@@ -192,3 +192,12 @@ def test_a_segment_cannot_be_saved_with_rules_it_cannot_read():
     with pytest.raises(RuleError, match="Regla 1"):
         Segment.objects.create(name="mal", rules=[{"field": "tag", "op": "has"}])
     assert not Segment.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["contains", "has_key", "exact", "isnull", "in", "key"])
+def test_an_attribute_named_like_a_lookup_is_only_a_key(name):
+    person("esa clave", attributes={name: "x"})
+    person("otra clave", attributes={"producto": "x"})
+    rule = [{"field": "attribute", "name": name, "op": "equals", "value": "x"}]
+
+    assert names(rule, date(2026, 1, 1)) == {"esa clave"}
