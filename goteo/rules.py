@@ -149,7 +149,7 @@ def text(value: Any, longest: int, fail: Fail, what: str) -> str:
 
 def whole(value: Any, least: int, most: int, fail: Fail) -> int:
     """A whole number in [least, most]; digits typed in a form count, fractions do not."""
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,6}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail(f"el número debe ser entero, entre {least} y {most}.")
@@ -164,8 +164,8 @@ def day(value: Any, fail: Fail) -> date:
     if isinstance(value, str):
         typed = value.strip()
         for pattern, order in (
-            (r"(\d{4})-(\d{1,2})-(\d{1,2})", (0, 1, 2)),
-            (r"(\d{1,2})/(\d{1,2})/(\d{4})", (2, 1, 0)),
+            (r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", (0, 1, 2)),
+            (r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", (2, 1, 0)),
         ):
             found = re.fullmatch(pattern, typed)
             if found:

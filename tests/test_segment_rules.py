@@ -140,6 +140,11 @@ def test_the_optical_shop_example_and_its_canonical_form():
         ([{"field": "birth_date", "op": "birthday_within", "value": 7.5}], "debe ser entero"),
         ([{"field": "birth_date", "op": "birthday_within", "value": True}], "debe ser entero"),
         ([{"field": "birth_date", "op": "birthday_within", "value": "9" * 40}], "debe ser entero"),
+        (
+            [{"field": "birth_date", "op": "birthday_within", "value": "²"}],
+            "debe ser entero",
+        ),  # isdigit, not int
+        ([{"field": "last_visit", "op": "after", "value": "٢٠٢٥-٠١-٠١"}], "día válido"),
         ([{"field": "last_visit", "op": "older_than", "value": 10**12, "unit": "days"}], "entre 1 y 36600"),
         ([{"field": "last_visit", "op": "older_than", "value": 3, "unit": "years"}], "días o meses"),
         ([{"field": "last_visit", "op": "birthday_within", "value": 3}], "condición desconocida"),

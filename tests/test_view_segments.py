@@ -132,6 +132,15 @@ def test_it_edits_a_segment_showing_its_rules_as_rows(staff, shop):
     assert shop.rules == [{"field": "last_visit", "op": "older_than", "value": 6, "unit": "months"}]
 
 
+def test_a_name_with_a_null_byte_is_refused_not_an_error(staff, shop):
+    response = staff.post(reverse("goteo:segment_new"), rows(("tag.has", "", "vip\x00", ""), name="a\x00b"))
+
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "El nombre tiene caracteres no permitidos." in text
+    assert "Regla 1 (etiqueta): el nombre de la etiqueta tiene caracteres no permitidos." in text
+
+
 def test_a_name_already_taken_is_said(staff, shop):
     text = page_text(
         staff.post(reverse("goteo:segment_new"), rows(("tag.has", "", "vip", ""), name=shop.name))

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from goteo.rules import MAX_RULES, RuleError, validate_rule
+from goteo.rules import CONTROL, MAX_RULES, RuleError, validate_rule
 
 # The kinds a row offers: (field, op) and the words the shop reads.
 KINDS: dict[str, tuple[str, str, Any]] = {
@@ -132,6 +132,8 @@ class SegmentForm:
             self.name_error = str(
                 _("El nombre es demasiado largo (máximo %(n)s caracteres).") % {"n": NAME_LENGTH}
             )
+        elif CONTROL.search(self.name):
+            self.name_error = str(_("El nombre tiene caracteres no permitidos."))
         return not self.name_error and all(not row.error for row in self.rows)
 
     @property
