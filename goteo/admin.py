@@ -29,6 +29,7 @@ from goteo.models import (
     Promotion,
     Redemption,
     Reply,
+    Segment,
     Sender,
     Tag,
     UploadedMedia,
@@ -175,6 +176,22 @@ class PromotionAdmin(ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(Segment)
+class SegmentAdmin(ModelAdmin):
+    """Rules as JSON, checked on save (Segment.clean names the rule that is wrong); the
+    dashboard's «Segmentos» page edits them without JSON."""
+
+    list_display = ["name", "updated_at"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Not while a campaign or automation not over uses it: it would stop finding its
+        audience (the bulk action asks this for each segment too)."""
+        if obj is not None and obj.campaigns_using().exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(ExcludedPhone)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
-from goteo.models import Campaign, Contact, ExcludedPhone, SkipReason
+from goteo.models import Campaign, Contact, ExcludedPhone, Segment, SkipReason
 from goteo.models.messages import landlines_allowed
 
 READ_CHUNK = 2000
@@ -28,14 +30,36 @@ class AudienceError(ValueError):
     """An audience that names no contacts the way goteo understands; the message says why."""
 
 
-def audience(campaign: Campaign) -> QuerySet[Contact]:
-    """The contacts a campaign's audience names: ``all`` or ``tag:NAME``."""
+SEGMENT = "segment:"
+
+
+def audience(campaign: Campaign, now: datetime | None = None, today: date | None = None) -> QuerySet[Contact]:
+    """The contacts a campaign's audience names: ``all``, ``tag:NAME`` or ``segment:NAME``.
+
+    A segment's relative dates count from ``today``: by default the day it is at ``now``
+    (the clock when not given) where the campaign's number sends.
+    """
     spec = (campaign.audience or "all").strip()
     if spec == "all":
         return Contact.objects.all()
     if spec.startswith("tag:") and spec[4:].strip():
         return Contact.objects.filter(tags__name=spec[4:].strip()).distinct()
-    raise AudienceError(f"Audiencia desconocida {spec!r}; use 'all' o 'tag:NOMBRE'.")
+    if spec.startswith(SEGMENT) and spec[len(SEGMENT) :].strip():
+        segment = segment_named(spec[len(SEGMENT) :].strip())
+        if today is None:
+            moment = now or timezone.now()
+            today = campaign.local_today(moment) if campaign.sender_id else timezone.localdate(moment)
+        return segment.contacts(today)
+    raise AudienceError(f"Audiencia desconocida {spec!r}; use 'all', 'tag:NOMBRE' o 'segment:NOMBRE'.")
+
+
+def segment_named(name: str) -> Segment:
+    """The saved segment called ``name``; AudienceError names the ones that exist."""
+    segment = Segment.objects.filter(name=name).first()
+    if segment is None:
+        known = ", ".join(Segment.objects.values_list("name", flat=True)[:20]) or "ninguno todavía"
+        raise AudienceError(f"No existe el segmento «{name}» (segmentos: {known}).")
+    return segment
 
 
 def skip_reason_for(
@@ -125,9 +149,11 @@ class Recipients:
         return skip_reason_for(consent, opted_out, phone, self.excluded, self.opted_out, landline)
 
 
-def preview_recipients(campaign: Campaign, limit: int) -> tuple[int, list[tuple[str, str]]]:
+def preview_recipients(
+    campaign: Campaign, limit: int, now: datetime | None = None
+) -> tuple[int, list[tuple[str, str]]]:
     """Before launching: how many contacts can receive it, and the first ``limit`` of them."""
-    contacts = audience(campaign)
+    contacts = audience(campaign, now=now)
     recipients = Recipients.load(contacts)
     first: list[tuple[str, str]] = []
     sendable = 0

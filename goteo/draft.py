@@ -34,7 +34,7 @@ def scheduled_outlook(campaign: Campaign, now: datetime) -> tuple[datetime | Non
     """A scheduled campaign's first send and last day, counted from its start (as launched then)."""
     start = campaign.starts_from(now)
     try:
-        contacts = audience(campaign)
+        contacts = audience(campaign, now=start)
     except AudienceError:
         return None, None
     _count, finish, _warning = draft_outlook(campaign, contacts, start)

@@ -92,7 +92,7 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     codes = PersonCodes(promotion.code, campaign.pk) if campaign.unique_codes else None
 
     try:
-        contacts = audience(campaign)
+        contacts = audience(campaign, now=now)
     except AudienceError as exc:
         raise LaunchError(str(exc)) from None
     result = LaunchResult()

@@ -67,6 +67,8 @@ SPANISH = {
         "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados"
     ),
     "sender %s saved by %s": "número %s guardado por %s",
+    "segment %s saved by %s": "segmento %s guardado por %s",
+    "segment %s deleted by %s": "segmento %s borrado por %s",
     "test message for campaign %s sent by %s: %s": "mensaje de prueba de la campaña %s enviado por %s: %s",
     "contacts imported by %s: %s created, %s updated, %s rejected, %s warnings": (
         "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados, %s avisos"

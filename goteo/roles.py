@@ -54,6 +54,12 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "contact_import_confirm": "goteo.add_contact",
     "contact_import_template": "goteo.add_contact",
     "contact_opt_out": EDIT_CONTACTS,
+    # Segments name contacts by their data: whoever may see contacts sees them, whoever
+    # may edit contacts edits them (the counter does neither).
+    "segment_list": "goteo.view_contact",
+    "segment_new": EDIT_CONTACTS,
+    "segment_edit": EDIT_CONTACTS,
+    "segment_delete": EDIT_CONTACTS,
     "inbound_list": EDIT_CONTACTS,  # tying an unknown sender to a contact edits the contact
     "inbound_match": EDIT_CONTACTS,
     "sender_list": EDIT_NUMBERS,

@@ -19,6 +19,7 @@ from goteo.web import (
     redeem,
     replies,
     results,
+    segments,
     senders,
     team,
 )
@@ -65,6 +66,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="contact_import_template",
     ),
     path("dashboard/promociones/contactos/<int:pk>/baja/", contacts.contact_opt_out, name="contact_opt_out"),
+    path("dashboard/promociones/segmentos/", segments.segment_list, name="segment_list"),
+    path("dashboard/promociones/segmentos/nuevo/", segments.segment_new, name="segment_new"),
+    path("dashboard/promociones/segmentos/<int:pk>/", segments.segment_edit, name="segment_edit"),
+    path("dashboard/promociones/segmentos/<int:pk>/borrar/", segments.segment_delete, name="segment_delete"),
     path("dashboard/promociones/numeros/", senders.sender_list, name="sender_list"),
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),

@@ -39,7 +39,7 @@ def test_every_dashboard_page_names_its_permission():
 @pytest.fixture
 def objects(make_campaign, memory_sender):
     """One of each thing a page's address names, and the address of every page."""
-    from goteo.models import Contact, InboundMessage
+    from goteo.models import Contact, InboundMessage, Segment
 
     campaign = make_campaign(3)
     contact = Contact.objects.first()
@@ -52,6 +52,9 @@ def objects(make_campaign, memory_sender):
         "sender": memory_sender.pk,
         "inbound": inbound.pk,
         "reply": inbound.pk,
+        "segment": Segment.objects.create(
+            name="vip", rules=[{"field": "tag", "op": "has", "value": "vip"}]
+        ).pk,
     }
 
     def address(name: str) -> str:

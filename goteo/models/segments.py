@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.models.contacts import Contact
 from goteo.rules import RuleError, rules_query, validate_rules
+
+if TYPE_CHECKING:
+    from goteo.models.campaigns import Campaign
 
 
 class Segment(models.Model):
@@ -44,3 +47,18 @@ class Segment(models.Model):
     def contacts(self, today: date) -> QuerySet[Contact]:
         """Who the rules name on ``today`` (relative dates count back from it)."""
         return Contact.objects.filter(rules_query(self.rules, today)).distinct()
+
+    @property
+    def audience_spec(self) -> str:
+        """How a campaign names this segment as its audience."""
+        return f"segment:{self.name}"
+
+    def campaigns_using(self, name: str | None = None) -> QuerySet[Campaign]:
+        """The campaigns and automations not yet over whose audience is this segment (as
+        named ``name``, by default its saved name): renaming or deleting it would break them."""
+        from goteo.models.campaigns import Campaign
+        from goteo.models.lifecycle import CampaignStatus
+
+        finished = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
+        spec = f"segment:{name if name is not None else self.name}"
+        return Campaign.objects.filter(audience=spec).exclude(status__in=finished).order_by("name")

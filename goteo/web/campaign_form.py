@@ -33,9 +33,9 @@ SAMPLE_NAME = "Daniel Osorio"
 VARIATIONS = 3
 
 
-def audience_contacts(spec: str) -> QuerySet[Contact]:
+def audience_contacts(spec: str, now: datetime, sender: Sender | None = None) -> QuerySet[Contact]:
     try:
-        return audience(Campaign(audience=spec or "all"))
+        return audience(Campaign(audience=spec or "all", sender=sender), now=now)
     except AudienceError:
         return Contact.objects.none()
 
@@ -46,7 +46,9 @@ def preview(form: CampaignForm, now: datetime) -> dict[str, Any]:
         form = type(form)(initial_data(form), instance=form.instance)
     form.is_valid()
     data = form.cleaned_data
-    people = audience_contacts(data.get("audience") or form.data.get("audience", "all"))
+    people = audience_contacts(
+        data.get("audience") or form.data.get("audience", "all"), now, data.get("sender")
+    )
     contacts = sendable(people)
     count = reachable_count(people)
     sample = contacts.order_by("id").values_list("full_name", flat=True).first() or SAMPLE_NAME

@@ -92,12 +92,15 @@ def contact_noun(count: int) -> str:
 
 
 def audience_text(spec: str) -> str:
-    """A campaign's audience in words: ``tag:demo`` -> ``etiqueta demo``."""
+    """A campaign's audience in words: ``tag:demo`` -> ``etiqueta demo``,
+    ``segment:un año sin examen`` -> ``segmento «un año sin examen»``."""
     if not spec or spec == "all":
         return gettext("todos los que aceptan promociones")
     kind, _sep, name = spec.partition(":")
     if kind == "tag" and name:
         return gettext("etiqueta %(nombre)s") % {"nombre": name}
+    if kind == "segment" and name:
+        return gettext("segmento «%(nombre)s»") % {"nombre": name}
     return spec
 
 

@@ -168,7 +168,7 @@ class Command(GoteoCommand):
                     raise CommandError(f"{exc}{hint} No se creó la campaña.") from None
             else:
                 _count, _finish, warning = draft_outlook(
-                    campaign, audience(campaign), campaign.starts_from(now)
+                    campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
                 )
         if revised:
             self.stderr.write(revised)
@@ -210,7 +210,8 @@ class Command(GoteoCommand):
             raise CommandError(f"--media: {exc} No se creó la campaña.") from None
 
     def check_audience(self, campaign: Campaign) -> None:
-        """Refuse an audience goteo cannot read or a tag no contact has ever had."""
+        """Refuse an audience goteo cannot read, a tag no contact has ever had or a segment
+        not saved (audience names the segments that exist)."""
         try:
             audience(campaign)
         except AudienceError as exc:

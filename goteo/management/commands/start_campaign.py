@@ -53,10 +53,10 @@ class Command(GoteoCommand):
         self.stdout.write(f"Campaña: {campaign.name}")
         self.stdout.write(f"Promoción: {campaign.promotion}")
         try:
-            in_audience = audience(campaign).count()
+            in_audience = audience(campaign, now=campaign.starts_from(now)).count()
             self.stdout.write(f"Contactos en la audiencia: {in_audience}")
             day = first_day(campaign, campaign.starts_from(now))
-            sendable, first = preview_recipients(campaign, day.count)
+            sendable, first = preview_recipients(campaign, day.count, campaign.starts_from(now))
             day = day.capped(sendable)
         except AudienceError as exc:
             raise CommandError(str(exc)) from None
@@ -68,7 +68,9 @@ class Command(GoteoCommand):
         )
         for name, phone in first:
             self.stdout.write(f"  · {name} ({mask_phone(phone)})")
-        _count, finish, warning = draft_outlook(campaign, audience(campaign), campaign.starts_from(now))
+        _count, finish, warning = draft_outlook(
+            campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
+        )
         self.stdout.write(f"Terminaría: {describe_day(finish) if finish else 'nunca con estas reglas'}")
         if warning:
             self.stdout.write(f"⚠ {warning}")

@@ -1,6 +1,7 @@
 // goteo's dashboard: refresh an open campaign's card while it sends and the replies inbox
 // as replies arrive, preview a campaign as it is written, show only the chosen provider's
-// settings, and keep a number's QR fresh until it is linked. No build step.
+// settings, keep a number's QR fresh until it is linked, and count a segment as its rules are
+// typed. No build step.
 (function () {
   "use strict";
 
@@ -182,6 +183,48 @@
     });
   }
 
+  // A segment's count follows its rules as they are typed: the page is posted as «Contar»
+  // would post it (nothing is saved) and only its count block is taken from the answer.
+  function countSegment() {
+    var form = document.getElementById("segment-form");
+    var target = document.getElementById("segment-count");
+    if (!form || !target) {
+      return;
+    }
+    var timer = null;
+    var latest = 0;
+    function update() {
+      var mine = ++latest;
+      var data = new FormData(form);
+      data.set("action", "count");
+      fetch(window.location.href, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      })
+        .then(function (response) {
+          if (!response.ok || response.redirected) {
+            throw new Error(String(response.status));
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("segment-count");
+          if (mine === latest && fresh) {
+            target.innerHTML = fresh.innerHTML;
+          }
+        })
+        .catch(function () { /* «Contar» still counts */ });
+    }
+    function schedule() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(update, 400);
+    }
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     watchPairing();
     watchCampaign();
@@ -190,5 +233,6 @@
     previewMedia();
     insertButtons();
     providerFields();
+    countSegment();
   });
 })();

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goteo.media import HEAD_BYTES, check_media
 from goteo.media_limits import MediaRejected
-from goteo.models import Campaign, Promotion, Sender, Tag
+from goteo.models import Campaign, Promotion, Segment, Sender, Tag
 from goteo.phones import InvalidPhone, normalize_phone
 from goteo.schedule import parse_days
 from goteo.templating import (
@@ -65,10 +65,12 @@ def in_zone(value: datetime | None, sender: Sender | None) -> datetime | None:
 
 
 def audience_choices() -> list[tuple[str, str]]:
-    """All consenting contacts, or one tag."""
+    """All consenting contacts, one tag, or one saved segment."""
     choices = [("all", str(_("Todos los contactos que aceptan promociones")))]
     for name in Tag.objects.values_list("name", flat=True):
         choices.append((f"tag:{name}", str(_("Etiqueta: %(tag)s") % {"tag": name})))
+    for name in Segment.objects.values_list("name", flat=True):
+        choices.append((f"segment:{name}", str(_("Segmento: %(segment)s") % {"segment": name})))
     return choices
 
 
