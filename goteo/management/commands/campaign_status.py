@@ -39,6 +39,10 @@ JSON_KEYS = [
     "estimated_completion",
     "frequency_held",
     "warmup",
+    "automation",
+    "trigger",
+    "trigger_label",
+    "grace_days",
 ]
 
 
