@@ -25,6 +25,9 @@ COMMANDS = sorted(
 # What each command needs so its arguments parse and it reaches the database.
 VALID_ARGS = {
     "cancel_campaign": ["1", "--yes"],
+    "create_automation": [
+        *("--name", "N", "--template", "Hola {name}", "--promotion-code", "P", "--trigger", "birthday")
+    ],
     "create_campaign": ["--name", "N", "--template", "Hola {name}", "--promotion-code", "P"],
     "createsuperuser": ["--noinput", "--username", "ana", "--email", "ana@example.com"],
     "import_contacts": ["contactos.csv"],
@@ -85,6 +88,11 @@ MISTAKES = [
     ("import_contacts", []),
     ("import_exclusions", []),
     ("create_campaign", []),
+    ("create_automation", []),
+    (
+        "create_automation",
+        ["--name", "N", "--template", "t", "--promotion-code", "P", "--grace-days", "siete"],
+    ),
     ("start_campaign", ["uno"]),
     ("campaign_status", ["uno"]),
     ("process_campaigns", ["--campaign"]),
