@@ -95,7 +95,10 @@ def test_create_campaign_still_makes_a_one_off_draft():
 def test_start_campaign_starts_an_automation_as_an_automation(number):
     person("Ana", 1, birth_date=born_today())
     campaign = automation(sender=number)
-    call("start_campaign", str(campaign.pk), "--yes")
+    out, _err = call("start_campaign", str(campaign.pk), "--yes")
+    assert "Envía el día de su cumpleaños; si no se puede en 7 días, se omite." in out
+    assert "Hoy se sumarían: 1" in out and "+573005000001" not in out
+    assert "Terminar" not in out  # an automation does not finish
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.ACTIVE
     assert list(campaign.messages.values_list("occurrence", flat=True)) == [str(today().year)]
@@ -114,3 +117,16 @@ def test_the_dry_run_shows_who_would_enroll_today_with_masked_phones(number):
     assert [p["name"] for p in item["enroll_today"]] == ["Ana"]
     assert "+573005000001" not in json.dumps(item)
     assert Message.objects.count() == 0  # a dry run enrolls nobody
+
+
+def test_the_start_button_starts_an_automation_as_an_automation(staff, number):
+    from django.urls import reverse
+
+    from tests.dashboard import page_text
+
+    person("Ana", 1, birth_date=date(1990, 1, 2))  # the pinned page clock: Friday 2 January 2026
+    person("Beto", 2, birth_date=date(1990, 5, 5))
+    campaign = automation(sender=number)
+    text = page_text(staff.post(reverse("goteo:campaign_start", args=[campaign.pk]), follow=True))
+    assert "Campaña iniciada: 1 mensajes por enviar, 0 omitidos." in text
+    assert list(campaign.messages.values_list("contact_name", "occurrence")) == [("Ana", "2026")]
