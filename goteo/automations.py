@@ -154,7 +154,7 @@ def enroll(campaign: Campaign, now: datetime) -> LaunchResult:
     half-enrolled.
     """
     result = LaunchResult()
-    if campaign.is_over(now):
+    if campaign.status != CampaignStatus.ACTIVE or campaign.is_over(now):
         return result
     trigger = trigger_of(campaign)
     today = campaign.local_today(now)

@@ -38,7 +38,7 @@ from typing import Any
 from django.db import DatabaseError, connections
 
 from goteo import replies
-from goteo.automations import run_automations
+from goteo.automations import run_automations, skip_late
 from goteo.clock import Clock, SystemClock
 from goteo.forecast import used_today_by
 from goteo.lanes import Lane, LaneResult, StepPool, advance, next_due
@@ -184,8 +184,10 @@ class Worker:
             if now >= self.next_sweep:
                 Message.objects.sweep_stale(now, self.name)
                 Campaign.objects.expire(now, report=self.say)
+                mine = self.my_campaigns()
+                skip_late(now, mine)  # automations' messages past their deadline
                 # The legal profile and each number's risk, as process_campaigns checks them.
-                apply_safeguards(now, self.my_campaigns(), self.say)
+                apply_safeguards(now, mine, self.say)
                 # Replies people are owed (an opt-out's confirmation), within each number's rules.
                 replies.send_due(now, transport_factory=self.transport_factory, report=self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)

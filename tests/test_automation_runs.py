@@ -216,3 +216,14 @@ def test_skip_late_leaves_one_off_campaigns_alone(make_campaign):
     assert skip_late(local(2030, 1, 1)) == 0
     assert one_off.messages.filter(status=MessageStatus.PENDING).count() == 3
     assert automations.launch  # the dispatcher the start button and commands use
+
+
+def test_the_worker_enrolls_in_its_housekeeping_and_sends(clock):
+    from goteo.worker import Worker
+
+    person("Ana", 1, birth_date=date(1990, 3, 10))
+    campaign = started()
+    clock.set(local(2026, 3, 10, 8))
+    Worker(clock, threads=0, exit_when_idle=True, rescan_seconds=60).run()
+    assert sent_to() == ["+573005000001"]
+    assert occurrences(campaign) == [("Ana", "2026", MessageStatus.SENT)]
