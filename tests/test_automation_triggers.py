@@ -142,3 +142,16 @@ def test_a_bad_trigger_is_refused_in_spanish():
     with pytest.raises(TriggerError, match="Días inválidos «0»"):
         parse_trigger("days-since:last_visit:0")
     assert started().status == CampaignStatus.ACTIVE
+
+
+def test_odd_digits_in_a_trigger_are_refused_in_spanish_not_with_a_crash():
+    with pytest.raises(TriggerError, match="Días inválidos «²»"):
+        parse_trigger("days-since:last_visit:²")
+
+
+def test_the_day_someone_was_born_is_not_their_birthday():
+    trigger = parse_trigger("birthday")
+    assert trigger.due(date(2026, 3, 10), date(2026, 3, 10), 7) is None
+    assert trigger.due(date(2025, 3, 10), date(2026, 3, 10), 7).key == "2026"
+    assert trigger.due(date(2025, 12, 30), date(2026, 1, 2), 7) is None  # born four days ago
+    assert trigger.due(date(2024, 12, 30), date(2026, 1, 2), 7).key == "2025"  # across the new year
