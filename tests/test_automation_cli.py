@@ -1,7 +1,7 @@
 """``goteo create_automation``, starting an automation by hand, and the dry run of process_campaigns."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import CommandError
@@ -130,3 +130,17 @@ def test_the_start_button_starts_an_automation_as_an_automation(staff, number):
     text = page_text(staff.post(reverse("goteo:campaign_start", args=[campaign.pk]), follow=True))
     assert "Campaña iniciada: 1 mensajes por enviar, 0 omitidos." in text
     assert list(campaign.messages.values_list("contact_name", "occurrence")) == [("Ana", "2026")]
+
+
+def test_a_scheduled_automation_waits_and_starts_at_its_moment_as_an_automation(number):
+    from goteo.scheduling import launch_due
+
+    later = timezone.now().astimezone(BOGOTA).replace(second=0, microsecond=0) + timedelta(minutes=5)
+    person("Ana", 1, birth_date=later.date().replace(year=1992))  # a leap year: any day exists
+    campaign, err = create("--trigger", "birthday", "--start-at", later.strftime("%d/%m/%Y %H:%M"))
+    assert campaign.status == CampaignStatus.SCHEDULED and "Programada" in err
+    assert Message.objects.count() == 0
+    assert launch_due(later) == 1
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.ACTIVE
+    assert list(campaign.messages.values_list("occurrence", flat=True)) == [str(later.year)]
