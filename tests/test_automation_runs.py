@@ -227,3 +227,18 @@ def test_the_worker_enrolls_in_its_housekeeping_and_sends(clock):
     Worker(clock, threads=0, exit_when_idle=True, rescan_seconds=60).run()
     assert sent_to() == ["+573005000001"]
     assert occurrences(campaign) == [("Ana", "2026", MessageStatus.SENT)]
+
+
+def test_the_frequency_cap_holds_a_birthday_greeting_until_it_allows(clock, make_campaign):
+    person("Ana", 1, birth_date=date(1990, 3, 10))
+    make_campaign(0, now=local(2026, 3, 9, 9), valid_until=date(2026, 12, 31))  # a one-off promotion to all
+    run(clock, local(2026, 3, 9, 10))  # Monday: it reaches her
+    assert sent_to() == ["+573005000001"]
+    campaign = started(now=local(2026, 3, 9, 11))
+    run(clock, local(2026, 3, 10, 10))
+    message = campaign.messages.get()
+    assert message.status == MessageStatus.PENDING
+    assert "recibió otra promoción el 09/03" in message.last_error
+    run(clock, local(2026, 3, 16, 10))  # the cap's 7 days are over, the grace not yet
+    assert sent_to() == ["+573005000001", "+573005000001"]
+    assert campaign.messages.get().status == MessageStatus.SENT
