@@ -26,7 +26,7 @@ from goteo.audience import AudienceError, Recipients, audience
 from goteo.content import Content
 from goteo.launch import LaunchError, LaunchResult, PersonCodes, campaign_launch, launch_checks
 from goteo.models import Campaign, CampaignStatus, Contact, Message, MessageStatus, SkipReason
-from goteo.triggers import Due, Trigger, TriggerError, parse_trigger
+from goteo.triggers import BIRTHDAY, Due, Trigger, TriggerError, parse_trigger
 from goteo.writes import write_transaction
 
 log = logging.getLogger("goteo.automations")
@@ -108,7 +108,8 @@ def candidates(campaign: Campaign, trigger: Trigger, today: date) -> QuerySet[Co
 
 
 def newly_due(campaign: Campaign, trigger: Trigger, today: date) -> list[Candidate]:
-    """Who is due today and not yet enrolled for that occurrence, in contact order."""
+    """Who is due today and not yet enrolled for that occurrence: the longest due first, then
+    in contact order."""
     contacts = candidates(campaign, trigger, today)
     enrolled = set(
         Message.objects.filter(campaign_id=campaign.pk, contact_id__in=contacts.values("id"))
@@ -121,7 +122,29 @@ def newly_due(campaign: Campaign, trigger: Trigger, today: date) -> list[Candida
         due = trigger.due(trigger.date_of(born, visited), today, campaign.grace_days)
         if due is not None and (contact_id, due.key) not in enrolled:
             found.append(Candidate(contact_id, name, phone, consent, opted_out, landline, due))
+    found.sort(key=lambda c: c.due.day)  # stable: contact order within a day
     return found
+
+
+def reminder_room(campaign: Campaign, trigger: Trigger, today: date) -> int | None:
+    """How many more a days-since reminder may enroll to be sent (None: no bound).
+
+    Starting a yearly reminder finds everyone whose date is years old due at once; enrolling
+    them all would skip most of them late, for good. So a reminder enrolls at most what its
+    daily limit can send on its sending days within the grace period, less what is already
+    pending; the others stay due and are enrolled on later runs. A birthday is due only for
+    its grace period, so everyone due is enrolled (and skipped late, with the reason, if the
+    limit cannot reach them).
+    """
+    if trigger.kind == BIRTHDAY:
+        return None
+    days = sum(
+        1
+        for n in range(campaign.grace_days + 1)
+        if (today + timedelta(days=n)).weekday() in campaign.weekdays
+    )
+    pending = Campaign.objects.filter(pk=campaign.pk).values_list("pending_count", flat=True).get()
+    return max(0, campaign.daily_limit * days - pending)
 
 
 def deadline_of(campaign: Campaign, trigger: Trigger, due: Due, today: date) -> datetime:
@@ -163,27 +186,15 @@ def enroll(campaign: Campaign, now: datetime) -> LaunchResult:
     with write_transaction():
         if not hold(campaign.pk):
             return result
-        due = newly_due(campaign, trigger, today)
-        if not due:
-            return result
-        recipients = Recipients.load(candidates(campaign, trigger, today))
-        taken = set(
-            Message.objects.filter(campaign_id=campaign.pk, phone__in=[c.phone for c in due if c.phone])
-            .order_by()
-            .values_list("phone", "occurrence")
-        )
         rows: list[Message] = []
-        for person in due:
-            reason = recipients.reason(
-                person.contact_id, person.phone, person.consent, person.opted_out, person.landline
-            )
-            if (person.phone, person.due.key) in taken:
-                reason = SkipReason.DUPLICATE_PHONE  # another contact with this phone had it
-            rows.append(message_for(campaign, trigger, person, str(reason), today, now))
+        for person, reason in plan(campaign, trigger, today):
+            rows.append(message_for(campaign, trigger, person, reason, today, now))
             if reason:
                 result.skipped[reason] += 1
             else:
                 result.pending += 1
+        if not rows:
+            return result
         if campaign.unique_codes and result.pending:
             codes = iter(PersonCodes(campaign.promotion.code, campaign.pk).fresh(result.pending))
             for row in rows:
@@ -212,6 +223,33 @@ def enroll(campaign: Campaign, now: datetime) -> LaunchResult:
     return result
 
 
+def plan(campaign: Campaign, trigger: Trigger, today: date) -> list[tuple[Candidate, str]]:
+    """Who a run enrolls today, each with why they get a skipped row ("": they get the message)."""
+    due = newly_due(campaign, trigger, today)
+    if not due:
+        return []
+    recipients = Recipients.load(candidates(campaign, trigger, today))
+    taken = set(
+        Message.objects.filter(campaign_id=campaign.pk, phone__in=[c.phone for c in due if c.phone])
+        .order_by()
+        .values_list("phone", "occurrence")
+    )
+    room = reminder_room(campaign, trigger, today)
+    planned: list[tuple[Candidate, str]] = []
+    sending = 0
+    for person in due:
+        if room is not None and sending >= room:
+            break  # the rest wait, not enrolled, for a run with room: none is skipped late in bulk
+        reason = recipients.reason(
+            person.contact_id, person.phone, person.consent, person.opted_out, person.landline
+        )
+        if (person.phone, person.due.key) in taken:
+            reason = SkipReason.DUPLICATE_PHONE  # another contact with this phone had it
+        planned.append((person, str(reason)))
+        sending += not reason
+    return planned
+
+
 def message_for(
     campaign: Campaign, trigger: Trigger, person: Candidate, reason: str, today: date, now: datetime
 ) -> Message:
@@ -237,7 +275,7 @@ def skip_moved(campaign: Campaign, trigger: Trigger, now: datetime) -> int:
     """Skip the pending reminders whose date changed since they were enrolled: «la fecha
     cambió». The new date is a new occurrence, enrolled when it is due. Birthdays keep theirs
     (the occurrence is the year)."""
-    if trigger.kind != "days-since":
+    if trigger.kind == BIRTHDAY:
         return 0
     pending = Message.objects.filter(campaign_id=campaign.pk, status=MessageStatus.PENDING).filter(
         contact__isnull=False
@@ -264,10 +302,9 @@ def due_today(campaign: Campaign, now: datetime) -> list[tuple[Contact, Due]]:
     """Who a run at ``now`` would enroll (the dry run): not yet enrolled for their occurrence."""
     if campaign.status != CampaignStatus.ACTIVE or campaign.is_over(now):
         return []
-    trigger = trigger_of(campaign)
-    due = newly_due(campaign, trigger, campaign.local_today(now))
-    contacts = Contact.objects.in_bulk([c.contact_id for c in due])
-    return [(contacts[c.contact_id], c.due) for c in due if c.contact_id in contacts]
+    planned = [person for person, _reason in plan(campaign, trigger_of(campaign), campaign.local_today(now))]
+    contacts = Contact.objects.in_bulk([c.contact_id for c in planned])
+    return [(contacts[c.contact_id], c.due) for c in planned if c.contact_id in contacts]
 
 
 def run_automations(

@@ -242,3 +242,16 @@ def test_the_frequency_cap_holds_a_birthday_greeting_until_it_allows(clock, make
     run(clock, local(2026, 3, 16, 10))  # the cap's 7 days are over, the grace not yet
     assert sent_to() == ["+573005000001", "+573005000001"]
     assert campaign.messages.get().status == MessageStatus.SENT
+
+
+def test_a_new_yearly_reminder_enrolls_its_backlog_as_fast_as_its_limit_sends_it(clock):
+    for n in range(10):
+        person(f"P{n}", n, last_visit=date(2020, 1, 10) - timedelta(days=n))  # P9 is the longest due
+    campaign = started("days-since:last_visit:365", now=local(2026, 3, 9, 8), daily_limit=2, grace_days=1)
+    # The limit sends 2 a day for the 2 days of its grace: 4 enrolled, the longest due first.
+    assert [name for name, _o, _s in occurrences(campaign)] == ["P9", "P8", "P7", "P6"]
+    for day in range(9, 15):
+        run(clock, local(2026, 3, day, 10))
+    campaign.refresh_from_db()
+    assert (campaign.total_count, campaign.sent_count, campaign.skipped_count) == (10, 10, 0)
+    assert len(set(sent_to())) == 10
