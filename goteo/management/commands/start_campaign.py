@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from goteo import health
 from goteo.audience import AudienceError, audience, preview_recipients
-from goteo.automations import newly_due
+from goteo.automations import plan
 from goteo.draft import draft_outlook, first_day
 from goteo.launch import LaunchError
 from goteo.management.base import GoteoCommand
@@ -126,7 +126,7 @@ class Command(GoteoCommand):
         """What it waits for, and who it would enroll today."""
         try:
             trigger = parse_trigger(campaign.trigger)
-            due = newly_due(campaign, trigger, campaign.local_today(now))
+            due = [person for person, _reason in plan(campaign, trigger, campaign.local_today(now))]
         except (TriggerError, AudienceError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
