@@ -15,6 +15,7 @@ from goteo.forecast import all_held_until, next_send_at, used_today
 from goteo.frequency import held_messages
 from goteo.models import Campaign, CampaignStatus
 from goteo.schedule import SPANISH_WEEKDAYS, describe_moment, describe_start, is_holiday
+from goteo.triggers import BIRTHDAY, DATE_FIELDS, TriggerError, parse_trigger
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
     if status == CampaignStatus.CANCELLED:
         return IdleReason("cancelled", "cancelada")
     if campaign.pending_count <= 0:
+        if campaign.is_automation and campaign.sending_count <= 0:
+            return waiting_for_trigger(campaign)
         if campaign.sending_count > 0:
             return IdleReason("in_flight", "no queda nadie pendiente; los últimos mensajes se están enviando")
         return IdleReason("nothing_pending", "no queda nadie pendiente")
@@ -129,3 +132,20 @@ def idle_reason(campaign: Campaign, now: datetime, disconnected: str = "") -> Id
             return reason("pacing", "esperando la pausa entre mensajes")
         return reason("retry_wait", "los pendientes esperan su próximo intento")
     return reason("unknown", "no se pudo saber por qué no envió; revise el estado del número")
+
+
+def waiting_for_trigger(campaign: Campaign) -> IdleReason:
+    """An active automation with nobody pending: it waits for the next person its trigger
+    names, and looks again on every run (tomorrow at the latest)."""
+    try:
+        trigger = parse_trigger(campaign.trigger)
+    except TriggerError:
+        return IdleReason(
+            "waiting_trigger", "automatización: hoy no queda nadie pendiente; revisa de nuevo mañana"
+        )
+    if trigger.kind == BIRTHDAY:
+        text = "esperando al próximo cumpleaños: hoy no queda nadie por saludar; revisa de nuevo mañana"
+    else:
+        since = DATE_FIELDS[trigger.field]
+        text = f"esperando a quien cumpla {trigger.days} días desde {since}: hoy no queda nadie; revisa de nuevo mañana"
+    return IdleReason("waiting_trigger", text)

@@ -66,28 +66,8 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     ``simulate`` starts it as a simulation, which a number in test mode requires and a
     number connected to WhatsApp refuses (goteo.simulation).
     """
-    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-        raise LaunchError(
-            f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
-        )
-    refusal = launch_refusal(campaign, simulate) or launch_problem(campaign)
-    if refusal:
-        raise LaunchError(refusal)
-    validate_template(campaign.template)
+    launch_checks(campaign, now, simulate)
     promotion = campaign.promotion
-    if promotion.valid_until < campaign.local_today(now):
-        raise LaunchError(
-            f"La promoción {promotion.code} venció el {promotion.valid_until:%d/%m/%Y}; "
-            "no se puede iniciar la campaña."
-        )
-    problems = campaign.legal_problems()
-    if problems:
-        raise LaunchError(" ".join(v.message for v in problems))
-    if campaign.unique_codes and not shows_code(campaign):
-        raise LaunchError(
-            "La campaña da un código a cada persona, pero el mensaje no lo muestra: "
-            "agregue {codigo} a la plantilla."
-        )
     text_for = Content.of(campaign).texts(campaign.pk, campaign.unique_codes)
     codes = PersonCodes(promotion.code, campaign.pk) if campaign.unique_codes else None
 
@@ -113,6 +93,32 @@ def campaign_launch(campaign: Campaign, now: datetime, *, simulate: bool = False
     if result.pending == 0:
         campaign.complete_if_done(now)
     return result
+
+
+def launch_checks(campaign: Campaign, now: datetime, simulate: bool) -> None:
+    """What a launch refuses (a campaign or an automation): LaunchError says why, in Spanish."""
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        raise LaunchError(
+            f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
+        )
+    refusal = launch_refusal(campaign, simulate) or launch_problem(campaign)
+    if refusal:
+        raise LaunchError(refusal)
+    validate_template(campaign.template)
+    promotion = campaign.promotion
+    if promotion.valid_until < campaign.local_today(now):
+        raise LaunchError(
+            f"La promoción {promotion.code} venció el {promotion.valid_until:%d/%m/%Y}; "
+            "no se puede iniciar la campaña."
+        )
+    problems = campaign.legal_problems()
+    if problems:
+        raise LaunchError(" ".join(v.message for v in problems))
+    if campaign.unique_codes and not shows_code(campaign):
+        raise LaunchError(
+            "La campaña da un código a cada persona, pero el mensaje no lo muestra: "
+            "agregue {codigo} a la plantilla."
+        )
 
 
 def driver_integrity_error() -> type[Exception]:

@@ -22,6 +22,8 @@ SPANISH = {
     "%d message(s) left sending by a stopped worker are now unknown": (
         "%d mensaje(s) que un worker detenido dejó enviándose quedan sin confirmar"
     ),
+    # goteo.automations
+    "automation %s could not enroll: %s": "la automatización %s no pudo sumar a nadie: %s",
     # goteo.health, goteo.receipts
     "sender %s braked by its connection check: %s": "número %s frenado por su comprobación de conexión: %s",
     "sender %s braked: %s": "número %s frenado: %s",

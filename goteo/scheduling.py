@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from goteo.launch import LaunchError, LaunchResult, campaign_launch
+from goteo import automations
+from goteo.launch import LaunchError, LaunchResult
 from goteo.models import Campaign, CampaignStatus
 from goteo.schedule import describe_start
 from goteo.simulation import launch_refusal
@@ -59,7 +60,7 @@ def campaign_schedule(campaign: Campaign, now: datetime, *, simulate: bool = Fal
     asked for) are made now, so a refusal is seen when scheduling and not on the day.
     """
     if campaign.start_at is None or campaign.start_at <= now:
-        return campaign_launch(campaign, now, simulate=simulate)
+        return automations.launch(campaign, now, simulate=simulate)
     if campaign.status != CampaignStatus.DRAFT:
         raise LaunchError(
             f"La campaña {campaign.pk} ya fue iniciada (estado: {campaign.get_status_display()})."
@@ -100,7 +101,7 @@ def launch_due(now: datetime, report: Callable[[str], None] = lambda line: None)
     )
     for campaign in due.order_by("start_at", "id"):
         try:
-            result = campaign_launch(campaign, now, simulate=campaign.simulation)
+            result = automations.launch(campaign, now, simulate=campaign.simulation)
         except LaunchError as exc:
             Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
                 status=CampaignStatus.DRAFT, pause_reason=f"No pudo empezar a su hora: {exc}"[:300]

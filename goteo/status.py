@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from goteo.automations import automation_fields
 from goteo.draft import scheduled_outlook
 from goteo.forecast import campaign_forecast, next_send_at
 from goteo.frequency import held_messages
@@ -73,6 +74,7 @@ def campaign_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "frequency_held": len(held),
         "frequency_held_until": min(held.values()) if held else None,
         "warmup": warmup.describe() if warmup else "",
+        **automation_fields(campaign),
     } | results(campaign)
 
 

@@ -64,6 +64,8 @@ class Trigger:
             return None
         if self.kind == BIRTHDAY:
             for year in (today.year, today.year - 1):
+                if year <= value.year:
+                    continue  # the day of birth itself is no birthday
                 day = birthday_in(year, value)
                 if day <= today <= day + timedelta(days=grace_days):
                     return Due(str(year), day)
@@ -112,6 +114,6 @@ def parse_trigger(spec: str) -> Trigger:
     _kind, field, days = parts
     if field not in DATE_FIELDS:
         raise TriggerError(f"Fecha desconocida «{field}» en el disparador: use {' o '.join(DATE_FIELDS)}.")
-    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+    if not days.isdecimal() or not 1 <= int(days) <= MAX_DAYS:  # isdigit takes «²», int() does not
         raise TriggerError(f"Días inválidos «{days}» en el disparador: un número entre 1 y {MAX_DAYS}.")
     return Trigger(DAYS_SINCE, field, int(days))

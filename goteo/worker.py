@@ -38,6 +38,7 @@ from typing import Any
 from django.db import DatabaseError, connections
 
 from goteo import replies
+from goteo.automations import run_automations, skip_late
 from goteo.clock import Clock, SystemClock
 from goteo.forecast import used_today_by
 from goteo.lanes import Lane, LaneResult, StepPool, advance, next_due
@@ -56,6 +57,7 @@ log = logging.getLogger("goteo.worker")
 HEARTBEAT_SECONDS = 15.0
 RESCAN_SECONDS = 60.0  # how often to look for new or resumed campaigns
 SWEEP_SECONDS = 60.0
+ENROLL_SECONDS = 300.0  # at most this often, at a rescan, automations enroll who is due (and skip the late)
 ERROR_REST = 5.0  # after a database or unexpected error, a lane waits this long
 REFRESH_SECONDS = 1.0  # how often a pool thread checks its database connection
 ABANDON_SECONDS = 2.0  # how long a forced stop waits to mark the messages in flight unknown
@@ -108,7 +110,7 @@ class Worker:
         self.local = threading.local()  # when each pool thread last checked its connection
         self.lock = threading.Lock()
         self.say = report or (lambda line: None)
-        self.next_beat = self.next_sweep = self.next_rescan = self.clock.now()
+        self.next_beat = self.next_sweep = self.next_rescan = self.next_enroll = self.clock.now()
         self.record_retry = RetryWhileDatabaseAway(self.clock)
         self.next_launch: datetime | None = None  # the next scheduled campaign's start, read at each rescan
 
@@ -182,8 +184,10 @@ class Worker:
             if now >= self.next_sweep:
                 Message.objects.sweep_stale(now, self.name)
                 Campaign.objects.expire(now, report=self.say)
+                mine = self.my_campaigns()
+                skip_late(now, mine)  # automations' messages past their deadline
                 # The legal profile and each number's risk, as process_campaigns checks them.
-                apply_safeguards(now, self.my_campaigns(), self.say)
+                apply_safeguards(now, mine, self.say)
                 # Replies people are owed (an opt-out's confirmation), within each number's rules.
                 replies.send_due(now, transport_factory=self.transport_factory, report=self.say)
                 self.next_sweep = now + timedelta(seconds=self.sweep_seconds)
@@ -192,6 +196,10 @@ class Worker:
                 launch_due(now, self.say)
                 self.next_rescan = now
             if now >= self.next_rescan:
+                if now >= self.next_enroll:
+                    # Automations enroll who is due today, before the rescan opens their lanes.
+                    run_automations(now, self.say, self.my_campaigns())
+                    self.next_enroll = now + timedelta(seconds=ENROLL_SECONDS)
                 self.next_launch = next_start()
                 self.rescan(now)
                 self.next_rescan = now + timedelta(seconds=self.rescan_seconds)
@@ -204,9 +212,9 @@ class Worker:
             self.say(f"⚠ La base de datos no responde ({exc}); se reintenta en {ERROR_REST:.0f} s.")
             drop_connection()
             retry = now + timedelta(seconds=ERROR_REST)
-            self.next_beat, self.next_sweep, self.next_rescan = (
+            self.next_beat, self.next_sweep, self.next_rescan, self.next_enroll = (
                 retry if moment <= now else moment
-                for moment in (self.next_beat, self.next_sweep, self.next_rescan)
+                for moment in (self.next_beat, self.next_sweep, self.next_rescan, self.next_enroll)
             )
         return rescanned
 

@@ -26,6 +26,9 @@ COMMANDS = sorted(
 VALID_ARGS = {
     "api_token": ["ana"],
     "cancel_campaign": ["1", "--yes"],
+    "create_automation": [
+        *("--name", "N", "--template", "Hola {name}", "--promotion-code", "P", "--trigger", "birthday")
+    ],
     "create_campaign": ["--name", "N", "--template", "Hola {name}", "--promotion-code", "P"],
     "createsuperuser": ["--noinput", "--username", "ana", "--email", "ana@example.com"],
     "import_contacts": ["contactos.csv"],
@@ -86,6 +89,11 @@ MISTAKES = [
     ("import_contacts", []),
     ("import_exclusions", []),
     ("create_campaign", []),
+    ("create_automation", []),
+    (
+        "create_automation",
+        ["--name", "N", "--template", "t", "--promotion-code", "P", "--grace-days", "siete"],
+    ),
     ("start_campaign", ["uno"]),
     ("campaign_status", ["uno"]),
     ("process_campaigns", ["--campaign"]),

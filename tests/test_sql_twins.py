@@ -61,3 +61,31 @@ def test_it_records_a_sent_message_in_the_counters_as_the_model_does(make_campai
     Campaign.shift_count(orm.pk, "sending", "sent")
     dialect().execute(SHIFT_SENT.format(campaign="%s"), sql.pk)
     assert state(orm) == state(sql)
+
+
+def test_the_next_candidate_skips_a_message_past_its_deadline_as_the_orm_does(make_campaign):
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from goteo.models import Message
+    from goteo.sending.sql import NEXT_PENDING
+
+    campaign = make_campaign(4)
+    first, second, third, fourth = campaign.messages.order_by("id")
+    Message.objects.filter(pk=first.pk).update(deadline=NOW)  # its deadline is this moment: too late
+    Message.objects.filter(pk=second.pk).update(deadline=NOW - timedelta(days=1))
+    Message.objects.filter(pk=third.pk).update(deadline=NOW + timedelta(seconds=1))
+    db = dialect()
+    for after, expected in ((0, third.pk), (third.pk, fourth.pk)):
+        at = db.at(NOW)
+        row = db.fetch_one(NEXT_PENDING.format(cap=""), (campaign.pk, "pending", at, at, after))
+        orm = (
+            campaign.messages.filter(status="pending", id__gt=after)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=NOW))
+            .filter(Q(deadline__isnull=True) | Q(deadline__gt=NOW))
+            .order_by("id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        assert row is not None and row[0] == orm == expected

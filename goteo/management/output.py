@@ -86,8 +86,14 @@ def progress_bar(percent: int, width: int = 24) -> str:
 def summary_card(s: dict[str, Any]) -> str:
     """The seed's campaign card, as plain text."""
     simulated = s.get("simulation") or s.get("simulated")
+    automation = bool(s.get("automation"))
     lines = [
-        f"Campaña: {s['name']} (#{s['id']})",
+        f"{'Automatización' if automation else 'Campaña'}: {s['name']} (#{s['id']})",
+        *(
+            [f"🔁 Envía {s['trigger_label']}; si no se puede en {s['grace_days']} días, se omite"]
+            if automation
+            else []
+        ),
         *(["🧪 Simulación (modo de prueba): los mensajes no salen por WhatsApp"] if simulated else []),
         f"Total: {s['total']} {contact_noun(s['total'])}",
         f"✅ Enviados: {s['sent']} de {s['receivable']} ({s['progress_percent']}%)",
@@ -108,6 +114,8 @@ def summary_card(s: dict[str, Any]) -> str:
         + (f" — {s['start_text']}" if s.get("start_text") else "")
         + (f" — {s['pause_reason']}" if s.get("pause_reason") else ""),
         f"Próximo envío: {s['next_send_text']}",
-        f"Terminará: {s['estimated_completion_text']}",
+        f"Terminará: {s['estimated_completion_text']}"
+        if not automation
+        else "Terminará: no termina sola; cada día suma a quien le toca",
     ]
     return "\n".join(lines)

@@ -34,6 +34,8 @@ SKIPPED_BY = {
     SkipReason.OPTED_OUT.value: Actor.RECIPIENT,
     SkipReason.EXPIRED.value: Actor.HOUSEKEEPING,
     SkipReason.ENDED.value: Actor.HOUSEKEEPING,
+    SkipReason.LATE.value: Actor.HOUSEKEEPING,
+    SkipReason.DATE_MOVED.value: Actor.HOUSEKEEPING,
 }
 CHUNK = 500  # ids per statement, well under SQLite's bound on a statement's variables
 

@@ -200,7 +200,8 @@ class Claimer:
         after = 0
         for attempt in range(PERSON_TRIES + 1 if hold else 1):
             capped = not hold or attempt == PERSON_TRIES  # the cheap tries found only people who are held
-            params = (campaign.pk, PENDING, self.db.at(now), after)
+            at = self.db.at(now)
+            params = (campaign.pk, PENDING, at, at, after)
             found = self.db.next_candidate(params, cap if capped else "", cap_params if capped else [], hold)
             if found is None:
                 return None, None

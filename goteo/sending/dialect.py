@@ -143,7 +143,7 @@ class Dialect:
         return True, True
 
     def next_candidate(self, params: Row, cap: str, cap_params: Sequence[Any], hold: bool) -> Row | None:
-        """The campaign's next candidate (``params``: campaign, status, now, after id), and
+        """The campaign's next candidate (``params``: campaign, status, now, now, after id), and
         whether its person is held (always, where claims take turns)."""
         statement = sql.NEXT_PENDING.format(cap=cap) + self.next_lock
         row = self.fetch_one(statement, (*params, *cap_params), prepare=not cap)

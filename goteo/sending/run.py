@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Mod
 
 from goteo import health, replies
+from goteo.automations import run_automations
 from goteo.clock import Clock, SystemClock
 from goteo.models import Campaign, CampaignStatus, Message, Sender
 from goteo.safeguards import apply_safeguards
@@ -192,6 +193,7 @@ class Engine:
         summary.swept = self.sweep_stale(now)
         summary.started = launch_due(now, self.report)  # scheduled campaigns whose start came
         summary.expired = self.expire_campaigns(now, ids)
+        run_automations(now, self.report, ids)  # who automations enroll today; late ones skipped
         applied = apply_safeguards(now, ids, self.report)  # legal profile, senders' risk
         summary.notes += applied.notes
         summary.braked += applied.braked

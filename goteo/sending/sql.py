@@ -68,9 +68,11 @@ COMPLETE = (  # Campaign.complete_if_done
 
 # --- the next message to claim --------------------------------------------------------------
 OUTGOING_COLUMNS = "id, contact_name, phone, rendered_text, uuid, code, attempts"
+# An automation's message is never taken past its deadline, even before the sweep skips it.
 CANDIDATE = (  # frequency.not_reached_sql adds the cap's conditions as {cap}
     " FROM goteo_message WHERE campaign_id = %s AND status = %s"
-    " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND id > %s{cap} ORDER BY id LIMIT 1"
+    " AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND (deadline IS NULL OR deadline > %s)"
+    " AND id > %s{cap} ORDER BY id LIMIT 1"
 )
 NEXT_PENDING = f"SELECT {OUTGOING_COLUMNS}" + CANDIDATE
 # PostgreSQL: the person a candidate is for, held until the claim commits, so that two

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from goteo.audience import AudienceError, audience
 from goteo.draft import draft_outlook
-from goteo.launch import LaunchError, shows_code
+from goteo.launch import LaunchError, LaunchResult, shows_code
 from goteo.management.base import GoteoCommand, parse_day
 from goteo.management.output import counted, field_errors
 from goteo.media import attach_media
@@ -144,6 +144,7 @@ class Command(GoteoCommand):
                 provider_template=provider_template,
                 start_at=start_at,
                 end_at=end_at,
+                **self.campaign_fields(o),
             )
             if o["emojis"] is not None:
                 campaign.emojis = o["emojis"]
@@ -167,9 +168,7 @@ class Command(GoteoCommand):
                     hint = "" if o["simulate"] or not sender_simulates(sender) else f" {SIMULATE_HINT}"
                     raise CommandError(f"{exc}{hint} No se creó la campaña.") from None
             else:
-                _count, _finish, warning = draft_outlook(
-                    campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
-                )
+                warning = self.draft_warning(campaign, now)
         if revised:
             self.stderr.write(revised)
         if campaign.daily_limit_warning:
@@ -182,13 +181,27 @@ class Command(GoteoCommand):
             for launch_warning in result.warnings:
                 if launch_warning != campaign.daily_limit_warning:
                     self.stderr.write(f"Aviso: {launch_warning}")
-            self.stderr.write(
-                f"Iniciada: {result.pending} por enviar, {counted(sum(result.skipped.values()), 'omitido')}; "
-                f"terminará el {describe_day(result.forecast)}."
-            )
+            self.stderr.write(self.started_text(campaign, result))
         elif warning:
             self.stderr.write(f"Aviso: {warning}")
         self.stdout.write(str(campaign.pk))
+
+    def campaign_fields(self, o: dict[str, Any]) -> dict[str, Any]:
+        """Fields a command built on this one sets besides these options (create_automation)."""
+        return {}
+
+    def draft_warning(self, campaign: Campaign, now: datetime) -> str:
+        """What to warn about a draft: here, when its audience would take too long."""
+        _count, _finish, warning = draft_outlook(
+            campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
+        )
+        return warning
+
+    def started_text(self, campaign: Campaign, result: LaunchResult) -> str:
+        return (
+            f"Iniciada: {result.pending} por enviar, {counted(sum(result.skipped.values()), 'omitido')}; "
+            f"terminará el {describe_day(result.forecast)}."
+        )
 
     def moment(self, o: dict[str, Any], name: str, sender: Sender) -> datetime | None:
         """--start-at or --end-at, in the number's time zone (None when not given)."""

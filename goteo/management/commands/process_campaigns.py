@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from goteo.automations import automation_fields, due_today
 from goteo.clock import SystemClock
 from goteo.forecast import next_recipients
 from goteo.heartbeat import ScheduledRun
@@ -101,22 +102,35 @@ class Command(GoteoCommand):
         for campaign in campaigns:
             is_open = campaign.status == CampaignStatus.ACTIVE and campaign.sending_rules().is_open(now)
             people = next_recipients(campaign, now) if is_open else []
-            report.append(
-                {
-                    "id": campaign.pk,
-                    "name": campaign.name,
-                    "open_now": is_open,
-                    "next_send_at": campaign_summary(campaign, now)["next_send_at"],
-                    "recipients": [{"name": n, "phone": mask_phone(p)} for n, p in people],
-                    "idle": None if people else idle_reason(campaign, now).as_dict(),
-                }
-            )
+            item: dict[str, Any] = {
+                "id": campaign.pk,
+                "name": campaign.name,
+                "open_now": is_open,
+                "next_send_at": campaign_summary(campaign, now)["next_send_at"],
+                "recipients": [{"name": n, "phone": mask_phone(p)} for n, p in people],
+                "idle": None if people else idle_reason(campaign, now).as_dict(),
+            }
+            if campaign.is_automation:
+                item |= automation_fields(campaign)
+                item["enroll_today"] = [
+                    {"name": c.full_name, "phone": mask_phone(c.phone), "occurrence": due.key}
+                    for c, due in due_today(campaign, now)
+                ]
+            report.append(item)
         if as_json:
             self.stdout.write(to_json({"dry_run": True, "campaigns": report}))
             return
         if not report:
             self.say("No hay campañas activas.")
         for item in report:
+            if item.get("automation"):
+                joining = item["enroll_today"]
+                self.say(
+                    f"{item['name']} (automatización, {item['trigger_label']}): hoy se sumarían "
+                    f"{counted(len(joining), 'persona')}" + (":" if joining else ".")
+                )
+                for person in joining:
+                    self.say(f"  + {person['name']} ({person['phone']})")
             if item["idle"]:
                 self.say(f"{item['name']}: nadie recibe ahora: {item['idle']['text']}")
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from goteo import health
 from goteo.audience import AudienceError, audience, preview_recipients
+from goteo.automations import plan
 from goteo.draft import draft_outlook, first_day
 from goteo.launch import LaunchError
 from goteo.management.base import GoteoCommand
@@ -19,6 +21,9 @@ from goteo.schedule import describe_day, describe_moment
 from goteo.scheduling import campaign_schedule, start_text
 from goteo.simulation import SIMULATE_HINT, connection_mark, launch_refusal
 from goteo.status import campaign_summary
+from goteo.triggers import TriggerError, parse_trigger
+
+PREVIEW = 10  # people an automation's preview names
 
 
 class Command(GoteoCommand):
@@ -50,30 +55,12 @@ class Command(GoteoCommand):
                 "nueva fecha en «Válida hasta» y marque «Actualizar la promoción existente en todas "
                 "sus campañas»."
             )
-        self.stdout.write(f"Campaña: {campaign.name}")
+        self.stdout.write(f"{'Automatización' if campaign.is_automation else 'Campaña'}: {campaign.name}")
         self.stdout.write(f"Promoción: {campaign.promotion}")
-        try:
-            in_audience = audience(campaign, now=campaign.starts_from(now)).count()
-            self.stdout.write(f"Contactos en la audiencia: {in_audience}")
-            day = first_day(campaign, campaign.starts_from(now))
-            sendable, first = preview_recipients(campaign, day.count, campaign.starts_from(now))
-            day = day.capped(sendable)
-        except AudienceError as exc:
-            raise CommandError(str(exc)) from None
-        rest = " (el resto se omite con su motivo)" if in_audience > sendable else ""
-        self.stdout.write(f"Pueden recibirla: {sendable}{rest}")
-        self.stdout.write(
-            f"Primer envío: {describe_moment(day.when, now, campaign.sender.tz)}; ese día recibirían "
-            f"{day.count} (limita: {day.limited_by}):"
-        )
-        for name, phone in first:
-            self.stdout.write(f"  · {name} ({mask_phone(phone)})")
-        _count, finish, warning = draft_outlook(
-            campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
-        )
-        self.stdout.write(f"Terminaría: {describe_day(finish) if finish else 'nunca con estas reglas'}")
-        if warning:
-            self.stdout.write(f"⚠ {warning}")
+        if campaign.is_automation:
+            self.preview_automation(campaign, now)
+        else:
+            self.preview_campaign(campaign, now)
         connected, detail = self.whatsapp(campaign)
         mark = connection_mark(campaign.sender, connected)
         self.stdout.write(f"WhatsApp ({campaign.sender.name}): {mark_and_detail(mark, detail)}")
@@ -107,9 +94,49 @@ class Command(GoteoCommand):
             self.stderr.write(f"Aviso: {warning}")
         summary = campaign_summary(campaign, now)
         self.stdout.write(f"Próximo envío: {summary['next_send_text']}")
-        self.stdout.write(f"Terminará: {describe_day(result.forecast)}")
+        if not campaign.is_automation:
+            self.stdout.write(f"Terminará: {describe_day(result.forecast)}")
         if not connected:
             self.stderr.write("Aviso: WhatsApp no está conectado; no se enviará nada hasta que lo esté.")
+
+    def preview_campaign(self, campaign: Campaign, now: datetime) -> None:
+        """Who the audience is, who receives on the first day, and when it would finish."""
+        try:
+            in_audience = audience(campaign, now=campaign.starts_from(now)).count()
+            self.stdout.write(f"Contactos en la audiencia: {in_audience}")
+            day = first_day(campaign, campaign.starts_from(now))
+            sendable, first = preview_recipients(campaign, day.count)
+            day = day.capped(sendable)
+        except AudienceError as exc:
+            raise CommandError(str(exc)) from None
+        rest = " (el resto se omite con su motivo)" if in_audience > sendable else ""
+        self.stdout.write(f"Pueden recibirla: {sendable}{rest}")
+        self.stdout.write(
+            f"Primer envío: {describe_moment(day.when, now, campaign.sender.tz)}; ese día recibirían "
+            f"{day.count} (limita: {day.limited_by}):"
+        )
+        for name, phone in first:
+            self.stdout.write(f"  · {name} ({mask_phone(phone)})")
+        _count, finish, warning = draft_outlook(
+            campaign, audience(campaign, now=campaign.starts_from(now)), campaign.starts_from(now)
+        )
+        self.stdout.write(f"Terminaría: {describe_day(finish) if finish else 'nunca con estas reglas'}")
+        if warning:
+            self.stdout.write(f"⚠ {warning}")
+
+    def preview_automation(self, campaign: Campaign, now: datetime) -> None:
+        """What it waits for, and who it would enroll today."""
+        try:
+            trigger = parse_trigger(campaign.trigger)
+            due = [person for person, _reason in plan(campaign, trigger, campaign.local_today(now))]
+        except (TriggerError, AudienceError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Envía {trigger.describe()}; si no se puede en {campaign.grace_days} días, se omite."
+        )
+        self.stdout.write(f"Hoy se sumarían: {len(due)}")
+        for person in due[:PREVIEW]:
+            self.stdout.write(f"  · {person.name} ({mask_phone(person.phone)})")
 
     def whatsapp(self, campaign: Campaign) -> tuple[bool, str]:
         status = health.sender_status(campaign.sender, timezone.now())
