@@ -128,7 +128,7 @@ def test_the_start_button_starts_an_automation_as_an_automation(staff, number):
     person("Beto", 2, birth_date=date(1990, 5, 5))
     campaign = automation(sender=number)
     text = page_text(staff.post(reverse("goteo:campaign_start", args=[campaign.pk]), follow=True))
-    assert "Campaña iniciada: 1 mensajes por enviar, 0 omitidos." in text
+    assert "Automatización iniciada: hoy se inscribieron 1 personas y se omitieron 0." in text
     assert list(campaign.messages.values_list("contact_name", "occurrence")) == [("Ana", "2026")]
 
 
