@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.test import Client
@@ -334,3 +334,24 @@ def test_the_page_adds_a_few_queries_never_one_per_message(
 )
 def test_the_deadline_is_said_in_the_numbers_days(deadline, said):
     assert deadline_text(deadline, BOGOTA) == said
+
+
+def test_from_the_form_to_the_people_waiting_with_the_real_engine(staff, memory_sender):
+    """No stand-ins: the form creates it, the button starts it, its page names who waits."""
+    Contact.objects.create(
+        full_name="Ana Ruiz", phone="+573001000001", consent=True, birth_date=date(1990, 1, 2)
+    )
+    Contact.objects.create(
+        full_name="Beto Paz", phone="+573001000002", consent=True, birth_date=date(1990, 5, 5)
+    )
+    create(staff, memory_sender, when="cumpleanos", grace_days="7")
+    campaign = Campaign.objects.get()
+
+    started = page_text(staff.post(reverse("goteo:campaign_start", args=[campaign.pk]), follow=True))
+    page = page_text(staff.get(reverse("goteo:campaign_detail", args=[campaign.pk])))
+
+    assert "Automatización iniciada: hoy se inscribieron 1 personas y se omitieron 0." in started
+    assert list(campaign.messages.values_list("contact_name", "occurrence")) == [("Ana Ruiz", "2026")]
+    assert "1 persona espera su mensaje" in page and "Hoy se inscribirían 0 personas." in page
+    assert "Ana Ruiz · +57300****001\nse omite si no sale hasta el 09/01" in page  # her birthday + 7 days
+    assert "Beto Paz" not in page
