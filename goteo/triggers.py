@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 BIRTHDAY = "birthday"
 DAYS_SINCE = "days-since"
 # The contact's dates a days-since trigger may count from, with their names for the shop.
-DATE_FIELDS = {"last_visit": "su última visita", "birth_date": "su fecha de nacimiento"}
+DATE_FIELDS = {
+    "last_visit": gettext_lazy("su última visita"),
+    "birth_date": gettext_lazy("su fecha de nacimiento"),
+}
 MAX_DAYS = 3660  # ten years
 
 
@@ -51,8 +56,8 @@ class Trigger:
     def describe(self) -> str:
         """The trigger in the shop's words: «el día de su cumpleaños»."""
         if self.kind == BIRTHDAY:
-            return "el día de su cumpleaños"
-        return f"{self.days} días después de {DATE_FIELDS[self.field]}"
+            return _("el día de su cumpleaños")
+        return _("%(n)s días después de %(fecha)s") % {"n": self.days, "fecha": DATE_FIELDS[self.field]}
 
     def due(self, value: date | None, today: date, grace_days: int) -> Due | None:
         """The occurrence the person is due for on ``today``, or None.
