@@ -63,6 +63,7 @@ SPANISH = {
     "campaign %s: %s failed requeued by %s": "campaña %s: %s fallidos vuelven a la cola por %s",
     "campaign %s: %s unknown resolved as %s by %s": "campaña %s: %s sin confirmar resueltos como %s por %s",
     "contact %s opt-out=%s by %s": "contacto %s dado de baja=%s por %s",
+    "contact %s dates and data edited by %s": "fechas y datos del contacto %s editados por %s",
     "contacts imported by %s: %s created, %s updated, %s rejected": (
         "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados"
     ),

@@ -53,6 +53,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "contact_import_confirm": "goteo.add_contact",
     "contact_import_template": "goteo.add_contact",
     "contact_opt_out": EDIT_CONTACTS,
+    "contact_edit": EDIT_CONTACTS,
     "inbound_list": EDIT_CONTACTS,  # tying an unknown sender to a contact edits the contact
     "inbound_match": EDIT_CONTACTS,
     "sender_list": EDIT_NUMBERS,

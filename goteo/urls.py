@@ -63,6 +63,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="contact_import_template",
     ),
     path("dashboard/promociones/contactos/<int:pk>/baja/", contacts.contact_opt_out, name="contact_opt_out"),
+    path("dashboard/promociones/contactos/<int:pk>/datos/", contacts.contact_edit, name="contact_edit"),
     path("dashboard/promociones/numeros/", senders.sender_list, name="sender_list"),
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),

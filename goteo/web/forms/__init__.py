@@ -3,12 +3,17 @@
 - inputs: day-first dates, a 24-hour clock, the days of the week (shared by the others);
 - campaign: a campaign (the wizard) and its test message;
 - sender: a WhatsApp number;
-- contacts: a contacts file to import.
+- contacts: a contacts file to import, and a contact's dates and own data.
 """
 
 from goteo.web.forms.campaign import CampaignForm, TestMessageForm
-from goteo.web.forms.contacts import ImportForm
+from goteo.web.forms.contacts import AttributeFormSet, ContactDatesForm, ImportForm
 from goteo.web.forms.inputs import DAY_CHOICES
 from goteo.web.forms.sender import SenderForm
 
-__all__ = ["DAY_CHOICES", "CampaignForm", "ImportForm", "SenderForm", "TestMessageForm"]
+__all__ = [
+    "DAY_CHOICES",
+    "AttributeFormSet",
+    "CampaignForm",
+    "ContactDatesForm",
+    "ImportForm", "SenderForm", "TestMessageForm"]
