@@ -196,7 +196,7 @@ class RowReader:
             self.parsed.repeated.append((line, earlier))
             return None, f"igual a la línea {earlier} (mismo nombre y teléfono); se toma una vez"
         self.seen[key] = line
-        row = Row(line, name, phone.e164, phone_raw, consent in YES, tags, phone.landline, *dates)
+        row = Row(line, name, phone.e164, phone_raw, consent in YES, tags, phone.landline, dates[0], dates[1])
         columns = self.parsed.columns
         for index in columns.attributes:
             value = record[index].strip() if index < len(record) else ""

@@ -79,6 +79,10 @@ SPANISH = {
     # goteo.brakes, goteo.receipts
     "sender %s: brake lifted by its provider: %s": "número %s: su proveedor levantó el freno: %s",
     "sender %s: brake lifted by %s (it said: %s)": "número %s: freno levantado por %s (decía: %s)",
+    # goteo.contact_sync
+    "contact for %s not synced: unreadable phone %s": "el contacto de %s no se sincronizó: teléfono ilegible %s",
+    "could not sync the contact of %s (phone %s)": "no se pudo sincronizar el contacto de %s (teléfono %s)",
+    "could not unlink the contact of %s": "no se pudo desvincular el contacto de %s",
     # goteo.inbound, goteo.web.inbound
     "inbound message from %s (%s) already received; ignored": "mensaje entrante de %s (%s) ya recibido; se ignora",
     "stop request from %s without a phone; kept for a person": (

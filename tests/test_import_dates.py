@@ -25,7 +25,11 @@ def run(tmp_path: Path, text: str) -> str:
 
 @pytest.mark.parametrize(
     ("born", "visit"),
-    [("birth_date", "last_visit"), ("fecha_nacimiento", "ultima_visita"), ("Fecha de nacimiento", "Última visita")],
+    [
+        ("birth_date", "last_visit"),
+        ("fecha_nacimiento", "ultima_visita"),
+        ("Fecha de nacimiento", "Última visita"),
+    ],
 )
 def test_it_reads_both_spellings_and_both_formats(tmp_path, born, visit):
     run(

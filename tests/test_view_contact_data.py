@@ -57,7 +57,9 @@ def test_the_form_shows_the_stored_values(staff, ana):
 
 def test_the_owner_edits_dates_and_replaces_the_data(staff, ana):
     data = {"birth_date": "15/02/1985", "last_visit": "2025-11-03", "action": "save"}
-    data |= rows(("producto", "lentes de contacto"), ("tienda", "centro"), ("graduación", "-1.25"), delete=(1,))
+    data |= rows(
+        ("producto", "lentes de contacto"), ("tienda", "centro"), ("graduación", "-1.25"), delete=(1,)
+    )
 
     response = edit(staff, ana, data)
 

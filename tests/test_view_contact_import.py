@@ -3,10 +3,9 @@ cancel, the report with Spanish reasons; and the template file."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import os
 import time
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -125,7 +125,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         dates = ContactDatesForm(instance=contact, today=today)
         rows_form = AttributeFormSet(
-            initial=[{"name": name, "value": str(value)} for name, value in sorted(contact.attributes.items())]
+            initial=[
+                {"name": name, "value": str(value)} for name, value in sorted(contact.attributes.items())
+            ]
         )
     return render(
         request, "goteo/contacts/edit.html", {"contact": contact, "dates": dates, "rows": rows_form}

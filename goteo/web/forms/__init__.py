@@ -16,4 +16,7 @@ __all__ = [
     "AttributeFormSet",
     "CampaignForm",
     "ContactDatesForm",
-    "ImportForm", "SenderForm", "TestMessageForm"]
+    "ImportForm",
+    "SenderForm",
+    "TestMessageForm",
+]

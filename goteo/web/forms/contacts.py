@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -71,9 +71,9 @@ class BaseAttributeFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         super().clean()
         seen: set[str] = set()
         for form in self.forms:
-            if self.can_delete and self._should_delete_form(form):
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
-            name = form.cleaned_data.get("name", "").strip() if form.cleaned_data else ""
+            name = form.cleaned_data.get("name", "").strip()
             if not name:
                 continue
             if name.casefold() in seen:
@@ -85,7 +85,7 @@ class BaseAttributeFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         """The rows kept, as the contact's attributes."""
         kept: dict[str, str] = {}
         for form in self.forms:
-            if self.can_delete and self._should_delete_form(form):
+            if form.cleaned_data.get("DELETE"):
                 continue
             name = form.cleaned_data.get("name", "").strip()
             value = form.cleaned_data.get("value", "").strip()
@@ -94,6 +94,9 @@ class BaseAttributeFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         return kept
 
 
-AttributeFormSet = forms.formset_factory(
-    AttributeForm, formset=BaseAttributeFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+AttributeFormSet = cast(
+    type[BaseAttributeFormSet],
+    forms.formset_factory(
+        AttributeForm, formset=BaseAttributeFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+    ),
 )
