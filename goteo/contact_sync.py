@@ -87,7 +87,8 @@ def write_batch(source: Source, rows: list[HostRow], now: datetime, report: Sync
             readable.append((row, read_phone(row.phone_raw)))
         except InvalidPhone as exc:
             report.invalid.append((row.ref, f"teléfono: {exc.detail}"))
-    by_ref = {c.source_ref: c for c in Contact.objects.filter(source_ref__in=[r.ref for r, _p in readable])}
+    linked = Contact.objects.filter(source_ref__in=[r.ref for r, _p in readable]).order_by("-id")
+    by_ref = {c.source_ref: c for c in linked}  # the oldest, should two share a reference
     phones = {p.e164 for r, p in readable if r.ref not in by_ref}
     free: dict[str, list[Contact]] = {}
     for contact in Contact.objects.filter(phone__in=phones, source_ref="").order_by("id"):
@@ -143,7 +144,7 @@ def apply(source: Source, contact: Contact, row: HostRow, phone: Phone, now: dat
         contact.birth_date = row.birth_date
     if source.last_visit:
         contact.last_visit = row.last_visit
-    attributes = dict(contact.attributes or {})
+    attributes = dict(contact.attributes) if isinstance(contact.attributes, dict) else {}
     for key, value in row.attributes.items():
         if value is None:
             attributes.pop(key, None)

@@ -259,7 +259,8 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
             contact.birth_date = row.birth_date or contact.birth_date
             contact.last_visit = row.last_visit or contact.last_visit
             if row.attributes:
-                contact.attributes = {**contact.attributes, **row.attributes}
+                stored = contact.attributes if isinstance(contact.attributes, dict) else {}
+                contact.attributes = {**stored, **row.attributes}
             to_update.append(contact)
             if row.tags:
                 tags_for.append((contact.pk, row.tags))

@@ -128,3 +128,15 @@ def test_the_admin_shows_the_new_fields(client, ana):
     assert "Fecha de nacimiento" in listing and "Última visita" in listing
     assert 'name="birth_date"' in page and 'name="last_visit"' in page and 'name="attributes"' in page
     assert "patients.Patient:42" in page and 'name="source_ref"' not in page
+
+
+def test_data_that_is_not_names_and_values_is_refused_and_never_breaks_the_page(staff, ana):
+    from django.core.exceptions import ValidationError
+
+    ana.attributes = ["gafas"]
+    with pytest.raises(ValidationError, match="Escriba nombres con sus valores"):
+        ana.full_clean()
+    ana.save()
+
+    assert staff.get(reverse("goteo:contact_detail", args=[ana.pk])).status_code == 200
+    assert staff.get(reverse("goteo:contact_edit", args=[ana.pk])).status_code == 200

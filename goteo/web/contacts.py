@@ -74,6 +74,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def own_data(contact: Contact) -> dict[str, object]:
+    """The contact's attributes; nothing if something other than names and values was stored."""
+    return contact.attributes if isinstance(contact.attributes, dict) else {}
+
+
 @base.staff_required
 @require_GET
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -81,7 +86,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.prefetch_related("tags"), pk=pk)
     sent = _("Enviado")
     entries = [(e, DELIVERY_LABELS.get(e.delivery, sent) if e.sent else "") for e in conversation(contact)]
-    attributes = sorted(contact.attributes.items(), key=lambda item: item[0].casefold())
+    attributes = sorted(own_data(contact).items(), key=lambda item: item[0].casefold())
     return render(
         request,
         "goteo/contacts/detail.html",
@@ -125,9 +130,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         dates = ContactDatesForm(instance=contact, today=today)
         rows_form = AttributeFormSet(
-            initial=[
-                {"name": name, "value": str(value)} for name, value in sorted(contact.attributes.items())
-            ]
+            initial=[{"name": name, "value": str(value)} for name, value in sorted(own_data(contact).items())]
         )
     return render(
         request, "goteo/contacts/edit.html", {"contact": contact, "dates": dates, "rows": rows_form}
