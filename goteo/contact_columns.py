@@ -4,8 +4,9 @@ Headers are matched without case, accents, underscores or hyphens, so ``Teléfon
 ``telefono`` and ``TELEFONO`` are the same. A name may come in one column or split into
 given names and surnames (``Nombres;Apellidos``, ``first_name,last_name``), which are
 joined. When several phone columns exist the likeliest WhatsApp one is used: a
-``whatsapp`` column, then a mobile one (``celular``), then a plain ``telefono``. Any other column with a header is the shop's own data about the
-person (``producto``, ``graduacion``): kept as an attribute named by its header as written.
+``whatsapp`` column, then a mobile one (``celular``), then a plain ``telefono``. Any other
+column with a header is the shop's own data about the person (``producto``, ``graduacion``):
+kept as an attribute named by its header as written, trimmed.
 """
 
 from __future__ import annotations
