@@ -59,7 +59,7 @@ def check_contact_source(app_configs: Sequence[AppConfig] | None = None, **kwarg
     return [
         Error(
             problem,
-            hint="Vea docs/contacts.md: «Sincronizar con el sistema de la tienda».",
+            hint="Vea docs/contacts.md, sección 3 (sincronizar con el sistema de la tienda).",
             id="goteo.E002",
         )
         for problem in problems_in(setting)

@@ -263,3 +263,24 @@ def test_the_command_says_when_nothing_is_configured(settings, db):
     assert problems_in("patients.Patient") == [
         "GOTEO_CONTACT_SOURCE debe ser un diccionario, como {'model': 'patients.Patient', ...}."
     ]
+
+
+def test_goteo_connects_the_receivers_at_start_up_when_the_setting_names_a_model(host):
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    contact_sync.disconnect(host)
+    assert not post_save.has_listeners(host)
+
+    apps.get_app_config("goteo").ready()
+
+    assert post_save.has_listeners(host) and post_delete.has_listeners(host)
+
+
+def test_a_saved_patient_with_an_unreadable_phone_is_logged_masked_and_left_out(host, caplog):
+    with caplog.at_level(logging.WARNING, logger="goteo"):
+        ana = host.objects.create(first_name="Ana", phone_number="300 12")
+
+    assert not Contact.objects.exists()
+    (record,) = [r for r in caplog.records if r.name == "goteo.contact_source"]
+    assert record.getMessage() == f"contact for patients.Patient:{ana.pk} not synced: unreadable phone ******"
