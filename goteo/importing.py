@@ -316,6 +316,8 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
+            # Dates and attributes are bound only when the batch has some: most files have none.
+            extra = any(row.birth_date or row.last_visit or row.attributes for row in batch)
             people = [
                 (
                     row.full_name,
@@ -324,26 +326,33 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
                     row.landline,
                     row.consent,
                     consented_at if row.consent else None,
-                    day(row.birth_date),
-                    day(row.last_visit),
-                    json.dumps(row.attributes) if row.attributes else "{}",
+                    *(
+                        (day(row.birth_date), day(row.last_visit), json.dumps(row.attributes or {}))
+                        if extra
+                        else ()
+                    ),
                 )
                 for row in batch
             ]
             if connection.vendor == "postgresql":
                 # One array per column: the statement stays the same size whatever the batch.
+                more = (
+                    ("b, v, a::jsonb", ", %s::date[], %s::date[], %s::text[]", ", b, v, a")
+                    if extra
+                    else ("NULL, NULL, '{}'::jsonb", "", "")
+                )
                 sql = (
                     f"INSERT INTO {table} ({columns}) SELECT n, p, r, l, c, ca,"
-                    " CASE WHEN c THEN %s ELSE '' END, false, NULL, '', %s, %s, b, v, a::jsonb, ''"
+                    f" CASE WHEN c THEN %s ELSE '' END, false, NULL, '', %s, %s, {more[0]}, ''"
                     " FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::boolean[],"
-                    " %s::boolean[], %s::timestamptz[], %s::date[], %s::date[], %s::text[])"
-                    " AS u (n, p, r, l, c, ca, b, v, a) RETURNING id"
+                    f" %s::boolean[], %s::timestamptz[]{more[1]}) AS u (n, p, r, l, c, ca{more[2]}) RETURNING id"
                 )
                 cursor.execute(sql, [source_name, created, created, *map(list, zip(*people, strict=True))])
             else:
-                one = "(%s, %s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s, %s, %s, %s, '')"
+                tail = "%s, %s, %s" if extra else "NULL, NULL, '{}'"
+                one = f"(%s, %s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s, {tail}, '')"
                 params: list[Any] = []
-                for name, phone, raw, landline, consent, consent_at, born, visit, attributes in people:
+                for name, phone, raw, landline, consent, consent_at, *dated in people:
                     params += [
                         name,
                         phone,
@@ -354,9 +363,7 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
                         source_name if consent else "",
                         created,
                         created,
-                        born,
-                        visit,
-                        attributes,
+                        *dated,
                     ]
                 values = ", ".join([one] * len(batch))
                 cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id", params)

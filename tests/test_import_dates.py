@@ -115,3 +115,20 @@ def test_a_repeated_attribute_column_imports_nothing(tmp_path):
     with pytest.raises(CommandError, match="La columna «producto» aparece dos veces"):
         run(tmp_path, "nombre,telefono,consentimiento,Producto,producto\nAna,3001000001,si,a,b\n")
     assert not Contact.objects.exists()
+
+
+def test_batches_with_and_without_dates_each_keep_theirs(tmp_path, monkeypatch):
+    monkeypatch.setattr("goteo.importing.INSERT_BATCH", 1)
+
+    run(
+        tmp_path,
+        "nombre,telefono,consentimiento,ultima_visita,producto\n"
+        "Ana Ruiz,3001000001,si,,\n"
+        "Beto Gil,3001000002,no,2024-12-01,\n"
+        "Caro Paz,3001000003,si,,gafas\n",
+    )
+
+    ana, beto, caro = Contact.objects.order_by("full_name")
+    assert (ana.last_visit, ana.attributes, ana.consent_source) == (None, {}, "csv:pacientes.csv")
+    assert (beto.last_visit, beto.attributes) == (date(2024, 12, 1), {})
+    assert (caro.last_visit, caro.attributes) == (None, {"producto": "gafas"})
