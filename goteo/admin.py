@@ -64,11 +64,12 @@ class ReadOnlyAdmin(ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ModelAdmin):
-    list_display = ["full_name", "phone", "landline", "consent", "opted_out", "created_at"]
+    list_display = ["full_name", "phone", "landline", "consent", "opted_out", "birth_date", "last_visit"]
     list_filter = ["consent", "opted_out", "landline", "tags"]
     search_fields = ["full_name", "phone"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["landline", "opted_out", "opted_out_at", "opt_out_source"]
+    # source_ref says which row of the shop's own system keeps this contact in step.
+    readonly_fields = ["landline", "opted_out", "opted_out_at", "opt_out_source", "source_ref"]
     actions = ["opt_out"]
 
     @admin.action(description=_("Dar de baja (omite sus mensajes pendientes)"))

@@ -11,3 +11,6 @@ class GoteoConfig(AppConfig):
 
     def ready(self) -> None:
         from goteo import checks  # noqa: F401  (registers the system checks)
+        from goteo.contact_sync import connect
+
+        connect()  # keeps contacts in step with the host project's model, when one is named

@@ -1,5 +1,6 @@
-"""System checks: SQLite must run in the mode that keeps concurrent sends safe, and the
-sending commands need a migrated database."""
+"""System checks: SQLite must run in the mode that keeps concurrent sends safe, the host
+project's contact source must name a model and fields that exist, and the sending commands
+need a migrated database."""
 
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def check_sqlite(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) 
             id="goteo.E001",
         )
         for problem in sqlite_problems()
+    ]
+
+
+@register("goteo")
+def check_contact_source(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[Error]:
+    """goteo.E002: GOTEO_CONTACT_SOURCE names a key, a model or a field that does not exist."""
+    from goteo.contact_source import configured, problems_in
+
+    setting = configured()
+    if not setting:
+        return []
+    return [
+        Error(
+            problem,
+            hint="Vea docs/contacts.md, sección 3 (sincronizar con el sistema de la tienda).",
+            id="goteo.E002",
+        )
+        for problem in problems_in(setting)
     ]
 
 

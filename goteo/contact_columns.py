@@ -1,10 +1,12 @@
-"""Which column of a contacts file holds the name, the phone, the consent and the tags.
+"""Which column of a contacts file holds the name, the phone, the consent, the tags and the dates.
 
 Headers are matched without case, accents, underscores or hyphens, so ``Teléfono``,
 ``telefono`` and ``TELEFONO`` are the same. A name may come in one column or split into
 given names and surnames (``Nombres;Apellidos``, ``first_name,last_name``), which are
 joined. When several phone columns exist the likeliest WhatsApp one is used: a
-``whatsapp`` column, then a mobile one (``celular``), then a plain ``telefono``.
+``whatsapp`` column, then a mobile one (``celular``), then a plain ``telefono``. Any other
+column with a header is the shop's own data about the person (``producto``, ``graduacion``):
+kept as an attribute named by its header as written, trimmed.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ PHONE = (
 )
 CONSENT = {"consent", "consentimiento", "acepta", "autoriza", "acepta promociones", "autoriza promociones"}
 TAGS = {"tags", "etiquetas", "etiqueta"}
-KNOWN = FULL_NAME | GIVEN_NAME | SURNAME | CONSENT | TAGS | set().union(*PHONE)
+BIRTH_DATE = {"birth date", "birthdate", "fecha nacimiento", "fecha de nacimiento"}
+LAST_VISIT = {"last visit", "ultima visita"}
+KNOWN = FULL_NAME | GIVEN_NAME | SURNAME | CONSENT | TAGS | BIRTH_DATE | LAST_VISIT | set().union(*PHONE)
+MAX_ATTRIBUTE = 64  # the longest attribute name (the column's header)
 
 
 def header_key(header: str) -> str:
@@ -62,6 +67,9 @@ class Columns:
     phone: int
     consent: int
     tags: int | None
+    birth_date: int | None = None
+    last_visit: int | None = None
+    attributes: tuple[int, ...] = ()
 
     def field_of(self, index: int) -> str:
         """The Spanish name of what column ``index`` holds, or its header if goteo ignores it."""
@@ -73,6 +81,10 @@ class Columns:
             return "consentimiento"
         if index == self.tags:
             return "etiquetas"
+        if index == self.birth_date:
+            return "fecha de nacimiento"
+        if index == self.last_visit:
+            return "última visita"
         header = self.headers[index].strip() if index < len(self.headers) else ""
         return f"columna {column_letter(index)}" + (f" ({header})" if header else "")
 
@@ -88,11 +100,20 @@ class Columns:
             ("Consentimiento", shown(self.consent)),
         ]
         found.append(("Etiquetas", shown(self.tags) if self.tags is not None else "ninguna (opcional)"))
+        for label, index in (("Fecha de nacimiento", self.birth_date), ("Última visita", self.last_visit)):
+            found.append((label, shown(index) if index is not None else "ninguna (opcional)"))
+        if self.attributes:
+            found.append(("Datos propios", ", ".join(shown(i) for i in self.attributes)))
         return found
+
+    def attribute_name(self, index: int) -> str:
+        """The attribute a column fills: its header as written, trimmed."""
+        return self.headers[index].strip()
 
     def ignored(self) -> list[str]:
         """The headers of the columns goteo does not read."""
-        used = {*self.name, self.phone, self.consent, self.tags}
+        used = {*self.name, self.phone, self.consent, self.tags, self.birth_date, self.last_visit}
+        used.update(self.attributes)
         return [h.strip() for i, h in enumerate(self.headers) if i not in used and h.strip()]
 
 
@@ -100,9 +121,19 @@ def map_headers(headers: list[str]) -> Columns:
     """Find the columns in the header row; ``ImportFileError`` if one is missing or repeated."""
     keys = [header_key(h) for h in headers]
     first_at: dict[str, int] = {}
+    attributes: list[int] = []
     for index, key in enumerate(keys):
         if key not in KNOWN:
-            continue
+            header = headers[index].strip()
+            if not header:
+                continue
+            if len(header) > MAX_ATTRIBUTE:
+                raise ImportFileError(
+                    f"El encabezado de la columna {column_letter(index)} tiene {len(header)} caracteres; "
+                    f"el máximo es {MAX_ATTRIBUTE}. Acórtelo y vuelva a importar."
+                )
+            key = f"dato:{header.casefold()}"
+            attributes.append(index)
         if key in first_at:
             raise ImportFileError(
                 f"La columna «{headers[index].strip()}» aparece dos veces "
@@ -133,6 +164,16 @@ def map_headers(headers: list[str]) -> Columns:
         raise ImportFileError(
             f"Faltan columnas obligatorias: {', '.join(missing)}. "
             f"Encabezados encontrados: {', '.join(h.strip() for h in headers) or '(ninguno)'}. "
-            "Se esperan nombre (o nombres y apellidos), teléfono, consentimiento y, opcional, etiquetas."
+            "Se esperan nombre (o nombres y apellidos), teléfono, consentimiento y, opcionales, "
+            "etiquetas, fecha de nacimiento y última visita."
         )
-    return Columns(tuple(headers), name, phone, consent, first(TAGS))
+    return Columns(
+        tuple(headers),
+        name,
+        phone,
+        consent,
+        first(TAGS),
+        first(BIRTH_DATE),
+        first(LAST_VISIT),
+        tuple(attributes),
+    )

@@ -1,17 +1,19 @@
 """Importing contacts from a CSV file exported from a spreadsheet or the shop's system.
 
-Columns: name (or given names and surnames), phone, consent, and optionally tags, with
-Spanish or English headers (goteo.contact_columns). A file that cannot be read as such a
-CSV imports nothing; a bad row is reported with its line number and reason and the rest
-import. Rows that import but will not all be messaged (a landline, a phone another name
+Columns: name (or given names and surnames), phone, consent, and optionally tags, a birth
+date and a last visit (YYYY-MM-DD or DD/MM/YYYY), with Spanish or English headers
+(goteo.contact_columns); any other column is kept as an attribute of the contact. A file
+that cannot be read as such a CSV imports nothing; a bad row is reported with its line
+number and reason and the rest import. Rows that import but will not all be messaged (a landline, a phone another name
 already has) come back as warnings with their lines. Re-importing never clears an opt-out.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from goteo.contact_columns import Columns, map_headers
-from goteo.csv_files import MAX_BYTES, ImportFileError, decode, read_text, records, too_long
+from goteo.csv_files import MAX_BYTES, ImportFileError, column_letter, decode, read_text, records, too_long
 from goteo.models import Contact, Tag
 from goteo.models.messages import landlines_allowed
 from goteo.phones import InvalidPhone, read_phone, shorten
@@ -31,9 +33,22 @@ NO = {"no", "n", "false", "0", "", "falso"}
 # The longest values a contact keeps (Contact.full_name, phone_raw and Tag.name).
 MAX_NAME, MAX_PHONE, MAX_TAG = 200, 64, 64
 SAMPLE_ROWS = 5
+DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
-@dataclass
+def read_date(text: str) -> date:
+    """``1980-03-05`` or ``05/03/1980`` (day first) -> the date; ValueError otherwise."""
+    if match := ISO_DAY.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := DAY_FIRST.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise ValueError(text)
+    return date(int(year), int(month), int(day))
+
+
+@dataclass(slots=True)
 class Row:
     line: int
     full_name: str
@@ -42,6 +57,9 @@ class Row:
     consent: bool
     tags: list[str]
     landline: bool = False
+    birth_date: date | None = None
+    last_visit: date | None = None
+    attributes: dict[str, str] | None = None  # None, not {}: 100,000 rows, most without any
 
 
 @dataclass
@@ -164,18 +182,51 @@ class RowReader:
                 None,
                 f"etiquetas: «{shorten(long_tag)}» tiene {len(long_tag)} caracteres; el máximo es {MAX_TAG}",
             )
+        columns = self.parsed.columns
+        dates: list[date | None] = [None, None]
+        for i, index in enumerate((columns.birth_date, columns.last_visit)):
+            text = record[index].strip() if index is not None and index < len(record) else ""
+            if index is None or not text:
+                continue
+            try:
+                dates[i] = read_date(text)
+            except ValueError:
+                return None, self.bad_date(index, text)
         key = (phone.e164, name.casefold())
         if key in self.seen:
             earlier = self.seen[key]
             self.parsed.repeated.append((line, earlier))
             return None, f"igual a la línea {earlier} (mismo nombre y teléfono); se toma una vez"
         self.seen[key] = line
-        row = Row(line, name, phone.e164, phone_raw, consent in YES, tags, phone.landline)
+        attributes = {
+            columns.attribute_name(i): record[i].strip()
+            for i in columns.attributes
+            if i < len(record) and record[i].strip()
+        }
+        born, visit = dates
+        row = Row(
+            line,
+            name,
+            phone.e164,
+            phone_raw,
+            consent in YES,
+            tags,
+            phone.landline,
+            born,
+            visit,
+            attributes or None,
+        )
         self.parsed.rows.append(row)
         warning = self.warning(line, row)
         if warning:
             self.parsed.warnings.append((line, warning))
         return row, warning
+
+    def bad_date(self, index: int, text: str) -> str:
+        """Why a date cell is refused, naming its column as the person sees it."""
+        columns = self.parsed.columns
+        where = f"{columns.field_of(index)} (columna {column_letter(index)})"
+        return f"{where}: «{shorten(text)}» no es una fecha válida; escríbala como 2024-03-31 o 31/03/2024"
 
     def warning(self, line: int, row: Row) -> str:
         first = self.first_with_phone.setdefault(row.phone, (line, row.full_name))
@@ -219,17 +270,28 @@ def import_contacts(source: Path | bytes, now: datetime, source_name: str = "csv
             contact.consent = row.consent
             contact.phone_raw = row.phone_raw
             contact.landline = row.landline
+            contact.birth_date = row.birth_date or contact.birth_date
+            contact.last_visit = row.last_visit or contact.last_visit
+            if row.attributes:
+                stored = contact.attributes if isinstance(contact.attributes, dict) else {}
+                contact.attributes = {**stored, **row.attributes}
             to_update.append(contact)
             if row.tags:
                 tags_for.append((contact.pk, row.tags))
         created_ids = insert_contacts(to_create, now, source_name)
         tags_for += [(pk, row.tags) for pk, row in zip(created_ids, to_create, strict=True) if row.tags]
-        Contact.objects.bulk_update(
-            to_update, ["consent", "consent_at", "consent_source", "phone_raw", "landline"], batch_size=2000
-        )
+        Contact.objects.bulk_update(to_update, updated_fields(parsed), batch_size=2000)
         attach_tags(tags_for)
     report.created, report.updated = len(to_create), len(to_update)
     return report
+
+
+def updated_fields(parsed: ParsedFile) -> list[str]:
+    """The fields a re-import rewrites: the dates and attributes only when the file has them."""
+    columns = parsed.columns
+    fields = ["consent", "consent_at", "consent_source", "phone_raw", "landline"]
+    fields += [name for name in ("birth_date", "last_visit") if getattr(columns, name) is not None]
+    return fields + (["attributes"] if columns.attributes else [])
 
 
 # New contacts are written as plain rows: bulk_create built a model instance and converted
@@ -238,6 +300,7 @@ INSERT_BATCH = 1000
 NEW_CONTACT = (
     "full_name", "phone", "phone_raw", "landline", "consent", "consent_at", "consent_source",
     "opted_out", "opted_out_at", "opt_out_source", "created_at", "updated_at",
+    "birth_date", "last_visit", "attributes", "source_ref",
 )  # fmt: skip
 
 
@@ -249,9 +312,12 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
     consented_at = connection.ops.adapt_datetimefield_value(now)
     created = connection.ops.adapt_datetimefield_value(timezone.now())
     ids: list[int] = []
+    day = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
+            # Dates and attributes are bound only when the batch has some: most files have none.
+            extra = any(row.birth_date or row.last_visit or row.attributes for row in batch)
             people = [
                 (
                     row.full_name,
@@ -260,22 +326,33 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
                     row.landline,
                     row.consent,
                     consented_at if row.consent else None,
+                    *(
+                        (day(row.birth_date), day(row.last_visit), json.dumps(row.attributes or {}))
+                        if extra
+                        else ()
+                    ),
                 )
                 for row in batch
             ]
             if connection.vendor == "postgresql":
                 # One array per column: the statement stays the same size whatever the batch.
+                more = (
+                    ("b, v, a::jsonb", ", %s::date[], %s::date[], %s::text[]", ", b, v, a")
+                    if extra
+                    else ("NULL, NULL, '{}'::jsonb", "", "")
+                )
                 sql = (
                     f"INSERT INTO {table} ({columns}) SELECT n, p, r, l, c, ca,"
-                    " CASE WHEN c THEN %s ELSE '' END, false, NULL, '', %s, %s"
+                    f" CASE WHEN c THEN %s ELSE '' END, false, NULL, '', %s, %s, {more[0]}, ''"
                     " FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::boolean[],"
-                    " %s::boolean[], %s::timestamptz[]) AS u (n, p, r, l, c, ca) RETURNING id"
+                    f" %s::boolean[], %s::timestamptz[]{more[1]}) AS u (n, p, r, l, c, ca{more[2]}) RETURNING id"
                 )
                 cursor.execute(sql, [source_name, created, created, *map(list, zip(*people, strict=True))])
             else:
-                one = "(%s, %s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s)"
+                tail = "%s, %s, %s" if extra else "NULL, NULL, '{}'"
+                one = f"(%s, %s, %s, %s, %s, %s, %s, 0, NULL, '', %s, %s, {tail}, '')"
                 params: list[Any] = []
-                for name, phone, raw, landline, consent, consent_at in people:
+                for name, phone, raw, landline, consent, consent_at, *dated in people:
                     params += [
                         name,
                         phone,
@@ -286,6 +363,7 @@ def insert_contacts(rows: list[Row], now: datetime, source_name: str) -> list[in
                         source_name if consent else "",
                         created,
                         created,
+                        *dated,
                     ]
                 values = ", ".join([one] * len(batch))
                 cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id", params)

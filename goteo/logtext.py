@@ -65,6 +65,7 @@ SPANISH = {
     "campaign %s: %s failed requeued by %s": "campaña %s: %s fallidos vuelven a la cola por %s",
     "campaign %s: %s unknown resolved as %s by %s": "campaña %s: %s sin confirmar resueltos como %s por %s",
     "contact %s opt-out=%s by %s": "contacto %s dado de baja=%s por %s",
+    "contact %s dates and data edited by %s": "fechas y datos del contacto %s editados por %s",
     "contacts imported by %s: %s created, %s updated, %s rejected": (
         "contactos importados por %s: %s nuevos, %s actualizados, %s rechazados"
     ),
@@ -82,6 +83,10 @@ SPANISH = {
     # goteo.brakes, goteo.receipts
     "sender %s: brake lifted by its provider: %s": "número %s: su proveedor levantó el freno: %s",
     "sender %s: brake lifted by %s (it said: %s)": "número %s: freno levantado por %s (decía: %s)",
+    # goteo.contact_sync
+    "contact for %s not synced: unreadable phone %s": "el contacto de %s no se sincronizó: teléfono ilegible %s",
+    "could not sync the contact of %s (phone %s)": "no se pudo sincronizar el contacto de %s (teléfono %s)",
+    "could not unlink the contact of %s": "no se pudo desvincular el contacto de %s",
     # goteo.inbound, goteo.web.inbound
     "inbound message from %s (%s) already received; ignored": "mensaje entrante de %s (%s) ya recibido; se ignora",
     "stop request from %s without a phone; kept for a person": (

@@ -60,6 +60,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "segment_new": EDIT_CONTACTS,
     "segment_edit": EDIT_CONTACTS,
     "segment_delete": EDIT_CONTACTS,
+    "contact_edit": EDIT_CONTACTS,
     "inbound_list": EDIT_CONTACTS,  # tying an unknown sender to a contact edits the contact
     "inbound_match": EDIT_CONTACTS,
     "sender_list": EDIT_NUMBERS,

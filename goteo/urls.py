@@ -70,6 +70,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/promociones/segmentos/nuevo/", segments.segment_new, name="segment_new"),
     path("dashboard/promociones/segmentos/<int:pk>/", segments.segment_edit, name="segment_edit"),
     path("dashboard/promociones/segmentos/<int:pk>/borrar/", segments.segment_delete, name="segment_delete"),
+    path("dashboard/promociones/contactos/<int:pk>/datos/", contacts.contact_edit, name="contact_edit"),
     path("dashboard/promociones/numeros/", senders.sender_list, name="sender_list"),
     path("dashboard/promociones/numeros/nuevo/", senders.sender_new, name="sender_new"),
     path("dashboard/promociones/numeros/<int:pk>/", senders.sender_edit, name="sender_edit"),

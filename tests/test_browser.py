@@ -366,6 +366,7 @@ def owner_pages(campaign: Campaign) -> list[tuple[str, str]]:
         ("cancel", base + "cancelar/"),
         ("contacts", "/dashboard/promociones/contactos/"),
         ("contacts_import", "/dashboard/promociones/contactos/importar/"),
+        ("contact_data", f"/dashboard/promociones/contactos/{campaign.messages.first().contact_id}/datos/"),
         ("senders", "/dashboard/promociones/numeros/"),
         ("sender", f"/dashboard/promociones/numeros/{campaign.sender_id}/"),
     ]

@@ -38,6 +38,7 @@ VALID_ARGS = {
     "requeue_failed": ["1"],
     "resume_campaign": ["1"],
     "start_campaign": ["1", "--yes"],
+    "sync_contacts": ["--dry-run"],
     "unbrake": ["principal"],
 }
 # argparse's own English, which must never reach a shop owner.

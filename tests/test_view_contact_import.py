@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -57,7 +58,7 @@ def test_it_previews_the_mapping_first_rows_and_problems_before_storing_anything
     assert "Nombre\nNombres (columna A) + Apellidos (columna B)" in text
     assert "Teléfono\nCelular (columna C)" in text
     assert "Consentimiento\nAcepta (columna D)" in text
-    assert "No se usan: Correo" in text
+    assert "Datos propios\nCorreo (columna E)" in text
     # The first five rows, as read, with what will happen to each.
     assert "2\nDaniel Osorio\n300 978 7566\nsí\n✅ se importa" in text
     assert "3\nSin Teléfono\nsi\n❌ teléfono: está vacío" in text
@@ -152,11 +153,19 @@ def test_it_offers_a_template_that_imports_as_it_is(staff, settings):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="plantilla-contactos.csv"'
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffnombre;telefono;consentimiento;etiquetas\r\n")
+    assert text.startswith(
+        "\ufeffnombre;telefono;consentimiento;etiquetas;fecha_nacimiento;ultima_visita;producto\r\n"
+    )
     assert len(text.splitlines()) == 3
-    upload(staff, response.content, "plantilla-contactos.csv")
+    preview = page_text(upload(staff, response.content, "plantilla-contactos.csv"))
+    assert "Fecha de nacimiento\nfecha_nacimiento (columna E)" in preview
+    assert "Última visita\nultima_visita (columna F)" in preview
+    assert "Datos propios\nproducto (columna G)" in preview
     assert "✅ Nuevos: 2" in page_text(confirm(staff))
     assert Contact.objects.get(full_name="María García").phone == "+573101234567"
+    daniel = Contact.objects.get(full_name="Daniel Osorio")
+    assert (daniel.birth_date, daniel.last_visit) == (date(1985, 2, 14), date(2025, 11, 3))
+    assert daniel.attributes == {"producto": "lentes de contacto"}
 
 
 def test_only_staff_import(client, db):

@@ -85,6 +85,8 @@ def owner_pages(campaign: Campaign, draft: Campaign) -> list[str]:
         reverse("goteo:campaign_cancel", args=[campaign.pk]),
         reverse("goteo:contact_list"),
         reverse("goteo:contact_import"),
+        reverse("goteo:contact_detail", args=[campaign.messages.first().contact_id]),
+        reverse("goteo:contact_edit", args=[campaign.messages.first().contact_id]),
         reverse("goteo:sender_list"),
         reverse("goteo:sender_new"),
         reverse("goteo:sender_edit", args=[campaign.sender_id]),

@@ -86,8 +86,13 @@ class Contact(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number."""
+        """Normalize the phone to E.164, refusing one that cannot be a WhatsApp number, and
+        keep the attributes names with values (the admin lets any JSON be typed)."""
 
+        if not isinstance(self.attributes, dict):
+            raise ValidationError(
+                {"attributes": _('Escriba nombres con sus valores, por ejemplo {"producto": "gafas"}.')}
+            )
         if not self.phone:
             return
         try:

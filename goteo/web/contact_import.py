@@ -30,9 +30,9 @@ SESSION_KEY = "goteo_contact_import"
 KEEP_SECONDS = 24 * 3600
 PREVIEW_LIST = 20  # rejected rows and warnings listed on the preview; the report lists all
 TEMPLATE_CSV = (
-    "nombre;telefono;consentimiento;etiquetas\r\n"
-    "Daniel Osorio;300 978 7566;si;vip\r\n"
-    "María García;310 123 4567;no;\r\n"
+    "nombre;telefono;consentimiento;etiquetas;fecha_nacimiento;ultima_visita;producto\r\n"
+    "Daniel Osorio;300 978 7566;si;vip;14/02/1985;2025-11-03;lentes de contacto\r\n"
+    "María García;310 123 4567;no;;;;\r\n"
 )
 
 
@@ -133,7 +133,7 @@ def contact_import_confirm(request: HttpRequest) -> HttpResponse:
 @base.staff_required
 @require_GET
 def contact_import_template(request: HttpRequest) -> HttpResponse:
-    """A CSV to fill in: the Spanish headers and two example rows.
+    """A CSV to fill in: the Spanish headers, the optional dates, one attribute and two example rows.
 
     Semicolons and a BOM, as Excel in Spanish expects them: it then opens the file in
     columns with its accents right.

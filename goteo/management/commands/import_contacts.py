@@ -14,7 +14,8 @@ from goteo.management.output import counted
 class Command(GoteoCommand):
     help = (
         "Importa contactos de un CSV con columnas nombre (o nombres y apellidos), teléfono, "
-        "consentimiento y opcionalmente etiquetas."
+        "consentimiento y opcionalmente etiquetas, fecha de nacimiento y última visita "
+        "(31/03/2024 o 2024-03-31); cualquier otra columna se guarda como un dato del contacto."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
