@@ -284,3 +284,23 @@ def test_a_saved_patient_with_an_unreadable_phone_is_logged_masked_and_left_out(
     assert not Contact.objects.exists()
     (record,) = [r for r in caplog.records if r.name == "goteo.contact_source"]
     assert record.getMessage() == f"contact for patients.Patient:{ana.pk} not synced: unreadable phone ******"
+
+
+def test_one_patient_never_gets_two_contacts_even_when_a_save_races_the_sync(host, monkeypatch):
+    ana = quietly(host, first_name="Ana", phone_number="3001000001")
+    ref = f"patients.Patient:{ana.pk}"
+    real_claim = contact_sync.claim
+
+    def saved_meanwhile(candidates, name):
+        # The shop saves Ana after the sync looked her up and before it writes: her receiver links her.
+        if not Contact.objects.filter(source_ref=ref).exists():
+            Contact.objects.create(full_name="Ana", phone="+573001000001", source_ref=ref)
+        return real_claim(candidates, name)
+
+    monkeypatch.setattr(contact_sync, "claim", saved_meanwhile)
+    with pytest.raises(CommandError, match="guardó un paciente mientras se sincronizaba; no se cambió nada"):
+        sync()
+    monkeypatch.setattr(contact_sync, "claim", real_claim)
+
+    assert "1 contacto nuevo" in sync()
+    assert list(Contact.objects.values_list("source_ref", flat=True)) == [ref]

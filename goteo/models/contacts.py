@@ -51,12 +51,21 @@ class Contact(models.Model):
         help_text=_("Datos propios de la tienda, p. ej. «producto: lentes de contacto»."),
     )
     # Where a synced contact comes from (goteo.contact_source): "patients.Patient:42".
-    source_ref = models.CharField(_("origen"), max_length=120, blank=True, db_index=True, editable=False)
+    source_ref = models.CharField(_("origen"), max_length=120, blank=True, editable=False)
     created_at = models.DateTimeField(_("creado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
 
     class Meta:
         ordering = ["full_name", "id"]
+        constraints = [
+            # One contact per row of the shop's own system: a sync and a save of the same new
+            # patient at the same moment cannot both create one (goteo.contact_sync).
+            models.UniqueConstraint(
+                fields=["source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="goteo_contact_one_per_source_row",
+            ),
+        ]
         verbose_name = _("contacto")
         verbose_name_plural = _("contactos")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.db import IntegrityError
 from django.utils import timezone
 
 from goteo.contact_source import SourceError, load_source
@@ -37,7 +38,15 @@ class Command(GoteoCommand):
                 "GOTEO_CONTACT_SOURCE no está configurado: indique en los ajustes el modelo de la "
                 "tienda y sus campos (vea docs/contacts.md)."
             )
-        report = sync_all(timezone.now(), dry_run=dry_run, source=source)
+        try:
+            report = sync_all(timezone.now(), dry_run=dry_run, source=source)
+        except IntegrityError:
+            # A save in the shop's system linked one of these people at the same moment; the
+            # whole sync was undone, and a second run finds that contact already linked.
+            raise CommandError(
+                "El sistema de la tienda guardó un paciente mientras se sincronizaba; no se cambió "
+                "nada. Vuelva a sincronizar."
+            ) from None
         head = "Simulación, no se guardó nada" if dry_run else "Sincronizado"
         self.stdout.write(
             f"{head}: {counted(report.read, 'fila')} del sistema de la tienda ({source.label}). "
