@@ -59,6 +59,7 @@ SPANISH = {
     "campaign %s created and launched by %s": "campaña %s creada e iniciada por %s",
     "campaign %s launched by %s": "campaña %s iniciada por %s",
     "campaign %s scheduled by %s": "campaña %s programada por %s",
+    "automation %s started by %s": "automatización %s iniciada por %s",
     "campaign %s paused by %s": "campaña %s pausada por %s",
     "campaign %s resumed by %s": "campaña %s reanudada por %s",
     "campaign %s cancelled by %s (%s skipped)": "campaña %s cancelada por %s (%s omitidos)",
