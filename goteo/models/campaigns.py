@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from goteo.compliance import Profile, Violation, active_profile, campaign_notices, campaign_violations
 from goteo.models.lifecycle import CampaignStatus
 from goteo.models.promotions import Promotion
+from goteo.models.seed_names import COUNTED_STATUSES, SeedNames
 from goteo.models.senders import Sender
 from goteo.schedule import DAY_NAMES, SendingRules, parse_days
 from goteo.templating import TemplateError, opt_out_footer, validate_provider_template, validate_template
@@ -24,9 +25,6 @@ from goteo.writes import write_transaction
 DEFAULT_EMOJIS = "✨ 😊 🎉 👓 💙 🙌"
 RECOMMENDED_DAILY_LIMIT = 30
 MAX_GRACE_DAYS = 60  # an automation's message later than this is no longer the occasion's
-
-
-COUNTED_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "unknown", "simulated")
 
 
 class CampaignQuerySet(models.QuerySet["Campaign"]):
@@ -59,7 +57,7 @@ class CampaignQuerySet(models.QuerySet["Campaign"]):
         return skipped
 
 
-class Campaign(models.Model):
+class Campaign(SeedNames, models.Model):
     """A promotion, a template and the pacing rules it is sent with."""
 
     name = models.CharField(_("nombre"), max_length=200)
@@ -335,31 +333,6 @@ class Campaign(models.Model):
         Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **fields)
         self.refresh_from_db()
         return self.counts()
-
-    # --- the seed's names, so its "Verificar en Python" snippet runs as written ------
-    def update_stats(self) -> dict[str, int]:
-        """Read the campaign's current counters (the seed's name; returns ``counts()``).
-
-        The counters change with every message, so this only reads them again; ``recount``
-        is the repair that rebuilds them from the messages.
-        """
-        self.refresh_from_db(fields=["status", "total_count", *(f"{s}_count" for s in COUNTED_STATUSES)])
-        return self.counts()
-
-    @property
-    def messages_sent(self) -> int:
-        """The seed's name for ``sent_count``."""
-        return self.sent_count
-
-    @property
-    def messages_pending(self) -> int:
-        """The seed's name for ``pending_count``."""
-        return self.pending_count
-
-    @property
-    def messages_failed(self) -> int:
-        """The seed's name for ``failed_count``."""
-        return self.failed_count
 
     # --- verbs --------------------------------------------------------------------
     def pause(self, reason: str = "") -> bool:
