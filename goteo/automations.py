@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import IntegrityError
 from django.db.models import F, QuerySet
 
-from goteo.audience import AudienceError, Recipients, audience
+from goteo.audience import READ_CHUNK, AudienceError, Recipients, audience
 from goteo.content import Content
 from goteo.launch import LaunchError, LaunchResult, PersonCodes, campaign_launch, launch_checks
 from goteo.models import Campaign, CampaignStatus, Contact, Message, MessageStatus, SkipReason
@@ -107,9 +107,14 @@ def candidates(campaign: Campaign, trigger: Trigger, today: date) -> QuerySet[Co
     return audience(campaign, today=today).filter(trigger.query(today, campaign.grace_days))
 
 
-def newly_due(campaign: Campaign, trigger: Trigger, today: date) -> list[Candidate]:
+def newly_due(campaign: Campaign, trigger: Trigger, today: date, limit: int | None = None) -> list[Candidate]:
     """Who is due today and not yet enrolled for that occurrence: the longest due first, then
-    in contact order."""
+    in contact order; at most ``limit`` of them.
+
+    A reminder reads its contacts oldest date first and stops at ``limit``: a shop whose
+    patients mostly last came years ago has tens of thousands due, and a run reads only the
+    few it may enroll (bench/enroll_automation.py).
+    """
     contacts = candidates(campaign, trigger, today)
     enrolled = set(
         Message.objects.filter(campaign_id=campaign.pk, contact_id__in=contacts.values("id"))
@@ -117,11 +122,14 @@ def newly_due(campaign: Campaign, trigger: Trigger, today: date) -> list[Candida
         .values_list("contact_id", "occurrence")
     )
     found: list[Candidate] = []
-    rows = contacts.order_by("id").values_list(*CANDIDATE_FIELDS)
+    order = ("id",) if trigger.kind == BIRTHDAY else (trigger.field, "id")
+    rows = contacts.order_by(*order).values_list(*CANDIDATE_FIELDS).iterator(chunk_size=READ_CHUNK)
     for contact_id, name, phone, consent, opted_out, landline, born, visited in rows:
         due = trigger.due(trigger.date_of(born, visited), today, campaign.grace_days)
         if due is not None and (contact_id, due.key) not in enrolled:
             found.append(Candidate(contact_id, name, phone, consent, opted_out, landline, due))
+            if limit is not None and len(found) >= limit:
+                break
     found.sort(key=lambda c: c.due.day)  # stable: contact order within a day
     return found
 
@@ -225,7 +233,10 @@ def enroll(campaign: Campaign, now: datetime) -> LaunchResult:
 
 def plan(campaign: Campaign, trigger: Trigger, today: date) -> list[tuple[Candidate, str]]:
     """Who a run enrolls today, each with why they get a skipped row ("": they get the message)."""
-    due = newly_due(campaign, trigger, today)
+    room = reminder_room(campaign, trigger, today)
+    if room == 0:
+        return []  # a reminder with its grace period's sends all taken: the due wait their turn
+    due = newly_due(campaign, trigger, today, limit=room)
     if not due:
         return []
     recipients = Recipients.load(candidates(campaign, trigger, today))
@@ -234,7 +245,6 @@ def plan(campaign: Campaign, trigger: Trigger, today: date) -> list[tuple[Candid
         .order_by()
         .values_list("phone", "occurrence")
     )
-    room = reminder_room(campaign, trigger, today)
     planned: list[tuple[Candidate, str]] = []
     sending = 0
     for person in due:

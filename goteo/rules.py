@@ -31,6 +31,9 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trim
 from django.db.models.lookups import IExact
 
+from goteo.month_day import on_days
+from goteo.triggers import is_feb_28_of_common_year
+
 MAX_RULES = 20
 MAX_TEXT = 200
 MAX_DAYS = 36600  # a hundred years
@@ -195,23 +198,13 @@ def ago(rule: dict[str, Any], today: date) -> date:
 
 
 def birthday_within(days: int, today: date) -> Q:
-    """Birthdays on one of ``days`` days starting today, as a few day ranges per month.
+    """Birthdays on one of ``days`` days starting today (their month and day, in SQL).
 
     In a year without 29 February, people born that day have their birthday on the 28th.
     """
-    spans: dict[tuple[int, int], list[int]] = {}  # (order, month) -> [first day, last day]
-    leap_born = False
-    for offset in range(min(days, MAX_WITHIN)):
-        current = today + timedelta(days=offset)
-        if (current.month, current.day) == (2, 28) and not calendar.isleap(current.year):
-            leap_born = True
-        order = (current.year - today.year) * 12 + current.month
-        span = spans.setdefault((order, current.month), [current.day, current.day])
-        span[1] = current.day
-    wanted = Q(birth_date__month=2, birth_date__day=29) if leap_born else Q(pk__in=[])
-    for (_order, month), (first, last) in spans.items():
-        wanted |= Q(birth_date__month=month, birth_date__day__gte=first, birth_date__day__lte=last)
-    return wanted
+    coming = [today + timedelta(days=offset) for offset in range(min(days, MAX_WITHIN))]
+    leap_born = [date(2000, 2, 29)] if any(is_feb_28_of_common_year(day) for day in coming) else []
+    return on_days("birth_date", [*coming, *leap_born])
 
 
 def rule_query(rule: dict[str, Any], today: date) -> Q:

@@ -20,6 +20,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from goteo.month_day import on_days
+
 BIRTHDAY = "birthday"
 DAYS_SINCE = "days-since"
 # The contact's dates a days-since trigger may count from, with their names for the shop.
@@ -88,17 +90,18 @@ class Trigger:
         """A filter over Contact that keeps at least everyone ``due`` on ``today``."""
         if self.kind != BIRTHDAY:
             return Q(**{f"{self.field}__lte": today - timedelta(days=self.days)})
-        wanted = Q(pk__in=[])
-        for back in range(min(grace_days, 366) + 1):
-            day = today - timedelta(days=back)
-            wanted |= Q(birth_date__month=day.month, birth_date__day=day.day)
-            if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
-                wanted |= Q(birth_date__month=2, birth_date__day=29)
-        return wanted
+        days = [today - timedelta(days=back) for back in range(min(grace_days, 366) + 1)]
+        # In a year without 29 February, whoever was born that day is greeted on the 28th.
+        leap_born = [date(2000, 2, 29)] if any(is_feb_28_of_common_year(day) for day in days) else []
+        return on_days("birth_date", [*days, *leap_born])
 
     def date_of(self, birth_date: date | None, last_visit: date | None) -> date | None:
         """The contact's date this trigger counts from."""
         return birth_date if self.kind == BIRTHDAY or self.field == "birth_date" else last_visit
+
+
+def is_feb_28_of_common_year(day: date) -> bool:
+    return (day.month, day.day) == (2, 28) and not calendar.isleap(day.year)
 
 
 def birthday_in(year: int, born: date) -> date:

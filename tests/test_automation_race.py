@@ -40,8 +40,8 @@ def race(campaign: Campaign, monkeypatch) -> list[Exception]:
     together = threading.Barrier(THREADS, timeout=1.0)
     original = automations.newly_due
 
-    def read_then_meet(*args):
-        found = original(*args)
+    def read_then_meet(*args, **kwargs):
+        found = original(*args, **kwargs)
         with contextlib.suppress(threading.BrokenBarrierError):
             together.wait()
         return found
