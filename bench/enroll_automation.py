@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from common import Stopwatch, all_day_campaign, arguments, database, make_contacts, report
+from common import Stopwatch, all_day_campaign, arguments, database, report
 
 SECONDS = 1.0
 
@@ -29,14 +29,24 @@ def main() -> None:
         from goteo.automations import run_automations, start_automation
         from goteo.models import Contact, Message, Sender
 
-        make_contacts(args.size)
         start = date(2016, 1, 1)
-        for first in range(0, args.size, 10_000):
-            rows = list(Contact.objects.order_by("id")[first : first + 10_000])
-            for n, contact in enumerate(rows, start=first):
-                contact.birth_date = date(1960, 1, 1) + timedelta(days=(n * 7919) % 18_000)
-                contact.last_visit = start + timedelta(days=(n * 104_729) % 3_650)
-            Contact.objects.bulk_update(rows, ["birth_date", "last_visit"])
+        batch = []
+        for n in range(args.size):
+            born = date(1960, 1, 1) + timedelta(days=(n * 7919) % 18_000)
+            visited = start + timedelta(days=(n * 104_729) % 3_650)
+            batch.append(
+                Contact(
+                    full_name=f"Persona {n}",
+                    phone=f"+57310{n:07d}",
+                    consent=True,
+                    birth_date=born,
+                    last_visit=visited,
+                )
+            )
+            if len(batch) == 10_000:
+                Contact.objects.bulk_create(batch)
+                batch = []
+        Contact.objects.bulk_create(batch)
         sender = Sender.objects.create(name="tienda", backend="memory", daily_cap=10**6)
         now = timezone.now()
         first_cpu = time.process_time()

@@ -32,6 +32,7 @@ BENCHMARKS: list[tuple[str, str, dict[str, str], list[str]]] = [
     ("d", "many_senders.py", {"GOTEO_FREQUENCY_DAYS": "0"}, []),
     ("d", "many_senders.py", {}, ["--processes", "2"]),
     ("e", "campaign_status.py", {}, []),
+    ("f", "enroll_automation.py", {}, []),
 ]
 REFERENCE_LOOP = 10_000_000
 
