@@ -7,7 +7,8 @@ made a million such calls. This expression is one native SQL function on each da
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import calendar
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -31,7 +32,12 @@ class MonthDay(Func):
         return super().as_sql(compiler, connection, template="to_char(%(expressions)s, 'MM-DD')", **extra)
 
 
-def on_days(field: str, days: Iterable[date]) -> Q:
-    """The rows whose ``field`` falls on the month and day of one of ``days`` (any year)."""
-    wanted = sorted({f"{day:%m-%d}" for day in days})
-    return Q(In(MonthDay(field), wanted)) if wanted else Q(pk__in=[])
+def birthdays_on(days: Collection[date], field: str = "birth_date") -> Q:
+    """The people whose birthday falls on one of ``days``: the month and day of ``field``.
+
+    In a year without 29 February, whoever was born that day has their birthday on the 28th.
+    """
+    wanted = {f"{day:%m-%d}" for day in days}
+    if any(day.month == 2 and day.day == 28 and not calendar.isleap(day.year) for day in days):
+        wanted.add("02-29")
+    return Q(In(MonthDay(field), sorted(wanted))) if wanted else Q(pk__in=[])

@@ -31,8 +31,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trim
 from django.db.models.lookups import IExact
 
-from goteo.month_day import on_days
-from goteo.triggers import is_feb_28_of_common_year
+from goteo.month_day import birthdays_on
 
 MAX_RULES = 20
 MAX_TEXT = 200
@@ -203,8 +202,7 @@ def birthday_within(days: int, today: date) -> Q:
     In a year without 29 February, people born that day have their birthday on the 28th.
     """
     coming = [today + timedelta(days=offset) for offset in range(min(days, MAX_WITHIN))]
-    leap_born = [date(2000, 2, 29)] if any(is_feb_28_of_common_year(day) for day in coming) else []
-    return on_days("birth_date", [*coming, *leap_born])
+    return birthdays_on(coming)
 
 
 def rule_query(rule: dict[str, Any], today: date) -> Q:

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from goteo.month_day import on_days
+from goteo.month_day import birthdays_on
 
 BIRTHDAY = "birthday"
 DAYS_SINCE = "days-since"
@@ -90,18 +90,11 @@ class Trigger:
         """A filter over Contact that keeps at least everyone ``due`` on ``today``."""
         if self.kind != BIRTHDAY:
             return Q(**{f"{self.field}__lte": today - timedelta(days=self.days)})
-        days = [today - timedelta(days=back) for back in range(min(grace_days, 366) + 1)]
-        # In a year without 29 February, whoever was born that day is greeted on the 28th.
-        leap_born = [date(2000, 2, 29)] if any(is_feb_28_of_common_year(day) for day in days) else []
-        return on_days("birth_date", [*days, *leap_born])
+        return birthdays_on([today - timedelta(days=back) for back in range(min(grace_days, 366) + 1)])
 
     def date_of(self, birth_date: date | None, last_visit: date | None) -> date | None:
         """The contact's date this trigger counts from."""
         return birth_date if self.kind == BIRTHDAY or self.field == "birth_date" else last_visit
-
-
-def is_feb_28_of_common_year(day: date) -> bool:
-    return (day.month, day.day) == (2, 28) and not calendar.isleap(day.year)
 
 
 def birthday_in(year: int, born: date) -> date:
